@@ -1,0 +1,1 @@
+"""harness: a testing and chaos harness for LLM multi-agent systems."""
