@@ -1,0 +1,37 @@
+# Two commands on a fresh machine: `make run` (the main job) and `make test` (every tier).
+# Both create .venv and install the pinned versions in constraints.txt first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+export DEEPEVAL_TELEMETRY_OPT_OUT := YES
+export DEEPEVAL_FILE_SYSTEM := READ_ONLY
+
+.PHONY: run test unit lint bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)   ## the main job: the pyramid with reports under reports/
+	$(BIN)/harness run
+
+test: $(STAMP)  ## every test suite
+	$(BIN)/python -m pytest suites -q
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest suites/unit -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check harness suites benchmarks
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/unit_walltime.py
+
+clean:
+	rm -rf $(VENV)
+	find reports -mindepth 1 ! -name README.md -exec rm -rf {} +

@@ -1,0 +1,101 @@
+"""The `harness` command. Each subcommand is one small function; heavy imports stay inside them."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ._exceptions import HarnessError
+
+__all__ = ["main"]
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    """Run the test pyramid (today: the unit tier) with coverage under reports/."""
+    from ._run import run_unit_tier
+
+    return run_unit_tier(Path(args.reports), workers=args.workers, extra=args.pytest_args)
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    """Send one query to the reference system against an OpenAI-compatible endpoint."""
+    from .reference import SupportSystem, load_settings
+    from .reference._logging import configure_logging
+
+    if args.verbose:
+        configure_logging()
+    overrides = {"llm_base_url": args.base_url} if args.base_url else {}
+    system = SupportSystem(load_settings(**overrides))
+
+    async def ask() -> str:
+        try:
+            result = await system.ainvoke(args.query, user_id=args.user_id, customer_tier=args.tier)
+            return result.model_dump_json(indent=2)
+        finally:
+            await system.aclose()
+
+    print(asyncio.run(ask()))
+    return 0
+
+
+def _cmd_config(args: argparse.Namespace) -> int:
+    """Print the reference system's effective settings (defaults < pyproject < env)."""
+    from .reference import load_settings
+
+    settings = load_settings(args.pyproject)
+    print(json.dumps(settings.model_dump(mode="json"), indent=2))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="harness", description="Testing and chaos harness for LLM multi-agent systems."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add(sub, "run", _cmd_run, help="run the test pyramid and write reports/ (unit tier so far)")
+    sub.choices["run"].add_argument("--reports", default="reports", help="output folder")
+    sub.choices["run"].add_argument("-n", "--workers", default="0", help="pytest-xdist workers (0: none)")
+    sub.choices["run"].add_argument("pytest_args", nargs="*", help="extra pytest arguments after --")
+    ask = _add(sub, "ask", _cmd_ask, help="ask the reference system one question")
+    ask.add_argument("query")
+    ask.add_argument("--base-url", help="OpenAI-compatible base URL (default: settings)")
+    ask.add_argument("--user-id", default="cli-user")
+    ask.add_argument("--tier", default="standard", choices=["standard", "vip"])
+    ask.add_argument("-v", "--verbose", action="store_true", help="print JSON logs to stderr")
+    cfg = _add(sub, "config", _cmd_config, help="show the effective reference-system settings")
+    cfg.add_argument("--pyproject", help="pyproject.toml to read (default: nearest)")
+    return parser
+
+
+def _add(
+    sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+    name: str,
+    fn: Callable[[argparse.Namespace], int],
+    *,
+    help: str,
+) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(name, help=help, description=fn.__doc__)
+    p.set_defaults(fn=fn)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.fn(args))
+    except HarnessError as exc:
+        print(f"harness {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except subprocess.CalledProcessError as exc:
+        return exc.returncode or 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

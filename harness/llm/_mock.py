@@ -1,0 +1,267 @@
+"""`MockLLM`: an in-process OpenAI chat-completions endpoint, scripted per agent, model or prompt.
+
+Built on respx, so it answers any `httpx.Client` / `httpx.AsyncClient` request to its
+`base_url` without a server. With the openai SDK pass an explicit httpx client: openai 3.x
+otherwise sends through httpx2, which respx does not see::
+
+    openai.AsyncOpenAI(base_url=llm.base_url, api_key="x", http_client=httpx.AsyncClient())
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable
+from types import TracebackType
+
+import httpx
+import respx
+
+from .._exceptions import ScriptError, UnscriptedCallError
+from ._call import AGENT_HEADER, Call
+from ._reply import Reply
+from ._route import Route, Scripted, SequenceExhausted
+from ._wire import completion_response, error_response, models_response
+from .faults import Fault
+
+__all__ = ["DEFAULT_BASE_URL", "UNSCRIPTED_STATUS", "MockLLM"]
+
+DEFAULT_BASE_URL = "http://llm.test/v1"
+
+#: The status of the answer to a call no script covers. A 4xx ("Misdirected Request") so
+#: neither the SDK nor a system's retry policy retries it; the test fails at exit anyway.
+UNSCRIPTED_STATUS = 421
+
+_SHOWN_PROBLEMS = 5
+
+
+class MockLLM:
+    """A scripted OpenAI-compatible LLM. Use as a (sync or async) context manager.
+
+    Script with `agent()`, `model()`, `prompt()` or `route()`; routes are tried in the
+    order they were first created, first match wins, then `default`. Calls no route
+    answers get HTTP 421 and make the context manager raise `UnscriptedCallError` on
+    exit, even if the system under test caught the error and fell back.
+    """
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        models: Iterable[str] = (),
+        assert_all_called: bool = False,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.calls: list[Call] = []
+        self.default = Route(all_calls=self.calls)
+        self._routes: dict[tuple[object, ...], Route] = {}
+        self._models = list(models)
+        self._assert_all_called = assert_all_called
+        self._problems: list[tuple[Call, str]] = []
+        self._lock = threading.RLock()  # re-entrant: a side_effect may itself call the mock
+        self._started = False
+        self._router = self._build_router()
+
+    def _build_router(self) -> respx.MockRouter:
+        # assert_all_mocked stays on: requests to other hosts fall through to other respx
+        # routers, and fail as "not mocked" if none claims them (no accidental network).
+        router = respx.MockRouter(base_url=self.base_url, assert_all_called=False)
+        router.post("/chat/completions", name="chat").mock(side_effect=self._on_chat)
+        router.get("/models", name="models").mock(side_effect=self._on_models)
+        router.route(name="other").mock(side_effect=self._on_other)
+        return router
+
+    # -- scripting ------------------------------------------------------------------------
+
+    def route(
+        self,
+        *,
+        agent: str | None = None,
+        model: str | None = None,
+        prompt: str | re.Pattern[str] | None = None,
+    ) -> Route:
+        """The route for calls matching all the given criteria (created on first use)."""
+        if agent is None and model is None and prompt is None:
+            raise ScriptError("route() needs agent=, model= or prompt=; use llm.default for all")
+        candidate = Route(agent=agent, model=model, prompt=prompt, all_calls=self.calls)
+        return self._routes.setdefault(candidate.key, candidate)
+
+    def agent(self, name: str) -> Route:
+        """Calls whose `X-Harness-Agent` header is `name`."""
+        return self.route(agent=name)
+
+    def model(self, name: str) -> Route:
+        """Calls asking for model `name`."""
+        return self.route(model=name)
+
+    def prompt(self, pattern: str | re.Pattern[str]) -> Route:
+        """Calls where `pattern` is found (re.search) in the text of any message."""
+        return self.route(prompt=pattern)
+
+    @property
+    def routes(self) -> list[Route]:
+        """The routes in matching order (`default` not included)."""
+        return list(self._routes.values())
+
+    # -- inspection and assertions ------------------------------------------------------------
+
+    def calls_for(
+        self,
+        *,
+        agent: str | None = None,
+        model: str | None = None,
+        prompt: str | re.Pattern[str] | None = None,
+    ) -> list[Call]:
+        """Every call matching the criteria, whichever route answered it."""
+        probe = Route(agent=agent, model=model, prompt=prompt)
+        return [call for call in self.calls if probe.matches(call)]
+
+    @property
+    def unscripted_calls(self) -> list[Call]:
+        """Calls that got no scripted answer (unmatched, exhausted, or a broken script)."""
+        return [call for call, _ in self._problems]
+
+    def assert_all_called(self) -> None:
+        """Every scripted route (and a scripted `default`) answered at least one call."""
+        idle = [r for r in [*self.routes, self.default] if r.is_scripted and not r.called]
+        if idle:
+            names = ", ".join(repr(r) for r in idle)
+            raise AssertionError(f"MockLLM: scripted but never called: {names}")
+
+    def assert_no_unscripted_calls(self) -> None:
+        """Raise `UnscriptedCallError` describing every call that got no scripted answer."""
+        if not self._problems:
+            return
+        shown = [message for _, message in self._problems[:_SHOWN_PROBLEMS]]
+        more = len(self._problems) - len(shown)
+        raise UnscriptedCallError(
+            f"MockLLM: {len(self._problems)} LLM call(s) got no scripted answer "
+            f"(each was answered with HTTP {UNSCRIPTED_STATUS}):\n\n"
+            + "\n\n".join(shown)
+            + (f"\n\n... and {more} more" if more > 0 else "")
+        )
+
+    def reset(self) -> None:
+        """Forget every call and unscripted call; scripts stay."""
+        with self._lock:
+            self.calls.clear()
+            self._problems.clear()
+            for route in [*self.routes, self.default]:
+                route.reset()
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> MockLLM:
+        if self._started:
+            raise ScriptError(f"{self!r} is already started")
+        self._router.start()
+        self._started = True
+        return self
+
+    def stop(self) -> None:
+        """Stop intercepting; calls and scripts stay readable."""
+        if self._started:
+            self._router.stop(quiet=True)
+            self._started = False
+
+    def __enter__(self) -> MockLLM:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+        # Raised even while another exception propagates: an unscripted call is usually
+        # its cause, and the original stays visible as __context__.
+        self.assert_no_unscripted_calls()
+        if self._assert_all_called and exc_type is None:
+            self.assert_all_called()
+
+    async def __aenter__(self) -> MockLLM:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+    def __repr__(self) -> str:
+        return f"<MockLLM {self.base_url} routes={len(self._routes)} calls={len(self.calls)}>"
+
+    # -- the transport side (called by respx) ----------------------------------------------
+
+    def _on_chat(self, request: httpx.Request) -> httpx.Response:
+        with self._lock:
+            call = Call.from_request(request, index=len(self.calls))
+            self.calls.append(call)
+            try:
+                scripted = self._resolve(call)
+            except (SequenceExhausted, ScriptError) as exc:
+                return self._fail(call, f"MockLLM: {call.describe()}\n{exc}")
+            except AssertionError as exc:
+                # An assert inside a side_effect callable: the system might swallow it.
+                self._problems.append((call, f"MockLLM: a side_effect assertion failed: {exc}"))
+                raise
+        if scripted is None:
+            return self._fail(call, self._unscripted_message(call))
+        call.response = _respond(scripted, call)
+        return call.response
+
+    def _resolve(self, call: Call) -> Scripted | None:
+        if call.stream:
+            raise ScriptError("stream=True is not supported by MockLLM; call without streaming")
+        for route in [*self._routes.values(), self.default]:
+            if route.is_scripted and route.matches(call):
+                return route.answer(call)
+        return None
+
+    def _on_models(self, request: httpx.Request) -> httpx.Response:
+        scripted = (route.model for route in self.routes if route.model is not None)
+        return models_response([*self._models, *scripted], request=request)
+
+    def _on_other(self, request: httpx.Request) -> httpx.Response:
+        return error_response(
+            404,
+            f"MockLLM serves POST /chat/completions and GET /models under {self.base_url}; "
+            f"got {request.method} {request.url}",
+            request=request,
+        )
+
+    def _fail(self, call: Call, message: str) -> httpx.Response:
+        self._problems.append((call, message))
+        call.response = error_response(
+            UNSCRIPTED_STATUS,
+            message,
+            request=call.request,
+            code="unscripted_call",
+            error_type="mock_llm_error",
+            headers={"x-should-retry": "false"},  # the openai SDK's own retry switch
+        )
+        return call.response
+
+    def _unscripted_message(self, call: Call) -> str:
+        idle = [r for r in self._routes.values() if not r.is_scripted and r.matches(call)]
+        note = "".join(
+            f"\n{route!r} matches but has neither return_value nor side_effect." for route in idle
+        )
+        hints = [f"llm.agent({call.agent!r})"] if call.agent is not None else []
+        hints += [f"llm.model({call.model!r})", "llm.prompt(r'<regex>')", "llm.default"]
+        how = "\n".join(f"    {hint}.return_value = '...'" for hint in hints)
+        return (
+            f"MockLLM: unscripted {call.describe()}\nNo route matched.{note}\n"
+            f"Script it with one of (agent names come from the {AGENT_HEADER} header):\n{how}"
+        )
+
+
+def _respond(scripted: Scripted, call: Call) -> httpx.Response:
+    if isinstance(scripted, Reply):
+        return completion_response(scripted, call)
+    if isinstance(scripted, Fault):
+        return scripted.respond(call)  # transport faults raise from here
+    raise scripted

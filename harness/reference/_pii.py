@@ -1,0 +1,301 @@
+"""PII detection and redaction for everything the reference system logs, caches or persists.
+
+Kinds, in priority order: when candidates of two kinds overlap, the earlier kind wins (an
+e-mail may contain digits, an IBAN contains runs that look like a phone or a card):
+
+    EMAIL   local@domain.tld
+    IBAN    any country, with or without spaces; mod-97 checked, registry length when known
+    CARD    13-19 digits, spaces or dashes allowed; Luhn checked
+    NIE     X/Y/Z + 7 digits + check letter; letter checked
+    DNI     8 digits (or 12.345.678) + check letter; letter checked
+    PHONE   Spanish 9-digit numbers starting 6-9 (optionally +34 / 0034 / (+34)) and
+            international +CC numbers of 8-15 digits; spaces, dots, dashes, parentheses allowed
+
+Numbers are redacted only when a checksum or a strict shape holds, so order numbers, years,
+prices ("29.99 EUR"), dates and times are left alone. Over-redaction is preferred to leaks:
+a 9-digit number starting 6-9 is taken for a phone. Only ASCII digits are considered.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TypeVar, cast
+
+__all__ = [
+    "PIIKind",
+    "PIIMatch",
+    "contains_pii",
+    "dni_valid",
+    "find_pii",
+    "iban_valid",
+    "luhn_valid",
+    "nie_valid",
+    "redact",
+    "redact_obj",
+]
+
+_T = TypeVar("_T")
+
+
+class PIIKind(StrEnum):
+    # Declaration order is detection priority.
+    EMAIL = "EMAIL"
+    IBAN = "IBAN"
+    CARD = "CARD"
+    NIE = "NIE"
+    DNI = "DNI"
+    PHONE = "PHONE"
+
+    @property
+    def tag(self) -> str:
+        return f"[{self.value}]"
+
+
+_PRIORITY = {kind: rank for rank, kind in enumerate(PIIKind)}
+
+
+@dataclass(frozen=True, slots=True)
+class PIIMatch:
+    kind: PIIKind
+    start: int
+    end: int
+    value: str = field(repr=False)  # kept out of repr so printing a match leaks nothing
+
+
+# --- validators ------------------------------------------------------------------------------
+
+_SEPARATORS = re.compile(r"[\s.-]")
+_DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
+_DNI_SHAPE = re.compile(r"[0-9]{8}[A-Z]")
+_NIE_SHAPE = re.compile(r"[XYZ][0-9]{7}[A-Z]")
+_IBAN_SHAPE = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
+# IBAN lengths from the SWIFT registry; a country missing here is checked by mod-97 alone.
+_IBAN_LENGTHS = {
+    country: int(length)
+    for country, length in re.findall(
+        r"([A-Z]{2})([0-9]{2})",
+        "AD24 AE23 AL28 AT20 AZ28 BA20 BE16 BG22 BH22 BR29 BY28 CH21 CR22 CY28 CZ24 DE22 DK18 "
+        "DO28 EE20 EG29 ES24 FI18 FO18 FR27 GB22 GE22 GI23 GL18 GR27 GT28 HR21 HU28 IE22 IL23 "
+        "IQ23 IS26 IT27 JO30 KW30 KZ20 LB28 LC32 LI21 LT20 LU20 LV21 LY25 MC27 MD24 ME22 MK19 "
+        "MR27 MT31 MU30 NL18 NO15 PK24 PL28 PS29 PT25 QA29 RO24 RS22 SA24 SC31 SD18 SE24 SI19 "
+        "SK24 SM27 ST25 SV28 TL23 TN24 TR26 UA29 VA22 VG24 XK20",
+    )
+}
+
+
+def _compact(value: str) -> str:
+    return _SEPARATORS.sub("", value).upper()
+
+
+def luhn_valid(number: str) -> bool:
+    """Luhn checksum of a digit string (spaces and dashes ignored)."""
+    digits = _compact(number)
+    if not (digits.isascii() and digits.isdigit()):
+        return False
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = ord(char) - 48
+        if position % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def iban_valid(iban: str) -> bool:
+    """ISO 13616 check: shape, registry length for known countries, mod 97 == 1."""
+    compact = _compact(iban)
+    if not _IBAN_SHAPE.fullmatch(compact):
+        return False
+    if _IBAN_LENGTHS.get(compact[:2], len(compact)) != len(compact):
+        return False
+    rearranged = compact[4:] + compact[:4]
+    return int("".join(str(int(char, 36)) for char in rearranged)) % 97 == 1
+
+
+def dni_valid(dni: str) -> bool:
+    """Spanish DNI: 8 digits and the letter they imply (dots, dashes, spaces ignored)."""
+    compact = _compact(dni)
+    return bool(_DNI_SHAPE.fullmatch(compact)) and (
+        _DNI_LETTERS[int(compact[:8]) % 23] == compact[8]
+    )
+
+
+def nie_valid(nie: str) -> bool:
+    """Spanish NIE: X/Y/Z (read as 0/1/2), 7 digits and the implied letter."""
+    compact = _compact(nie)
+    if not _NIE_SHAPE.fullmatch(compact):
+        return False
+    number = int("XYZ".index(compact[0]) * 10_000_000 + int(compact[1:8]))
+    return _DNI_LETTERS[number % 23] == compact[8]
+
+
+# --- detectors: a pattern finds a candidate, a resolver validates it (maybe shortened) --------
+
+_A = re.ASCII
+_EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\w-])")
+_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}", _A | re.I)
+_CARD = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])", _A)
+_NIE = re.compile(r"(?<![A-Za-z0-9])[XYZ]-?[0-9]{7}-?[A-Z](?![A-Za-z0-9])", _A | re.I)
+_DNI = re.compile(
+    r"(?<![0-9])(?:[0-9]{8}|[0-9]{2}\.[0-9]{3}\.[0-9]{3})-?[A-Z](?![A-Za-z0-9])", _A | re.I
+)
+_ES_PHONE = re.compile(
+    r"(?<![0-9+])(?:(?:\+34|0034|\(\+34\)|\(0034\))[ .-]?)?"
+    r"(?:[6-9][0-9]{8}"  # 612345678
+    r"|[6-9][0-9]{2}[ .-][0-9]{3}[ .-][0-9]{3}"  # 612 345 678
+    r"|[6-9][0-9]{2}(?:[ .-][0-9]{2}){3}"  # 612 34 56 78
+    r"|[6-9][0-9][ .-][0-9]{3}(?:[ .-][0-9]{2}){2}"  # 91 234 56 78
+    r"|\([6-9][0-9]\) ?[0-9]{3}(?:[ .-]?[0-9]{2}){2}"  # (91) 234 56 78
+    r"|\([6-9][0-9]{2}\) ?(?:[0-9]{3}[ .-]?[0-9]{3}|[0-9]{2}(?:[ .-]?[0-9]{2}){2}))"
+    r"(?![0-9])",
+    _A,
+)
+# +CC, an optional 1-digit group ("+33 1 ..."), then groups of 2-4 digits; the digit count
+# (8-15, E.164) is checked by the resolver, which drops trailing groups that overshoot it.
+_INTL_PHONE = re.compile(
+    r"(?<![0-9+])\(?\+[1-9][0-9]{0,2}\)?(?:[ .-]?[0-9](?![0-9]))?"
+    r"(?:[ .-]?(?:\([0-9]{2,4}\)|[0-9]{2,4})){1,7}",
+    _A,
+)
+
+Resolver = Callable[[str, re.Match[str]], int | None]  # -> end of the accepted value, or None
+
+
+def _whole(check: Callable[[str], bool]) -> Resolver:
+    return lambda text, m: m.end() if check(m.group()) else None
+
+
+def _is_digit(char: str) -> bool:
+    return "0" <= char <= "9"  # ASCII only, like the patterns (str.isdigit takes "٣" too)
+
+
+def _group_ends(text: str, start: int, stop: int) -> Iterator[int]:
+    """Ends of digit groups inside text[start:stop], longest first."""
+    for end in range(stop, start, -1):
+        if _is_digit(text[end - 1]) and (end == len(text) or not _is_digit(text[end])):
+            yield end
+
+
+def _digit_count(value: str) -> int:
+    return sum(_is_digit(char) for char in value)
+
+
+def _resolve_card(text: str, m: re.Match[str]) -> int | None:
+    for end in _group_ends(text, m.start(), m.end()):
+        value = text[m.start() : end]
+        if 13 <= _digit_count(value) <= 19 and luhn_valid(value):
+            return end
+    return None
+
+
+def _resolve_intl_phone(text: str, m: re.Match[str]) -> int | None:
+    for end in _group_ends(text, m.start(), m.end()):
+        if 8 <= _digit_count(text[m.start() : end]) <= 15:
+            return end
+    return None
+
+
+def _resolve_iban(text: str, m: re.Match[str]) -> int | None:
+    # The pattern is greedy and may run into following words; try the registry length first,
+    # then (unknown country) every length from the longest down.
+    ends = [i + 1 for i in range(m.start(), m.end()) if text[i].isalnum()]
+    known = _IBAN_LENGTHS.get(m.group()[:2].upper())
+    lengths = [known] if known else range(len(ends), 14, -1)
+    for length in lengths:
+        if length <= len(ends) and iban_valid(text[m.start() : ends[length - 1]]):
+            return ends[length - 1]
+    return None
+
+
+_DETECTORS: tuple[tuple[PIIKind, re.Pattern[str], Resolver], ...] = (
+    (PIIKind.EMAIL, _EMAIL, _whole(lambda _: True)),
+    (PIIKind.IBAN, _IBAN, _resolve_iban),
+    (PIIKind.CARD, _CARD, _resolve_card),
+    (PIIKind.NIE, _NIE, _whole(nie_valid)),
+    (PIIKind.DNI, _DNI, _whole(dni_valid)),
+    (PIIKind.PHONE, _ES_PHONE, _whole(lambda _: True)),
+    (PIIKind.PHONE, _INTL_PHONE, _resolve_intl_phone),
+)
+_ANY_DIGIT = re.compile(r"[0-9]")
+
+
+def _scan(text: str, pattern: re.Pattern[str], resolve: Resolver) -> Iterator[tuple[int, int]]:
+    pos = 0
+    while (m := pattern.search(text, pos)) is not None:
+        end = resolve(text, m)
+        if end is None:
+            pos = m.start() + 1  # a valid value may start inside a rejected candidate
+        else:
+            yield m.start(), end
+            pos = end
+
+
+def _candidates(text: str) -> Iterator[tuple[PIIKind, int, int]]:
+    has_at, has_digit = "@" in text, _ANY_DIGIT.search(text) is not None
+    for kind, pattern, resolve in _DETECTORS:
+        if (kind is PIIKind.EMAIL and has_at) or (kind is not PIIKind.EMAIL and has_digit):
+            for start, end in _scan(text, pattern, resolve):
+                yield kind, start, end
+
+
+# --- public API --------------------------------------------------------------------------------
+
+
+def find_pii(text: str) -> list[PIIMatch]:
+    """Every PII value in `text`, non-overlapping, in text order."""
+    ranked = sorted(_candidates(text), key=lambda c: (_PRIORITY[c[0]], c[1], -c[2]))
+    starts: list[int] = []
+    kept: list[PIIMatch] = []  # sorted by start, pairwise disjoint
+    for kind, start, end in ranked:
+        i = bisect_left(starts, start)
+        if (i > 0 and kept[i - 1].end > start) or (i < len(kept) and kept[i].start < end):
+            continue  # overlaps a higher-priority (or earlier) match
+        starts.insert(i, start)
+        kept.insert(i, PIIMatch(kind, start, end, text[start:end]))
+    return kept
+
+
+def contains_pii(text: str) -> bool:
+    return next(_candidates(text), None) is not None
+
+
+def redact(text: str) -> str:
+    """`text` with each PII value replaced by its tag, e.g. "[EMAIL]"."""
+    pieces: list[str] = []
+    pos = 0
+    for match in find_pii(text):
+        pieces += (text[pos : match.start], match.kind.tag)
+        pos = match.end
+    if not pieces:
+        return text
+    pieces.append(text[pos:])
+    return "".join(pieces)
+
+
+def redact_obj(obj: _T) -> _T:
+    """Redact every string inside dicts (keys too), lists, tuples and sets, recursively.
+
+    Other values are returned as they are: a card number stored as an int is not redacted.
+    Two dict keys that redact to the same text collapse into one (the last value wins).
+    """
+    return cast(_T, _redact_any(obj))
+
+
+def _redact_any(obj: object) -> object:
+    if isinstance(obj, str):
+        return redact(obj)
+    if isinstance(obj, dict):
+        return {_redact_any(key): _redact_any(value) for key, value in obj.items()}
+    if isinstance(obj, list):
+        return [_redact_any(item) for item in obj]
+    if isinstance(obj, tuple):
+        items = [_redact_any(item) for item in obj]
+        make: Callable[..., object] = type(obj)
+        return make(*items) if hasattr(obj, "_fields") else tuple(items)  # namedtuples
+    if isinstance(obj, set | frozenset):
+        return type(obj)(_redact_any(item) for item in obj)
+    return obj
