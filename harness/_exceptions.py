@@ -169,3 +169,9 @@ class ScriptError(MockLLMError, ValueError):
 
 class UnscriptedCallError(MockLLMError, AssertionError):
     """The system made an LLM call that no script matched."""
+
+
+class ProxyError(HarnessError):
+    """The embedded Toxiproxy-compatible server failed: a port, a config file, a toxic."""
+
+    code = "proxy_error"

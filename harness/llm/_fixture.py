@@ -19,6 +19,8 @@ def mock_llm() -> Iterator[MockLLM]:
     At teardown it stops intercepting and raises `UnscriptedCallError` if any call got no
     scripted answer, so the test is reported as an error even when the system under test
     swallowed the failed call. Tests needing another base_url use `MockLLM(...)` directly.
+    Give the openai SDK an explicit `httpx.AsyncClient`: its default httpx2 client is not
+    intercepted.
     """
     llm = MockLLM().start()
     try:

@@ -13,6 +13,7 @@ import re
 import threading
 from collections.abc import Iterable
 from types import TracebackType
+from typing import ClassVar
 
 import httpx
 import respx
@@ -43,6 +44,10 @@ class MockLLM:
     answers get HTTP 421 and make the context manager raise `UnscriptedCallError` on
     exit, even if the system under test caught the error and fell back.
     """
+
+    # base_urls served by started mocks: a second mock on the same URL would never be
+    # reached (respx asks the first one), which makes for baffling test failures.
+    _serving: ClassVar[set[str]] = set()
 
     def __init__(
         self,
@@ -154,7 +159,13 @@ class MockLLM:
     def start(self) -> MockLLM:
         if self._started:
             raise ScriptError(f"{self!r} is already started")
+        if self.base_url in MockLLM._serving:
+            raise ScriptError(
+                f"another MockLLM already serves {self.base_url}: script that one (in a test "
+                "using the mock_llm fixture, script the fixture) or give this one another base_url"
+            )
         self._router.start()
+        MockLLM._serving.add(self.base_url)
         self._started = True
         return self
 
@@ -162,6 +173,7 @@ class MockLLM:
         """Stop intercepting; calls and scripts stay readable."""
         if self._started:
             self._router.stop(quiet=True)
+            MockLLM._serving.discard(self.base_url)
             self._started = False
 
     def __enter__(self) -> MockLLM:
@@ -264,4 +276,12 @@ def _respond(scripted: Scripted, call: Call) -> httpx.Response:
         return completion_response(scripted, call)
     if isinstance(scripted, Fault):
         return scripted.respond(call)  # transport faults raise from here
+    if isinstance(scripted, httpx.Response):
+        # A copy: a scripted response may answer many calls, and a body is read only once.
+        return httpx.Response(
+            scripted.status_code,
+            headers=scripted.headers,
+            content=scripted.content,
+            request=call.request,
+        )
     raise scripted

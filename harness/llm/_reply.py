@@ -126,5 +126,5 @@ def to_reply(value: object) -> Reply:
     raise ScriptError(
         f"cannot script a reply from {value!r} ({type(value).__name__}). Use a str (the "
         "content), a dict/list or pydantic model (JSON content), a Reply, a ToolCall, "
-        "a fault from harness.llm.faults, or an exception."
+        "a fault from harness.llm.faults, an exception, or a raw httpx.Response."
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 import httpx
 
@@ -20,10 +20,12 @@ from .faults import Fault
 
 __all__ = ["Route", "Scripted", "SequenceExhausted"]
 
-#: What a route resolves a call to: a reply, a fault to apply, or an exception to raise.
-Scripted: TypeAlias = Reply | Fault | BaseException
+#: What a route resolves a call to: a reply, a fault to apply, an exception to raise, or
+#: a raw `httpx.Response` (the escape hatch for bodies no fault describes).
+Scripted: TypeAlias = Reply | Fault | BaseException | httpx.Response
 
 _UNSET: Any = object()
+_T = TypeVar("_T")
 
 
 class SequenceExhausted(Exception):
@@ -76,7 +78,9 @@ class Route:
 
     @property
     def return_value(self) -> Scripted | None:
-        """The answer to every call: str, dict/list (JSON), Reply, fault or exception."""
+        """The answer to every call: str, dict/list (JSON), Reply, ToolCall, pydantic model,
+        fault, exception, or a raw `httpx.Response`. Setting None clears it.
+        """
         return self._return_value
 
     @return_value.setter
@@ -86,6 +90,8 @@ class Route:
     @property
     def side_effect(self) -> Any:
         """A callable (gets the `Call`), an exception or fault, or an iterable of answers.
+
+        Anything `return_value` takes is also accepted, plus raw `httpx.Response` objects.
 
         A list, tuple or iterator gives one item per call and fails the test once
         exhausted; items may themselves be callables, faults or exceptions. A callable
@@ -124,7 +130,11 @@ class Route:
             except StopIteration:
                 raise SequenceExhausted(self._exhausted_message()) from None
         if callable(effect) and not isinstance(effect, type):
-            result = effect(call)
+            try:
+                result = effect(call)
+            except httpx.RequestError as exc:
+                _with_request(exc, call.request)  # clients read the failed request from it
+                raise
             return self._fallback(call) if result is None else _to_scripted(result, call.request)
         return _to_scripted(effect, call.request)
 
@@ -212,7 +222,7 @@ def _to_scripted(value: object, request: httpx.Request | None) -> Scripted:
         return value()
     if isinstance(value, type) and issubclass(value, BaseException):
         return _instantiate(value, request)
-    if isinstance(value, Fault):
+    if isinstance(value, Fault | httpx.Response):
         return value
     if isinstance(value, BaseException):
         return _with_request(value, request)
@@ -229,7 +239,7 @@ def _instantiate(cls: type[BaseException], request: httpx.Request | None) -> Bas
         raise ScriptError(f"cannot build {cls.__name__}(message): script an instance") from None
 
 
-def _with_request(value: Scripted, request: httpx.Request | None) -> Scripted:
+def _with_request(value: _T, request: httpx.Request | None) -> _T:
     # httpx errors carry their request; clients (and the openai SDK) read it.
     if isinstance(value, httpx.RequestError) and request is not None:
         try:

@@ -72,6 +72,11 @@ class LLMClient:
             )
         except openai.APIError as exc:
             raise _map_error(exc, agent=agent, model=model) from exc
+        except ValueError as exc:
+            # A body announced as JSON that does not parse escapes the SDK's own error tree.
+            raise LLMMalformedResponseError(
+                f"{agent} ({model}): the LLM's reply is not valid JSON: {exc}", agent=agent, model=model
+            ) from exc
         return _to_completion(result, agent=agent, model=model)
 
 
@@ -80,7 +85,7 @@ def _to_completion(result: Any, *, agent: str, model: str) -> Completion:
     choices = getattr(result, "choices", None)
     if not choices:
         raise LLMMalformedResponseError(
-            f"{agent}: the LLM's reply was not a chat completion: {str(result)[:80]!r}",
+            f"{agent} ({model}): the LLM's reply was not a chat completion: {str(result)[:80]!r}",
             agent=agent,
             model=model,
         )

@@ -6,6 +6,7 @@ system under test would; a few use plain httpx to see the wire.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import re
@@ -133,7 +134,7 @@ def test_same_criteria_give_the_same_route(mock_llm: MockLLM) -> None:
 
 
 def test_route_without_criteria_is_a_script_error(mock_llm: MockLLM) -> None:
-    with pytest.raises(ScriptError, match="llm.default"):
+    with pytest.raises(ScriptError, match=r"llm\.default"):
         mock_llm.route()
 
 
@@ -342,10 +343,9 @@ async def test_assertion_in_side_effect_is_recorded_even_if_swallowed(ask: Ask) 
     with pytest.raises(UnscriptedCallError, match="temperature 0"):
         async with MockLLM() as llm:
             llm.default.side_effect = check
-            try:
+            # A careless system swallows the error; the mock still fails the test.
+            with contextlib.suppress(AssertionError):
                 await ask("x", temperature=0.7)
-            except AssertionError:
-                pass  # a careless system swallows it; the mock still fails the test
 
 
 # -- recorded calls ---------------------------------------------------------------------------
@@ -437,7 +437,7 @@ async def test_failed_count_assertion_lists_the_calls(mock_llm: MockLLM, ask: As
 
 
 def test_last_call_of_an_uncalled_route_says_so(mock_llm: MockLLM) -> None:
-    with pytest.raises(AssertionError, match="never called.*no calls"):
+    with pytest.raises(AssertionError, match=r"never called.*no calls"):
         _ = mock_llm.agent("x").last_call
 
 
@@ -628,3 +628,37 @@ def test_start_twice_is_an_error_and_restart_works(http: httpx.Client) -> None:
 
     assert len(llm.calls) == 1
     assert "routes=0 calls=1" in repr(llm)
+
+
+def test_second_mock_on_the_same_base_url_is_refused(mock_llm: MockLLM) -> None:
+    with pytest.raises(ScriptError, match=r"already serves http://llm\.test/v1"):
+        MockLLM().start()
+    with MockLLM(base_url="http://other-llm.test/v1") as other:
+        assert other.base_url != mock_llm.base_url
+
+
+async def test_httpx_error_raised_by_a_callable_gets_the_request(
+    mock_llm: MockLLM, ask: Ask
+) -> None:
+    def down(call: Call) -> str:
+        raise httpx.RemoteProtocolError("server hung up")
+
+    mock_llm.default.side_effect = down
+
+    with pytest.raises(openai.APIConnectionError) as info:
+        await ask("x")
+
+    assert isinstance(info.value.__cause__, httpx.RemoteProtocolError)
+
+
+def test_raw_httpx_response_is_an_escape_hatch(mock_llm: MockLLM, http: httpx.Client) -> None:
+    mock_llm.model("a").return_value = httpx.Response(200, json={"unexpected": True})
+    mock_llm.model("b").side_effect = lambda call: httpx.Response(
+        503, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, json={"error": {}}
+    )
+
+    first, second = (http.post(CHAT, json=_body("x", model="a")) for _ in range(2))
+    dated = http.post(CHAT, json=_body("x", model="b"))
+
+    assert first.json() == second.json() == {"unexpected": True}  # reusable
+    assert dated.status_code == 503 and dated.headers["Retry-After"].startswith("Wed")

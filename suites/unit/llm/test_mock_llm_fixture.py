@@ -44,14 +44,13 @@ def test_unscripted_but_swallowed(mock_llm):
 '''
 
 
-def test_fixture_yields_a_started_mock(mock_llm: MockLLM) -> None:
+def test_fixture_yields_a_started_mock(mock_llm: MockLLM, http: httpx.Client) -> None:
     mock_llm.default.return_value = "from the fixture"
 
-    with httpx.Client() as http:
-        response = http.post(
-            f"{DEFAULT_BASE_URL}/chat/completions",
-            json={"model": "m", "messages": [{"role": "user", "content": "x"}]},
-        )
+    response = http.post(
+        f"{DEFAULT_BASE_URL}/chat/completions",
+        json={"model": "m", "messages": [{"role": "user", "content": "x"}]},
+    )
 
     assert mock_llm.base_url == DEFAULT_BASE_URL
     assert response.json()["choices"][0]["message"]["content"] == "from the fixture"

@@ -1,0 +1,140 @@
+"""Adapters: a LangGraph compiled graph, an HTTP endpoint, or any Python callable as a system.
+
+Each maps a `Turn` in and an `Outcome` out, and reports the system's failures in the outcome
+(`status="error"`) rather than raising: a test tier must count them, not crash on them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+from pydantic import BaseModel
+
+from .._exceptions import InputValidationError
+from ._model import Outcome, Turn
+
+__all__ = ["CallableSystem", "GraphSystem", "HTTPSystem"]
+
+ToInput = Callable[[Turn], dict[str, Any]]
+FromOutput = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _default_to_input(turn: Turn) -> dict[str, Any]:
+    return {"query": turn.query, "user_id": turn.user_id, "customer_tier": turn.customer_tier,
+            "messages": [("user", turn.query)]}
+
+
+def _default_from_output(state: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in state.items() if k in Outcome.model_fields or k in ("escalate", "tokens")}
+    if "answer" not in out and state.get("messages"):
+        out["answer"] = str(getattr(state["messages"][-1], "content", state["messages"][-1]))
+    return out
+
+
+def _as_mapping(value: Any) -> dict[str, Any]:
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str):
+        return {"answer": value}
+    raise TypeError(f"a system returned {type(value).__name__}; return a dict, a pydantic model or a str")
+
+
+class _Timed:
+    name: str
+
+    async def ask(self, turn: Turn) -> Outcome:
+        started = time.perf_counter()
+        try:
+            outcome = await self._ask(turn)
+        except InputValidationError as exc:
+            outcome = Outcome(status="rejected", error=str(exc))
+        except Exception as exc:  # the system's failure is a finding, not a harness crash
+            outcome = Outcome(status="error", error=f"{type(exc).__name__}: {exc}")
+        if not outcome.latency_ms:
+            outcome.latency_ms = (time.perf_counter() - started) * 1000
+        return outcome
+
+    async def _ask(self, turn: Turn) -> Outcome:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        return None
+
+
+class CallableSystem(_Timed):
+    """`fn(query, user_id=..., customer_tier=..., session_id=...)`, sync or async, returning a
+    dict, a pydantic model or a plain answer string."""
+
+    def __init__(self, fn: Callable[..., Any], *, name: str | None = None,
+                 close: Callable[[], Awaitable[None]] | None = None) -> None:
+        self.fn, self._close = fn, close
+        self.name = name or getattr(fn, "__qualname__", "callable")
+
+    async def _ask(self, turn: Turn) -> Outcome:
+        result = self.fn(turn.query, user_id=turn.user_id, customer_tier=turn.customer_tier,
+                         session_id=turn.session_id)
+        if inspect.isawaitable(result):
+            result = await result
+        return Outcome.from_mapping(_as_mapping(result))
+
+    async def aclose(self) -> None:
+        if self._close is not None:
+            await self._close()
+
+
+class GraphSystem(_Timed):
+    """A LangGraph compiled graph: `to_input` builds its input state, `from_output` reads the final
+    state into our field names (defaults: same names, last message as the answer)."""
+
+    def __init__(self, graph: Any, *, name: str = "langgraph", to_input: ToInput | None = None,
+                 from_output: FromOutput | None = None) -> None:
+        if not hasattr(graph, "ainvoke"):
+            raise TypeError("GraphSystem needs a compiled graph (call .compile() on your StateGraph)")
+        self.graph, self.name = graph, name
+        self._to_input = to_input or _default_to_input
+        self._from_output = from_output or _default_from_output
+
+    async def _ask(self, turn: Turn) -> Outcome:
+        final = await self.graph.ainvoke(self._to_input(turn))
+        return Outcome.from_mapping(self._from_output(dict(final)))
+
+
+class HTTPSystem(_Timed):
+    """An HTTP endpoint taking `{query, user_id, customer_tier, session_id}` as JSON (ours:
+    `POST /v1/chat`). 422 is a rejection; 429 and 5xx are retriable errors."""
+
+    def __init__(self, url: str, *, name: str | None = None, timeout_s: float = 60.0,
+                 client: httpx.AsyncClient | None = None, headers: dict[str, str] | None = None) -> None:
+        self.url, self.name = url, name or url
+        self._own = client is None
+        self._client = client or httpx.AsyncClient(timeout=timeout_s, headers=headers)
+
+    async def _ask(self, turn: Turn) -> Outcome:
+        headers = {"X-Request-Id": turn.request_id} if turn.request_id else {}
+        body = turn.model_dump(exclude={"request_id"})
+        try:
+            resp = await self._client.post(self.url, json=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return Outcome(status="error", error=f"{type(exc).__name__}: {exc}", retriable=True)
+        return _http_outcome(resp)
+
+    async def aclose(self) -> None:
+        if self._own:
+            await self._client.aclose()
+
+
+def _http_outcome(resp: httpx.Response) -> Outcome:
+    status = resp.status_code
+    if status == 200:
+        return Outcome.from_mapping(resp.json(), http_status=status)
+    detail = resp.text[:300]
+    if status in (400, 422):
+        return Outcome(status="rejected", error=detail, http_status=status)
+    return Outcome(status="error", error=f"HTTP {status}: {detail}", http_status=status,
+                   retriable=status == 429 or status >= 500)

@@ -1,0 +1,70 @@
+"""What every tier sends to a system under test, and what it reads back."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["Outcome", "SystemUnderTest", "Turn"]
+
+
+class Turn(BaseModel):
+    """One customer message."""
+
+    model_config = ConfigDict(frozen=True)
+    query: str
+    user_id: str = "anonymous"
+    customer_tier: Literal["standard", "vip"] = "standard"
+    session_id: str | None = None
+    request_id: str | None = None  # set by load and chaos runs to reconcile sent vs answered
+
+
+class Outcome(BaseModel):
+    """What the system did with a turn. `status` separates answers from rejections and errors."""
+
+    model_config = ConfigDict(extra="allow")
+    status: Literal["ok", "rejected", "error"] = "ok"
+    route: str | None = None
+    answer: str = ""
+    escalated: bool = False
+    escalation_reason: str | None = None
+    confidence: float | None = None
+    fallback: str | None = None
+    degraded: bool = False
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+    latency_ms: float = 0.0
+    trace_id: str | None = None
+    path: list[str] = Field(default_factory=list)
+    error: str | None = None
+    retriable: bool = False
+    http_status: int | None = None
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any], **extra: Any) -> Outcome:
+        """Read our own response shape, or a close one (`tokens: {in, out}`, `escalate`)."""
+        doc = dict(data)
+        tokens = doc.pop("tokens", None)
+        if isinstance(tokens, dict):
+            doc.setdefault("tokens_in", tokens.get("in", 0))
+            doc.setdefault("tokens_out", tokens.get("out", 0))
+        if "escalate" in doc and "escalated" not in doc:
+            doc["escalated"] = bool(doc.pop("escalate"))
+        if "fallback" in doc and doc["fallback"] is not None and not isinstance(doc["fallback"], str):
+            doc["fallback"] = str(doc["fallback"])
+        return cls.model_validate(doc | extra)
+
+
+@runtime_checkable
+class SystemUnderTest(Protocol):
+    """The one interface through which every tier drives a system."""
+
+    name: str
+
+    async def ask(self, turn: Turn) -> Outcome:
+        """Send one turn; never raise for the system's own failures: report them in the Outcome."""
+        ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,273 @@
+"""PII redaction: generated PII of every kind never survives; ordinary text is left alone."""
+
+from __future__ import annotations
+
+import string
+from collections import namedtuple
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from harness.reference._pii import (
+    PIIKind,
+    contains_pii,
+    dni_valid,
+    find_pii,
+    iban_valid,
+    luhn_valid,
+    nie_valid,
+    redact,
+    redact_obj,
+)
+
+DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
+FAST = settings(max_examples=60, deadline=None)
+
+# --- generators of valid PII -----------------------------------------------------------------
+
+
+def luhn_complete(payload: str) -> str:
+    """`payload` plus the Luhn check digit that makes it valid."""
+    for check in "0123456789":
+        if luhn_valid(payload + check):
+            return payload + check
+    raise AssertionError("unreachable")
+
+
+def iban_complete(country: str, bban: str) -> str:
+    digits = "".join(str(int(c, 36)) for c in bban + country + "00")
+    return f"{country}{98 - int(digits) % 97:02d}{bban}"
+
+
+def grouped(value: str, sep: str, size: int = 4) -> str:
+    return sep.join(value[i : i + size] for i in range(0, len(value), size))
+
+
+cards = st.builds(
+    lambda first, rest, sep: grouped(luhn_complete(first + rest), sep),
+    st.sampled_from("23456"),
+    st.integers(11, 17).flatmap(lambda n: st.text("0123456789", min_size=n, max_size=n)),
+    st.sampled_from(["", " ", "-"]),
+)
+IBAN_COUNTRIES = {"ES": 24, "DE": 22, "FR": 27, "GB": 22, "IT": 27, "NL": 18, "PT": 25, "NO": 15}
+ibans = st.sampled_from(sorted(IBAN_COUNTRIES)).flatmap(
+    lambda cc: st.builds(
+        lambda bban, sep: grouped(iban_complete(cc, bban), sep),
+        st.text(string.digits + string.ascii_uppercase, min_size=IBAN_COUNTRIES[cc] - 4,
+                max_size=IBAN_COUNTRIES[cc] - 4),
+        st.sampled_from(["", " "]),
+    )
+)
+dnis = st.builds(
+    lambda n, sep, lower: f"{n:08d}{sep}{DNI_LETTERS[n % 23].lower() if lower else DNI_LETTERS[n % 23]}",
+    st.integers(0, 99_999_999),
+    st.sampled_from(["", "-"]),
+    st.booleans(),
+)
+nies = st.builds(
+    lambda p, n, sep: f"{'XYZ'[p]}{sep}{n:07d}{sep}{DNI_LETTERS[(p * 10_000_000 + n) % 23]}",
+    st.integers(0, 2),
+    st.integers(0, 9_999_999),
+    st.sampled_from(["", "-"]),
+)
+emails = st.builds(
+    lambda local, labels, tld: f"{local}@{'.'.join(labels)}.{tld}",
+    st.from_regex(r"[a-z0-9]([a-z0-9._+-]{0,15}[a-z0-9])?", fullmatch=True),
+    st.lists(st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True), min_size=1,
+             max_size=3),
+    st.from_regex(r"[a-z]{2,6}", fullmatch=True),
+)
+SPANISH_SHAPES = ["{a}{b}{c}", "{a} {b} {c}", "{a}-{b}-{c}", "{a}.{b}.{c}", "{a} {b2} {b3} {c2}"]
+spanish_phones = st.builds(
+    lambda first, rest, shape, prefix: prefix
+    + shape.format(
+        a=first + rest[:2], b=rest[2:5], c=rest[5:], b2=rest[2:4], b3=rest[4:6], c2=rest[6:]
+    ),
+    st.sampled_from("6789"),
+    st.text("0123456789", min_size=8, max_size=8),
+    st.sampled_from(SPANISH_SHAPES),
+    st.sampled_from(["", "+34 ", "+34", "0034 ", "(+34) ", "+34-"]),
+)
+intl_phones = st.builds(
+    lambda cc, groups, sep: f"+{cc}{sep}{sep.join(groups)}",
+    st.integers(1, 999).map(str),
+    st.lists(st.text("0123456789", min_size=2, max_size=4), min_size=2, max_size=4),
+    st.sampled_from([" ", "-", "."]),
+).filter(lambda p: 8 <= sum(c.isdigit() for c in p) <= 15)
+
+ALL_PII = {
+    PIIKind.CARD: cards,
+    PIIKind.IBAN: ibans,
+    PIIKind.DNI: dnis,
+    PIIKind.NIE: nies,
+    PIIKind.EMAIL: emails,
+    PIIKind.PHONE: st.one_of(spanish_phones, intl_phones),
+}
+# Surrounding text: letters, digits, punctuation and spaces of any script.
+noise = st.text(st.characters(categories=("L", "N", "P", "Zs")), max_size=30)
+
+
+# --- the property: PII never survives ------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", list(ALL_PII), ids=str)
+@FAST
+@given(data=st.data())
+def test_generated_pii_never_survives_redaction(kind: PIIKind, data: st.DataObject) -> None:
+    value = data.draw(ALL_PII[kind], label="pii")
+    text = f"{data.draw(noise, label='before')} {value} {data.draw(noise, label='after')}"
+    out = redact(text)
+    assert value not in out
+    assert contains_pii(text)
+
+
+@pytest.mark.parametrize("kind", list(ALL_PII), ids=str)
+@FAST
+@given(data=st.data())
+def test_generated_pii_alone_is_found_as_its_kind(kind: PIIKind, data: st.DataObject) -> None:
+    value = data.draw(ALL_PII[kind])
+    assert [(m.kind, m.value) for m in find_pii(value)] == [(kind, value)]
+    assert redact(value) == kind.tag
+
+
+@FAST
+@given(st.lists(st.one_of(noise, *ALL_PII.values()), max_size=6).map(" ".join))
+def test_redaction_is_idempotent(text: str) -> None:
+    once = redact(text)
+    assert redact(once) == once
+
+
+# --- examples --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Escribe a juan.perez+pedidos@correo.example.es ya", "Escribe a [EMAIL] ya"),
+        ("IBAN ES91 2100 0418 4502 0005 1332, gracias", "IBAN [IBAN], gracias"),
+        ("iban es9121000418450200051332", "iban [IBAN]"),
+        ("GB82 WEST 1234 5698 7654 32 / DE89370400440532013000", "[IBAN] / [IBAN]"),
+        ("tarjeta 4111 1111 1111 1111.", "tarjeta [CARD]."),
+        ("amex 3782-822463-10005 y 4222222222222", "amex [CARD] y [CARD]"),
+        ("DNI 12345678Z, 12.345.678-z", "DNI [DNI], [DNI]"),
+        ("NIE X1234567L / y-1234567-x", "NIE [NIE] / [NIE]"),
+        ("móvil 612 345 678, fijo (91) 234 56 78", "móvil [PHONE], fijo [PHONE]"),
+        ("+34 612 34 56 78 / 0034612345678 / (+34) 912.345.678", "[PHONE] / [PHONE] / [PHONE]"),
+        ("UK +44 20 7946 0958, US +1 (555) 123-4567", "UK [PHONE], US [PHONE]"),
+        ("FR +33 1 23 45 67 89", "FR [PHONE]"),
+    ],
+)
+def test_examples(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+def test_iban_wins_over_the_phone_and_card_lookalikes_inside_it() -> None:
+    # "6 1234 5678 9012 3456" inside the IBAN would pass for digits of a phone or a card.
+    iban = iban_complete("ES", "61234567890123456789")
+    assert [m.kind for m in find_pii(f"cuenta {iban}")] == [PIIKind.IBAN]
+
+
+def test_email_wins_over_the_phone_inside_it() -> None:
+    assert redact("612345678@movil.example.com") == "[EMAIL]"
+
+
+def test_a_card_is_found_after_leading_digits_and_before_trailing_ones() -> None:
+    assert redact("ref 12 4111 1111 1111 1111 22") == "ref 12 [CARD] 22"
+
+
+def test_find_pii_reports_kind_span_and_value_in_text_order() -> None:
+    text = "X1234567L y ana@example.org"
+    matches = find_pii(text)
+    assert [(m.kind, text[m.start : m.end], m.value) for m in matches] == [
+        (PIIKind.NIE, "X1234567L", "X1234567L"),
+        (PIIKind.EMAIL, "ana@example.org", "ana@example.org"),
+    ]
+    assert "X1234567L" not in repr(matches)  # printing a match must not leak it
+
+
+# --- ordinary text is left alone -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Pedido 123456 del 2024-01-15 a las 10:30, total 29.99 EUR",
+        "Factura 2023/004512 por 1.299,99 € con IVA del 21%",
+        "4111 1111 1111 1112 no pasa Luhn",
+        "4111111111111112",
+        "fecha 15/01/2024 14:35:00, CP 28013, ref 12345678",
+        "DNI falso 12345678A y NIE falso X1234567A",
+        "IBAN con dígito de control malo ES00 2100 0418 4502 0005 1332",
+        "+25.5 grados, versión 3.11.7, IP 192.168.1.1, +5 puntos",
+        "tracking 12345 67890",
+        "sin datos personales, solo texto",
+        "",
+    ],
+)
+def test_ordinary_text_is_untouched(text: str) -> None:
+    assert redact(text) == text
+    assert not contains_pii(text)
+
+
+@FAST
+@given(st.text(st.characters(categories=("L", "Zs", "P")), max_size=60))
+def test_text_without_digits_or_at_signs_is_untouched(text: str) -> None:
+    assert redact(text) == text
+
+
+@FAST
+@given(st.integers(0, 9_999_999), st.integers(1900, 2100), st.integers(0, 99_999))
+def test_short_numbers_years_and_prices_are_untouched(order: int, year: int, cents: int) -> None:
+    text = f"pedido {order} de {year}: {cents / 100:.2f} EUR a las 10:{order % 60:02d}"
+    assert redact(text) == text
+
+
+# --- validators ------------------------------------------------------------------------------
+
+
+def test_luhn() -> None:
+    assert luhn_valid("4111 1111 1111 1111") and luhn_valid("79927398713")
+    assert not luhn_valid("4111 1111 1111 1112") and not luhn_valid("") and not luhn_valid("41a1")
+
+
+def test_iban() -> None:
+    assert iban_valid("ES91 2100 0418 4502 0005 1332") and iban_valid("gb82west12345698765432")
+    assert not iban_valid("ES92 2100 0418 4502 0005 1332")  # check digits
+    assert not iban_valid("ES91 2100 0418 4502 0005 13")  # wrong length for Spain
+    assert iban_valid(iban_complete("QQ", "123456789012345"))  # unknown country: mod-97 only
+
+
+def test_dni_and_nie() -> None:
+    assert dni_valid("12345678Z") and dni_valid("12.345.678-z") and not dni_valid("12345678A")
+    assert nie_valid("X1234567L") and nie_valid("Y-1234567-X") and not nie_valid("X1234567A")
+    assert not dni_valid("1234567Z") and not nie_valid("A1234567L")
+
+
+# --- redact_obj ------------------------------------------------------------------------------
+
+
+def test_redact_obj_walks_nested_structures_keys_included() -> None:
+    Pair = namedtuple("Pair", "name contact")
+    obj: dict[str, Any] = {
+        "user": {"email": "ana@example.org", "ids": ["12345678Z", ("X1234567L", 42)]},
+        "612345678": {"card": "4111111111111111", "tags": {"ok", "ana@example.org"}},
+        "pair": Pair("Ana", "+34 612 345 678"),
+        "count": 3,
+        "none": None,
+    }
+    assert redact_obj(obj) == {
+        "user": {"email": "[EMAIL]", "ids": ["[DNI]", ("[NIE]", 42)]},
+        "[PHONE]": {"card": "[CARD]", "tags": {"ok", "[EMAIL]"}},
+        "pair": Pair("Ana", "[PHONE]"),
+        "count": 3,
+        "none": None,
+    }
+    assert isinstance(redact_obj(obj)["pair"], Pair)
+    assert obj["user"]["email"] == "ana@example.org"  # the input is not mutated
+
+
+def test_redact_obj_on_scalars() -> None:
+    assert redact_obj("ana@example.org") == "[EMAIL]"
+    assert redact_obj(7) == 7 and redact_obj(None) is None and redact_obj(1.5) == 1.5
