@@ -52,6 +52,41 @@ def _cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the reference system over HTTP (POST /v1/chat, GET /health, GET /metrics)."""
+    from .service import load_service_settings, serve
+
+    settings = load_service_settings(host=args.host, port=args.port, audit_log=args.audit_log)
+    reference = {"llm_base_url": args.llm_base_url} if args.llm_base_url else {}
+    serve(settings, reference=reference)
+    return 0
+
+
+def _cmd_stack(args: argparse.Namespace) -> int:
+    """Start (detached) or stop the mock LLM server and the reference service."""
+    from .stack import Stack, stop_recorded
+
+    if args.action == "down":
+        stopped = stop_recorded(args.reports)
+        print("stopped: " + ", ".join(stopped) if stopped else "no stack was running")
+        return 0
+    stack = Stack(args.reports, detached=not args.foreground).start()
+    print(f"mock LLM  {stack.llm_url}\nservice   {stack.service_url}\nlogs      {stack.dir}")
+    if args.foreground:
+        try:
+            signal_pause()
+        finally:
+            stack.stop()
+    return 0
+
+
+def signal_pause() -> None:
+    import signal
+
+    print("running; Ctrl-C stops everything", flush=True)
+    signal.pause()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="harness", description="Testing and chaos harness for LLM multi-agent systems."
@@ -69,6 +104,15 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("-v", "--verbose", action="store_true", help="print JSON logs to stderr")
     cfg = _add(sub, "config", _cmd_config, help="show the effective reference-system settings")
     cfg.add_argument("--pyproject", help="pyproject.toml to read (default: nearest)")
+    srv = _add(sub, "serve", _cmd_serve, help="serve the reference system over HTTP")
+    srv.add_argument("--host", help="bind address (default 127.0.0.1)")
+    srv.add_argument("--port", type=int, help="port (default 8000)")
+    srv.add_argument("--llm-base-url", help="OpenAI-compatible base URL of the LLM")
+    srv.add_argument("--audit-log", help="JSONL audit log file")
+    stk = _add(sub, "stack", _cmd_stack, help="start or stop the mock LLM server and the service")
+    stk.add_argument("action", choices=["up", "down"])
+    stk.add_argument("--reports", default="reports", help="where logs and stack.json go")
+    stk.add_argument("--foreground", action="store_true", help="stay attached; Ctrl-C stops all")
     return parser
 
 

@@ -16,6 +16,7 @@
     │   ├── RateLimitExceededError  (.agent)
     │   └── DeadlineExceededError   the request's deadline or an agent's budget ran out
     ├── OutputValidationError       an agent's answer broke its schema or a business rule
+    ├── StackError                  a stack process failed to start or become healthy
     └── MockLLMError
         ├── ScriptError             a mock LLM script is malformed (raised at setup)
         └── UnscriptedCallError     (also AssertionError) a call no script matched
@@ -43,6 +44,7 @@ __all__ = [
     "RateLimitExceededError",
     "ResilienceError",
     "ScriptError",
+    "StackError",
     "TransientLLMError",
     "UnscriptedCallError",
 ]
@@ -175,3 +177,15 @@ class ProxyError(HarnessError):
     """The embedded Toxiproxy-compatible server failed: a port, a config file, a toxic."""
 
     code = "proxy_error"
+
+
+class StackError(HarnessError):
+    """A stack process could not start, never became healthy, or a port was taken."""
+
+    code = "stack"
+
+
+class MockServerError(HarnessError):
+    """The mock LLM server failed: a port, a config file, a fault rule, a latency profile."""
+
+    code = "mock_server_error"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from . import _errors
 from ._address import same_listen
 from ._gojson import GoJSONError, decode, kind, struct_fields
@@ -42,9 +43,7 @@ def parse_populate(body: bytes) -> list[ProxySpec]:
             raise GoJSONError(
                 f"json: cannot unmarshal {kind(value)} into Go value of type []{_POPULATE_TYPE}"
             )
-        specs = [
-            ProxySpec(**struct_fields(v, _PROXY_FIELDS, "", _POPULATE_TYPE)) for v in value or []
-        ]
+        specs = [ProxySpec(**struct_fields(v, _PROXY_FIELDS, "", _POPULATE_TYPE)) for v in value or []]
     except GoJSONError as err:
         raise _errors.bad_request_body(str(err)) from None
     seen: set[str] = set()

@@ -83,7 +83,8 @@ def _go_syntax_error(err: json.JSONDecodeError) -> str:
     if err.msg.startswith("Invalid control character"):
         return f"invalid character {char} in string literal"
     if err.msg.startswith("Invalid \\escape"):
-        return f"invalid character {_quote_char(err.doc[err.pos + 1 : err.pos + 2] or ' ')} in string escape code"
+        escaped = _quote_char(err.doc[err.pos + 1 : err.pos + 2] or " ")
+        return f"invalid character {escaped} in string escape code"
     return f"invalid character {char} looking for beginning of value"
 
 

@@ -83,6 +83,10 @@ class HttpServer:
             pass
         except h11.RemoteProtocolError as err:
             await _bad_request(conn, writer, err)
+        except asyncio.CancelledError:
+            # The server is closing. End normally: asyncio's streams report a
+            # cancelled connection task as an error in 3.11.
+            pass
         finally:
             self._tasks.discard(task)
             writer.close()
@@ -142,19 +146,22 @@ async def _send(
     await writer.drain()
 
 
-async def _bad_request(conn: h11.Connection, writer: asyncio.StreamWriter, err: h11.RemoteProtocolError) -> None:
+async def _bad_request(
+    conn: h11.Connection, writer: asyncio.StreamWriter, err: h11.RemoteProtocolError
+) -> None:
     """Answer a malformed request as Go does: a plain-text 4xx, then close."""
     if conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
         return
     status = err.error_status_hint
-    body = f"{status} {http.HTTPStatus(status).phrase}".encode()
+    reason = http.HTTPStatus(status).phrase
+    body = f"{status} {reason}".encode()
     headers = [
         ("Content-Type", "text/plain; charset=utf-8"),
         ("Connection", "close"),
         ("Content-Length", str(len(body))),
     ]
     with contextlib.suppress(h11.LocalProtocolError, OSError):
-        writer.write(conn.send(h11.Response(status_code=status, headers=headers)) or b"")
+        writer.write(conn.send(h11.Response(status_code=status, headers=headers, reason=reason)) or b"")
         writer.write(conn.send(h11.Data(data=body)) or b"")
         writer.write(conn.send(h11.EndOfMessage()) or b"")
         await writer.drain()

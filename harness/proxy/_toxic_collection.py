@@ -122,9 +122,7 @@ def _with_attributes(toxic: Toxic, attributes: Any) -> Toxic:
     """A copy of `toxic` with `attributes` merged in and checked."""
     name = type(toxic).__name__
     try:
-        changes = struct_fields(
-            attributes, toxic.attribute_types(), f"{name}.attributes", f"toxics.{name}"
-        )
+        changes = struct_fields(attributes, toxic.attribute_types(), f"{name}.attributes", f"toxics.{name}")
     except GoJSONError as err:
         raise _errors.bad_request_body(str(err)) from None
     updated = dataclasses.replace(toxic, **changes)

@@ -45,8 +45,9 @@ class LLMClient:
         self._http = http_client or httpx.AsyncClient(
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50)
         )
+        # openai 3.x annotates httpx2's client, but accepts httpx's (the one respx can see).
         self._sdk = openai.AsyncOpenAI(
-            base_url=base_url, api_key=api_key, http_client=self._http, max_retries=0
+            base_url=base_url, api_key=api_key, http_client=self._http, max_retries=0  # type: ignore[arg-type]
         )
 
     async def aclose(self) -> None:
@@ -105,7 +106,7 @@ def _to_completion(result: Any, *, agent: str, model: str) -> Completion:
     )
 
 
-def _retry_after(response: httpx.Response | None) -> float | None:
+def _retry_after(response: Any) -> float | None:
     if response is None:
         return None
     value = response.headers.get("retry-after")

@@ -1,7 +1,7 @@
 """PII detection and redaction for everything the reference system logs, caches or persists.
 
-Kinds, in priority order: when candidates of two kinds overlap, the earlier kind wins (an
-e-mail may contain digits, an IBAN contains runs that look like a phone or a card):
+Kinds, in priority order (an e-mail may contain digits, an IBAN runs that look like a phone or
+a card number, so candidates overlap; see `find_pii` for how that is settled):
 
     EMAIL   local@domain.tld
     IBAN    any country, with or without spaces; mod-97 checked, registry length when known
@@ -19,7 +19,6 @@ a 9-digit number starting 6-9 is taken for a phone. Only ASCII digits are consid
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -138,7 +137,8 @@ def nie_valid(nie: str) -> bool:
 _A = re.ASCII
 _EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\w-])")
 _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}", _A | re.I)
-_CARD = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])", _A)
+# Issuer numbers never start with 0, and digits right after a "+" belong to a phone.
+_CARD = re.compile(r"(?<![0-9+])[1-9](?:[ -]?[0-9]){12,18}(?![0-9])", _A)
 _NIE = re.compile(r"(?<![A-Za-z0-9])[XYZ]-?[0-9]{7}-?[A-Z](?![A-Za-z0-9])", _A | re.I)
 _DNI = re.compile(
     r"(?<![0-9])(?:[0-9]{8}|[0-9]{2}\.[0-9]{3}\.[0-9]{3})-?[A-Z](?![A-Za-z0-9])", _A | re.I
@@ -246,17 +246,32 @@ def _candidates(text: str) -> Iterator[tuple[PIIKind, int, int]]:
 
 
 def find_pii(text: str) -> list[PIIMatch]:
-    """Every PII value in `text`, non-overlapping, in text order."""
-    ranked = sorted(_candidates(text), key=lambda c: (_PRIORITY[c[0]], c[1], -c[2]))
-    starts: list[int] = []
-    kept: list[PIIMatch] = []  # sorted by start, pairwise disjoint
-    for kind, start, end in ranked:
-        i = bisect_left(starts, start)
-        if (i > 0 and kept[i - 1].end > start) or (i < len(kept) and kept[i].start < end):
-            continue  # overlaps a higher-priority (or earlier) match
-        starts.insert(i, start)
-        kept.insert(i, PIIMatch(kind, start, end, text[start:end]))
-    return kept
+    """Every PII value in `text`, non-overlapping, in text order.
+
+    Overlapping candidates are merged into one match over their union, so no fragment of either
+    leaks. It is labelled by the candidate spanning the whole union (an IBAN over the phone-like
+    digits inside it, "+1 2345 ..." as a phone rather than the card-like digits after the +CC);
+    among several such, or if none spans it, by kind priority.
+    """
+    matches: list[PIIMatch] = []
+    cluster: list[tuple[PIIKind, int, int]] = []
+    for candidate in sorted(_candidates(text), key=lambda c: (c[1], -c[2])):
+        if cluster and candidate[1] >= max(end for _, _, end in cluster):
+            matches.append(_merge(text, cluster))
+            cluster = []
+        cluster.append(candidate)
+    if cluster:
+        matches.append(_merge(text, cluster))
+    return matches
+
+
+def _merge(text: str, cluster: list[tuple[PIIKind, int, int]]) -> PIIMatch:
+    start, end = cluster[0][1], max(end for _, _, end in cluster)  # sorted by start
+    spanning = [kind for kind, s, e in cluster if (s, e) == (start, end)] or [
+        kind for kind, _, _ in cluster
+    ]
+    kind = min(spanning, key=_PRIORITY.__getitem__)
+    return PIIMatch(kind, start, end, text[start:end])
 
 
 def contains_pii(text: str) -> bool:

@@ -30,7 +30,8 @@ __all__ = ["escalation_by_rule", "is_complex", "model_for", "sanitise_query"]
 # Folded phrases (no accents, lower case). Whole-word matches on the folded query.
 _CANCEL_OR_REFUND = [
     r"cancel\w*",  # cancel, cancelled, cancellation, cancelar, cancelación, cancelen...
-    r"(?:close|delete|terminate|cerrar|eliminar|borrar|dar de baja)(?: (?:mi|my|the|la|el))? (?:cuenta|account)",
+    r"(?:close|delete|terminate|cerrar|eliminar|borrar|dar de baja)"
+    r"(?: (?:mi|my|the|la|el))? (?:cuenta|account)",
     r"darme de baja",
     r"dar de baja",
     r"baja (?:de|del) (?:servicio|contrato|cuenta)",

@@ -63,7 +63,9 @@ class CacheSettings(BaseModel):
     enabled: bool = True
     max_entries: int = Field(1024, ge=1)
     ttl_s: float = Field(3600.0, gt=0)
-    stale_ttl_s: float = Field(86400.0, ge=0, description="how long an expired answer may serve as a fallback")
+    stale_ttl_s: float = Field(
+        86400.0, ge=0, description="how long an expired answer may serve as a fallback"
+    )
     semantic: bool = False
     similarity_threshold: float = Field(0.85, gt=0, le=1)
 

@@ -59,11 +59,11 @@ class AgentStats(TypedDict, total=False):
 
 def _merge_stats(left: dict[str, AgentStats], right: dict[str, AgentStats]) -> dict[str, AgentStats]:
     """Reducer: an agent that runs twice (a repair attempt) adds to its own figures."""
-    merged = {k: dict(v) for k, v in left.items()}
+    merged: dict[str, dict[str, Any]] = {k: dict(v) for k, v in left.items()}
     for agent, stats in right.items():
         cur = merged.setdefault(agent, {})
         for key, value in stats.items():
-            if isinstance(value, (int, float)) and key in cur:
+            if isinstance(value, (int, float)) and isinstance(cur.get(key), (int, float)):
                 cur[key] = cur[key] + value
             else:
                 cur[key] = value

@@ -11,7 +11,7 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
 def fold(text: str) -> str:
-    """Lower-case, strip accents and punctuation, collapse spaces: 'Cancelár  CUENTA!' -> 'cancelar cuenta'."""
+    """Lower-case, strip accents and punctuation, collapse spaces: 'Cancelár CUENTA!' -> 'cancelar cuenta'."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _NON_WORD.sub(" ", ascii_only).strip()

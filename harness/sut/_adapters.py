@@ -74,7 +74,7 @@ class CallableSystem(_Timed):
     def __init__(self, fn: Callable[..., Any], *, name: str | None = None,
                  close: Callable[[], Awaitable[None]] | None = None) -> None:
         self.fn, self._close = fn, close
-        self.name = name or getattr(fn, "__qualname__", "callable")
+        self.name = name or str(getattr(fn, "__qualname__", "callable"))
 
     async def _ask(self, turn: Turn) -> Outcome:
         result = self.fn(turn.query, user_id=turn.user_id, customer_tier=turn.customer_tier,
@@ -111,7 +111,8 @@ class HTTPSystem(_Timed):
 
     def __init__(self, url: str, *, name: str | None = None, timeout_s: float = 60.0,
                  client: httpx.AsyncClient | None = None, headers: dict[str, str] | None = None) -> None:
-        self.url, self.name = url, name or url
+        self.url = url
+        self.name = name or url
         self._own = client is None
         self._client = client or httpx.AsyncClient(timeout=timeout_s, headers=headers)
 

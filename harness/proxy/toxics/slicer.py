@@ -46,10 +46,7 @@ class SlicerToxic(Toxic, key="slicer"):
 
     def validate(self) -> str | None:
         if self.average_size + self.size_variation < 1:
-            return (
-                "slicer needs average_size + size_variation >= 1, "
-                "or it would split each chunk forever"
-            )
+            return "slicer needs average_size + size_variation >= 1, or it would split each chunk forever"
         return None
 
     async def pipe(self, stub: Stub) -> None:

@@ -1,0 +1,24 @@
+"""Run the service under uvicorn (binds 127.0.0.1 unless told otherwise)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ._settings import ServiceSettings
+
+__all__ = ["serve"]
+
+
+def serve(settings: ServiceSettings, *, reference: dict[str, Any] | None = None, log_level: str = "warning") -> None:
+    import uvicorn
+
+    from ..reference import SupportSystem, load_settings
+    from ..reference._logging import configure_logging
+    from ._app import create_app
+
+    configure_logging(logging.INFO)
+    system = SupportSystem(load_settings(**(reference or {})))
+    app = create_app(system, settings)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level, access_log=False,
+                timeout_graceful_shutdown=5)
