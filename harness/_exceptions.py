@@ -16,6 +16,7 @@
     │   ├── RateLimitExceededError  (.agent)
     │   └── DeadlineExceededError   the request's deadline or an agent's budget ran out
     ├── OutputValidationError       an agent's answer broke its schema or a business rule
+    ├── ScenarioError               a labelled scenario file is malformed (names file, line, field)
     ├── StackError                  a stack process failed to start or become healthy
     └── MockLLMError
         ├── ScriptError             a mock LLM script is malformed (raised at setup)
@@ -43,6 +44,7 @@ __all__ = [
     "PermanentLLMError",
     "RateLimitExceededError",
     "ResilienceError",
+    "ScenarioError",
     "ScriptError",
     "StackError",
     "TransientLLMError",
@@ -189,3 +191,9 @@ class MockServerError(HarnessError):
     """The mock LLM server failed: a port, a config file, a fault rule, a latency profile."""
 
     code = "mock_server_error"
+
+
+class ScenarioError(HarnessError, ValueError):
+    """A labelled scenario file is malformed; the message names the file, line and field."""
+
+    code = "scenario_error"

@@ -39,6 +39,8 @@ TECHNICAL: Weighted = [
     (r"upload\w*", 1), (r"download\w*", 1), (r"slow\w*", 1), (r"apps?", 1), (r"updat\w*", 1),
     (r"settings?", 1), (r"configur\w*", 2), (r"android", 1), (r"iphone", 1), (r"ios", 1),
     (r"windows", 1), (r"mac ?os", 1), (r"notifications?", 1), (r"dashboard", 1), (r"reports?", 1),
+    (r"does nothing|nothing happens", 2), (r"(?:empty|corrupt\w*|blank) (?:file|csv|pdf|export)", 2),
+    (r"website|web", 1), (r"battery|bateria", 1), (r"ipad", 1),
     # Spanish
     (r"errores", 2), (r"fallos?", 2), (r"falla", 2), (r"no (?:me )?funciona\w*", 2),
     (r"no (?:me )?(?:deja|carga|abre|arranca|sincroniza|responde)\w*", 2),
@@ -49,10 +51,11 @@ TECHNICAL: Weighted = [
     (r"pantalla en blanco", 2),
     (r"no (?:puedo|consigo) (?:abrir|entrar|acceder|iniciar|conectar|guardar|descargar|subir)\w*", 2),
     (r"navegador", 2), (r"codigo de verificacion", 2), (r"excepcion", 2),
-    (r"aplicacion\w*", 1), (r"lent[oa]s?", 1),
+    (r"aplicacion\w*", 1), (r"lent(?:[oa]s?|isim[oa]s?|itud)", 1),
     (r"tarda\w*", 1), (r"actualiz\w*", 1), (r"descarg\w*", 1), (r"subir", 1), (r"exportar", 1),
     (r"importar", 1), (r"movil", 1), (r"ajustes", 1), (r"notificaciones", 1), (r"informes?", 1),
-    (r"entrar", 1), (r"acceso", 1), (r"bloquead[oa]", 1),
+    (r"entrar", 1), (r"acceso", 1), (r"bloquead[oa]", 1), (r"no hace nada", 2), (r"verificacion", 1),
+    (r"correos? de (?:verificacion|confirmacion|activacion)", 2), (r"certificado", 2),
 ]
 
 BILLING: Weighted = [
@@ -64,12 +67,14 @@ BILLING: Weighted = [
     (r"coupons?", 2), (r"promo codes?", 2), (r"credit card", 2), (r"debit card", 2), (r"cards?", 1),
     (r"direct debit", 2), (r"iban", 1), (r"renew\w*", 1), (r"fees?", 2), (r"cost\w*", 1),
     (r"expensive", 1), (r"quotes?", 1), (r"bank transfer", 2), (r"transactions?", 2),
+    (r"declined", 2), (r"paypal", 2), (r"checkout", 1),
     # Spanish
     (r"factura\w*", 2), (r"cobr\w*", 2), (r"cargos?", 2), (r"pagos?", 2), (r"pag(?:ar|ue|ado|amos)", 1),
     (r"recibos?", 2), (r"iva", 2), (r"precios?", 1), (r"tarifas?", 1), (r"planes", 1),
     (r"suscripcion\w*", 1), (r"descuentos?", 1), (r"cupon\w*", 2), (r"codigo promocional", 2),
-    (r"tarjetas?", 1), (r"domiciliacion\w*", 2), (r"transferencia", 1), (r"renovacion", 1),
+    (r"tarjetas?", 1), (r"domiciliacion\w*", 2), (r"transferencia", 1), (r"renov\w*|renueva\w*", 1),
     (r"importe", 2), (r"cuotas?", 1), (r"car[oa]s?", 1), (r"presupuesto", 1), (r"mensualidad", 2),
+    (r"cuesta\w*|cuanto vale", 1), (r"rechazad[oa]", 1),
 ]
 
 GENERAL: Weighted = [
@@ -81,6 +86,8 @@ GENERAL: Weighted = [
     (r"phone number", 2), (r"holidays?", 1), (r"weekends?", 1), (r"careers?", 2), (r"jobs?", 1),
     (r"company", 1), (r"warranty", 2), (r"privacy policy", 2), (r"terms", 1), (r"newsletter", 2),
     (r"languages?", 1), (r"partners?", 1), (r"question", 1), (r"information", 1), (r"info", 1),
+    (r"(?:hasn t|has not|haven t|have not|never|still not|not yet) (?:arrived|been delivered|shipped)", 2),
+    (r"where is my (?:order|parcel|package|delivery)", 2), (r"hiring", 2), (r"customer service", 1),
     # Spanish
     (r"horarios?", 2), (r"abr(?:is|en)", 1), (r"abiert[oa]s?", 1), (r"direccion", 2),
     (r"oficinas?", 2), (r"sede", 2), (r"tiendas?", 1), (r"envios?", 2), (r"envi(?:ar|an|ais)", 1),
@@ -88,6 +95,10 @@ GENERAL: Weighted = [
     (r"contactar", 2), (r"telefono", 2), (r"festivos?", 1), (r"fin de semana", 1), (r"empleo", 2),
     (r"trabajar con vosotros", 2), (r"empresa", 1), (r"garantia", 2), (r"politica de privacidad", 2),
     (r"boletin", 2), (r"idiomas?", 1), (r"pregunta", 1), (r"informacion", 1), (r"consulta", 1),
+    (r"donde esta mi (?:pedido|paquete|envio)", 2), (r"(?:pedido|paquete|envio) no (?:me )?ha llegado", 2),
+    (r"no (?:me )?ha(?:n)? llegado (?:el|mi) (?:pedido|paquete)", 2),
+    (r"(?:sigue|todavia|aun) sin llegar", 2),
+    (r"a que hora", 2), (r"duda", 1), (r"atencion al cliente", 1),
 ]
 
 SPECIALISTS: dict[str, Weighted] = {

@@ -116,9 +116,7 @@ def language_of(text: str) -> str:
 def read_query(query: str) -> Reading:
     """Score a query for every specialist and apply the supervisor's rules."""
     folded = fold(_PII_TAG.sub(" ", query))
-    scores = {
-        agent: sum(w for pattern, w in scorers if pattern.search(folded)) for agent, scorers in _SCORERS.items()
-    }
+    scores = {agent: sum(w for p, w in scorers if p.search(folded)) for agent, scorers in _SCORERS.items()}
     escalate = bool(_ESCALATE_RE.search(folded))
     injection = bool(_INJECTION_RE.search(folded))
     best = max(scores.values())

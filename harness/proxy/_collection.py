@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from . import _errors
 from ._address import same_listen
-from ._gojson import GoJSONError, decode, kind, struct_fields
+from ._gojson import GoJSONError, Pairs, decode, kind, struct_fields
 from ._proxy import Proxy
 
 __all__ = ["ProxyCollection", "ProxySpec", "parse_populate", "parse_proxy"]
@@ -39,7 +39,7 @@ def parse_populate(body: bytes) -> list[ProxySpec]:
     """A `/populate` body: an array of proxies, every entry checked before any is created."""
     try:
         value = decode(body)
-        if value is not None and not isinstance(value, list):
+        if value is not None and (isinstance(value, Pairs) or not isinstance(value, list)):
             raise GoJSONError(
                 f"json: cannot unmarshal {kind(value)} into Go value of type []{_POPULATE_TYPE}"
             )

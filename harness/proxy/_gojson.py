@@ -144,13 +144,12 @@ def struct_fields(value: Any, fields: dict[str, str], struct_name: str, go_type:
 
 
 def convert(value: Any, go_type: str, where: str) -> Any:
-    """A JSON value as a Python value of the Go type; `object` passes through as Pairs."""
-    ok = {
-        "string": isinstance(value, str),
-        "bool": isinstance(value, bool),
-        "object": isinstance(value, Pairs),
-    }.get(go_type)
-    if ok:
+    """A JSON value as a Python value of the Go type; an object passes through as Pairs."""
+    if go_type.startswith("object:"):  # a nested struct, named for messages: "object:pkg.Type"
+        if isinstance(value, Pairs):
+            return value
+        raise _type_error(kind(value), go_type.partition(":")[2], where)
+    if {"string": isinstance(value, str), "bool": isinstance(value, bool)}.get(go_type):
         return value
     if isinstance(value, Number) and go_type in ("int", "int64"):
         return _to_int(value, go_type, where)

@@ -95,13 +95,15 @@ class HttpServer:
         self, conn: h11.Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> bool:
         """Read one request, answer it; whether the connection may carry another."""
-        request = await _read_request(conn, reader)
+        request = await _read_request(conn, reader, writer)
         response = await self._handler(request)
         await _send(conn, writer, request, response)
         return conn.our_state is h11.DONE and conn.their_state is h11.DONE
 
 
-async def _read_request(conn: h11.Connection, reader: asyncio.StreamReader) -> Request:
+async def _read_request(
+    conn: h11.Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> Request:
     request: Request | None = None
     body = bytearray()
     while True:
@@ -111,6 +113,11 @@ async def _read_request(conn: h11.Connection, reader: asyncio.StreamReader) -> R
         elif isinstance(event, h11.Request):
             headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in event.headers}
             request = Request(event.method.decode(), event.target.decode("latin-1"), headers)
+            if conn.they_are_waiting_for_100_continue:  # as Go does once a handler reads the body
+                writer.write(
+                    conn.send(h11.InformationalResponse(status_code=100, headers=[], reason="Continue"))
+                    or b""
+                )
         elif isinstance(event, h11.Data):
             body += event.data
             if len(body) > MAX_BODY:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import os
 import threading
 from pathlib import Path
 from types import TracebackType
@@ -56,7 +57,7 @@ class ToxiproxyServer:
             await self.collection.close()
             raise ProxyError(
                 f"cannot listen for the Toxiproxy API on {self.host}:{self.port}: "
-                f"{err.strerror or err}; stop whatever holds that port (another "
+                f"{os.strerror(err.errno) if err.errno else err}; stop whatever holds that port (another "
                 f"toxiproxy-server?) or pass another port (0 picks a free one)"
             ) from err
         log.info("Toxiproxy-compatible API listening on %s", self.url)

@@ -17,7 +17,7 @@ from .toxics import Direction, Toxic, ToxicWrapper, new_toxic
 __all__ = ["ToxicCollection"]
 
 _WRAPPER_FIELDS = {
-    "attributes": "object",
+    "attributes": "object:toxics.NoopToxic",  # Go decodes into a noop before the type is known
     "name": "string",
     "type": "string",
     "stream": "string",
@@ -84,7 +84,7 @@ class ToxicCollection:
         wrapper = self.get(name)
         try:
             fields = struct_fields(
-                decode(body), {"attributes": "object", "toxicity": "float32"}, "", "struct"
+                decode(body), {"attributes": "object:toxics.Toxic", "toxicity": "float32"}, "", "struct"
             )
         except GoJSONError as err:
             raise _errors.bad_request_body(str(err)) from None

@@ -74,19 +74,24 @@ class AgentGuard:
         async def guarded() -> T:
             if self._switch.rate_limit:
                 await self.limiter.acquire(timeout=min(self._max_wait_s, budget))
-            return await self._within(budget, lambda: self.retry.run(lambda: fn(budget)))
+            cut_by_deadline = budget < self.timeout_s
+            return await self._within(budget, cut_by_deadline, lambda: self.retry.run(lambda: fn(budget)))
 
         if self._switch.breaker:
             return await self.breaker.call(guarded)
         return await guarded()
 
-    async def _within(self, budget: float, run: Callable[[], Awaitable[T]]) -> T:
+    async def _within(self, budget: float, cut_by_deadline: bool, run: Callable[[], Awaitable[T]]) -> T:
         if not self._switch.timeouts:
             return await run()
         try:
             async with asyncio.timeout(budget):
                 return await run()
         except TimeoutError:
+            if cut_by_deadline:
+                raise DeadlineExceededError(
+                    f"{self.agent}: the request deadline passed while it was working", agent=self.agent
+                ) from None
             raise LLMTimeoutError(
                 f"{self.agent}: no answer within its {budget:.1f} s budget "
                 f"(timeouts.{'technical_s' if self.agent == Route.TECHNICAL else 'fast_agent_s'})",

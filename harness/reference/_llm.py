@@ -7,6 +7,8 @@ honour our budgets. Every request carries `X-Harness-Agent` so a mock can script
 
 from __future__ import annotations
 
+import functools
+import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +28,12 @@ from .._exceptions import (
 __all__ = ["Completion", "LLMClient"]
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # Loading the CA bundle costs ~30 ms; one context serves every client of the process.
+    return ssl.create_default_context()
+
+
 @dataclass(frozen=True)
 class Completion:
     text: str
@@ -43,7 +51,8 @@ class LLMClient:
     ) -> None:
         self._own_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50)
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            verify=_tls_context(),
         )
         # openai 3.x annotates httpx2's client, but accepts httpx's (the one respx can see).
         self._sdk = openai.AsyncOpenAI(

@@ -7,7 +7,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage
 
-from .._exceptions import HarnessError, OutputValidationError
+from .._exceptions import DeadlineExceededError, HarnessError, OutputValidationError
 from ._accounting import cost_usd
 from ._answer import SpecialistAnswer, parse_answer
 from ._cache import ResponseCache
@@ -250,10 +250,15 @@ class Nodes:
                 "confidence": None,
                 "fallback": Fallback.GENERIC.value,
             }
+        reason = (
+            EscalationReason.DEADLINE
+            if isinstance(exc, DeadlineExceededError)
+            else EscalationReason.AGENT_UNAVAILABLE
+        )
         return (
             base
             | {"fallback": Fallback.ESCALATION.value}
-            | _escalation(EscalationReason.AGENT_UNAVAILABLE, route=route or Route.ESCALATE)
+            | _escalation(reason, route=route or Route.ESCALATE)
         )
 
     def _cache_on(self) -> bool:

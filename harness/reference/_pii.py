@@ -70,7 +70,7 @@ class PIIMatch:
 _SEPARATORS = re.compile(r"[\s.-]")
 _DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
 _DNI_SHAPE = re.compile(r"[0-9]{8}[A-Z]")
-_NIE_SHAPE = re.compile(r"[XYZ][0-9]{7}[A-Z]")
+_NIE_SHAPE = re.compile(r"[012][0-9]{7}[A-Z]")  # after X/Y/Z -> 0/1/2
 _IBAN_SHAPE = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
 # IBAN lengths from the SWIFT registry; a country missing here is checked by mod-97 alone.
 _IBAN_LENGTHS = {
@@ -118,23 +118,20 @@ def iban_valid(iban: str) -> bool:
 def dni_valid(dni: str) -> bool:
     """Spanish DNI: 8 digits and the letter they imply (dots, dashes, spaces ignored)."""
     compact = _compact(dni)
-    return bool(_DNI_SHAPE.fullmatch(compact)) and (
-        _DNI_LETTERS[int(compact[:8]) % 23] == compact[8]
-    )
+    return bool(_DNI_SHAPE.fullmatch(compact)) and _DNI_LETTERS[int(compact[:8]) % 23] == compact[8]
 
 
 def nie_valid(nie: str) -> bool:
     """Spanish NIE: X/Y/Z (read as 0/1/2), 7 digits and the implied letter."""
     compact = _compact(nie)
-    if not _NIE_SHAPE.fullmatch(compact):
-        return False
-    number = int("XYZ".index(compact[0]) * 10_000_000 + int(compact[1:8]))
-    return _DNI_LETTERS[number % 23] == compact[8]
+    compact = str("XYZ".find(compact[:1])) + compact[1:]  # X/Y/Z -> 0/1/2, else "-1..."
+    return bool(_NIE_SHAPE.fullmatch(compact)) and dni_valid(compact)
 
 
 # --- detectors: a pattern finds a candidate, a resolver validates it (maybe shortened) --------
 
 _A = re.ASCII
+_ANY_DIGIT = re.compile(r"[0-9]")
 _EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\w-])")
 _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}", _A | re.I)
 # Issuer numbers never start with 0, and digits right after a "+" belong to a phone.
@@ -154,8 +151,8 @@ _ES_PHONE = re.compile(
     r"(?![0-9])",
     _A,
 )
-# +CC, an optional 1-digit group ("+33 1 ..."), then groups of 2-4 digits; the digit count
-# (8-15, E.164) is checked by the resolver, which drops trailing groups that overshoot it.
+# +CC, an optional 1-digit group ("+33 1 ..."), then groups of 2-4 digits (so "+25.5 12.5"
+# is no phone); the resolver checks the digit count.
 _INTL_PHONE = re.compile(
     r"(?<![0-9+])\(?\+[1-9][0-9]{0,2}\)?(?:[ .-]?[0-9](?![0-9]))?"
     r"(?:[ .-]?(?:\([0-9]{2,4}\)|[0-9]{2,4})){1,7}",
@@ -169,6 +166,9 @@ def _whole(check: Callable[[str], bool]) -> Resolver:
     return lambda text, m: m.end() if check(m.group()) else None
 
 
+_ANY = _whole(lambda _: True)
+
+
 def _is_digit(char: str) -> bool:
     return "0" <= char <= "9"  # ASCII only, like the patterns (str.isdigit takes "٣" too)
 
@@ -180,23 +180,20 @@ def _group_ends(text: str, start: int, stop: int) -> Iterator[int]:
             yield end
 
 
-def _digit_count(value: str) -> int:
-    return sum(_is_digit(char) for char in value)
+def _longest_valid_prefix(low: int, high: int, check: Callable[[str], bool]) -> Resolver:
+    """Accept the longest prefix, cut after a digit group, with low..high digits passing check.
 
+    The patterns are greedy and may run into neighbouring numbers ("card 4111 ... 1111 22").
+    """
 
-def _resolve_card(text: str, m: re.Match[str]) -> int | None:
-    for end in _group_ends(text, m.start(), m.end()):
-        value = text[m.start() : end]
-        if 13 <= _digit_count(value) <= 19 and luhn_valid(value):
-            return end
-    return None
+    def resolve(text: str, m: re.Match[str]) -> int | None:
+        for end in _group_ends(text, m.start(), m.end()):
+            value = text[m.start() : end]
+            if low <= len(_ANY_DIGIT.findall(value)) <= high and check(value):
+                return end
+        return None
 
-
-def _resolve_intl_phone(text: str, m: re.Match[str]) -> int | None:
-    for end in _group_ends(text, m.start(), m.end()):
-        if 8 <= _digit_count(text[m.start() : end]) <= 15:
-            return end
-    return None
+    return resolve
 
 
 def _resolve_iban(text: str, m: re.Match[str]) -> int | None:
@@ -212,15 +209,14 @@ def _resolve_iban(text: str, m: re.Match[str]) -> int | None:
 
 
 _DETECTORS: tuple[tuple[PIIKind, re.Pattern[str], Resolver], ...] = (
-    (PIIKind.EMAIL, _EMAIL, _whole(lambda _: True)),
+    (PIIKind.EMAIL, _EMAIL, _ANY),
     (PIIKind.IBAN, _IBAN, _resolve_iban),
-    (PIIKind.CARD, _CARD, _resolve_card),
+    (PIIKind.CARD, _CARD, _longest_valid_prefix(13, 19, luhn_valid)),
     (PIIKind.NIE, _NIE, _whole(nie_valid)),
     (PIIKind.DNI, _DNI, _whole(dni_valid)),
-    (PIIKind.PHONE, _ES_PHONE, _whole(lambda _: True)),
-    (PIIKind.PHONE, _INTL_PHONE, _resolve_intl_phone),
+    (PIIKind.PHONE, _ES_PHONE, _ANY),
+    (PIIKind.PHONE, _INTL_PHONE, _longest_valid_prefix(8, 15, lambda _: True)),  # E.164
 )
-_ANY_DIGIT = re.compile(r"[0-9]")
 
 
 def _scan(text: str, pattern: re.Pattern[str], resolve: Resolver) -> Iterator[tuple[int, int]]:
@@ -255,18 +251,20 @@ def find_pii(text: str) -> list[PIIMatch]:
     """
     matches: list[PIIMatch] = []
     cluster: list[tuple[PIIKind, int, int]] = []
-    for candidate in sorted(_candidates(text), key=lambda c: (c[1], -c[2])):
-        if cluster and candidate[1] >= max(end for _, _, end in cluster):
-            matches.append(_merge(text, cluster))
+    cluster_end = 0
+    for kind, start, end in sorted(_candidates(text), key=lambda c: (c[1], -c[2])):
+        if cluster and start >= cluster_end:
+            matches.append(_merge(text, cluster, cluster_end))
             cluster = []
-        cluster.append(candidate)
+        cluster.append((kind, start, end))
+        cluster_end = max(cluster_end, end)
     if cluster:
-        matches.append(_merge(text, cluster))
+        matches.append(_merge(text, cluster, cluster_end))
     return matches
 
 
-def _merge(text: str, cluster: list[tuple[PIIKind, int, int]]) -> PIIMatch:
-    start, end = cluster[0][1], max(end for _, _, end in cluster)  # sorted by start
+def _merge(text: str, cluster: list[tuple[PIIKind, int, int]], end: int) -> PIIMatch:
+    start = cluster[0][1]  # the cluster is sorted by start
     spanning = [kind for kind, s, e in cluster if (s, e) == (start, end)] or [
         kind for kind, _, _ in cluster
     ]
@@ -285,10 +283,7 @@ def redact(text: str) -> str:
     for match in find_pii(text):
         pieces += (text[pos : match.start], match.kind.tag)
         pos = match.end
-    if not pieces:
-        return text
-    pieces.append(text[pos:])
-    return "".join(pieces)
+    return "".join(pieces) + text[pos:] if pieces else text
 
 
 def redact_obj(obj: _T) -> _T:

@@ -45,6 +45,7 @@ def _response(result: SupportResult) -> dict[str, Any]:
         "confidence": result.confidence, "fallback": result.fallback, "degraded": result.degraded,
         "tokens": {"in": result.tokens_in, "out": result.tokens_out}, "cost_usd": result.cost_usd,
         "latency_ms": round(result.latency_ms, 3), "cache_hit": result.cache_hit,
+        "path": result.path,
     }
 
 

@@ -180,6 +180,10 @@ class HttpProtocol(asyncio.Protocol):
             except Exception:
                 log.exception("handler failed on %s %s", request.method, request.path)
                 reply = Response(500, b"internal error", "text/plain")
+            if isinstance(reply, StreamResponse) and not isinstance(reply.events, AsyncIterable):
+                if not self._stream_now(reply, keep_alive):
+                    return
+                continue
             if inspect.isawaitable(reply) or isinstance(reply, StreamResponse):
                 self._busy = True
                 self._task = asyncio.get_running_loop().create_task(self._finish(reply, keep_alive))
@@ -223,8 +227,10 @@ class HttpProtocol(asyncio.Protocol):
     async def _finish(self, pending: Awaitable[Reply] | StreamResponse, keep_alive: bool) -> None:
         try:
             reply = pending if isinstance(pending, StreamResponse) else await pending
-            if isinstance(reply, StreamResponse):
+            if isinstance(reply, StreamResponse) and isinstance(reply.events, AsyncIterable):
                 keep_alive = await self._stream(reply, keep_alive)
+            elif isinstance(reply, StreamResponse):
+                keep_alive = self._stream_now(reply, keep_alive)
             else:
                 self._write(reply, keep_alive)
         except asyncio.CancelledError:
@@ -257,23 +263,42 @@ class HttpProtocol(asyncio.Protocol):
         elif not keep_alive:
             conn.close()
 
-    async def _stream(self, reply: StreamResponse, keep_alive: bool) -> bool:
-        """Write the events; chunked when the connection stays open. Returns keep-alive."""
-        conn = self._conn
-        assert conn is not None
+    def _stream_head(self, reply: StreamResponse, keep_alive: bool) -> bytes:
         # Chunked even when truncating: a cut chunked body is an error the client can see,
         # while a close-delimited one just ends.
-        chunked = keep_alive
-        framing = "Transfer-Encoding: chunked\r\nConnection: keep-alive" if chunked else "Connection: close"
+        framing = "Connection: close"
+        if keep_alive:
+            framing = "Transfer-Encoding: chunked\r\nConnection: keep-alive"
         extra = (("Cache-Control", "no-cache"), *reply.headers)
-        conn.write(_head(reply.status, reply.content_type, extra, framing))
-        frame = _chunk if chunked else _raw
-        if isinstance(reply.events, AsyncIterable):
-            async for event in reply.events:
+        return _head(reply.status, reply.content_type, extra, framing)
+
+    def _stream_now(self, reply: StreamResponse, keep_alive: bool) -> bool:
+        """Write events that are all ready at once (no latency), in one write."""
+        assert self._conn is not None and not isinstance(reply.events, AsyncIterable)
+        frame = _chunk if keep_alive else _raw
+        self._conn.write(self._stream_head(reply, keep_alive) + b"".join(frame(e) for e in reply.events))
+        return self._end_stream(reply, keep_alive)
+
+    async def _stream(self, reply: StreamResponse, keep_alive: bool) -> bool:
+        """Write events as they come; chunked when the connection stays open. Returns keep-alive."""
+        conn = self._conn
+        assert conn is not None and isinstance(reply.events, AsyncIterable)
+        conn.write(self._stream_head(reply, keep_alive))
+        frame = _chunk if keep_alive else _raw
+        events = reply.events
+        try:
+            async for event in events:
                 await conn.drain()
                 conn.write(frame(event))
-        else:
-            conn.write(b"".join(frame(event) for event in reply.events))
+        finally:
+            aclose = getattr(events, "aclose", None)
+            if aclose is not None:  # an async generator cut off by a disconnect ends here, now
+                await aclose()
+        return self._end_stream(reply, keep_alive)
+
+    def _end_stream(self, reply: StreamResponse, chunked: bool) -> bool:
+        conn = self._conn
+        assert conn is not None
         if reply.truncate:
             conn.abort()
             return False

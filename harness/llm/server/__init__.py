@@ -1,0 +1,49 @@
+"""An OpenAI-compatible mock LLM *server*, for the tiers that need real HTTP.
+
+    harness llm --port 8400 --config faults.toml           # or python -m harness.llm.server
+
+    from harness.llm.server import ServerConfig, start_in_thread
+    server = start_in_thread(ServerConfig(seed=7), brain=my_brain)   # port 0: a free one
+    client = openai.AsyncOpenAI(base_url=server.base_url, api_key="x", http_client=httpx.AsyncClient())
+    server.stop()
+
+`POST /v1/chat/completions` (plain and SSE streaming, tool calls, usage), `GET /v1/models`,
+`GET /health`. A deterministic brain (`harness.llm.brain.reply_for`) writes each reply;
+seeded latency profiles delay it per model; seeded fault rules spoil it on demand, set by
+a config file (JSON or TOML) or at run time through `/_control/...`. See `_faults`,
+`_latency`, `_config` and `_control` for the formats.
+"""
+
+from ._config import ServerConfig, load_config, parse_config
+from ._faults import FAULT_KINDS, HANG_MAX_S, FaultPlan, FaultRule, Target
+from ._latency import BUILTIN_PROFILES, Delay, LatencyConfig, LatencyProfile, LatencySampler
+from ._run import DEFAULT_PORT, add_arguments, build_config, main, run, serve
+from ._server import MockLLMServer, start_in_thread
+from ._state import DEFAULT_BRAIN, Brain, load_brain
+
+__all__ = [
+    "BUILTIN_PROFILES",
+    "DEFAULT_BRAIN",
+    "DEFAULT_PORT",
+    "FAULT_KINDS",
+    "HANG_MAX_S",
+    "Brain",
+    "Delay",
+    "FaultPlan",
+    "FaultRule",
+    "LatencyConfig",
+    "LatencyProfile",
+    "LatencySampler",
+    "MockLLMServer",
+    "ServerConfig",
+    "Target",
+    "add_arguments",
+    "build_config",
+    "load_brain",
+    "load_config",
+    "main",
+    "parse_config",
+    "run",
+    "serve",
+    "start_in_thread",
+]

@@ -1,0 +1,153 @@
+"""Routes and handlers: the OpenAI endpoints, `/health`, and the control API.
+
+    POST /v1/chat/completions   (also /chat/completions, for base URLs without /v1)
+    GET  /v1/models, /v1/models/{id}
+    GET  /health
+
+A completion: the brain writes the content, the fault plan may spoil it, the latency
+profile delays it. Without a delay the reply is built and sent in the same call, which is
+most of the server's speed; a delay, a hang or a paced stream makes it a coroutine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from .. import faults
+from .._wire import completion_body, models_response
+from ._completion import ChatRequest, build_reply, parse_chat, route_of
+from ._control import ControlApi
+from ._faults import Fired
+from ._http import CLOSE, Close, Reply, Request, Response, StreamResponse
+from ._latency import Delay
+from ._replies import DUMMY_REQUEST, ApiError, call_for, dumps, error_reply, from_httpx, json_response
+from ._sse import Event, malformed_events, stream_events, truncate
+from ._state import ServerState
+
+__all__ = ["App"]
+
+log = logging.getLogger("harness.llm.server")
+
+AnyReply = Reply | Awaitable[Reply]
+_AGENT_HEADER = "x-harness-agent"
+_HEALTH = Response(200, b'{"status":"ok"}')
+
+
+class App:
+    """The server's handler: `App(state)(request)` -> a reply or an awaitable of one."""
+
+    def __init__(self, state: ServerState) -> None:
+        self.state = state
+        self._routes: dict[tuple[str, str], Callable[[Request], AnyReply]] = {
+            ("POST", "/v1/chat/completions"): self.chat,
+            ("POST", "/chat/completions"): self.chat,
+            ("GET", "/v1/models"): self.models,
+            ("GET", "/models"): self.models,
+            ("GET", "/health"): lambda _: _HEALTH,
+            **ControlApi(state).routes(),
+        }
+
+    def __call__(self, request: Request) -> AnyReply:
+        self.state.stats.requests += 1
+        try:
+            handler = self._routes.get((request.method, request.path)) or self._other(request)
+            return handler(request)
+        except ApiError as exc:
+            if exc.status < 500:
+                self.state.stats.rejected += 1
+            return error_reply(exc)
+
+    def _other(self, request: Request) -> Callable[[Request], AnyReply]:
+        for prefix in ("/v1/models/", "/models/"):
+            if request.method == "GET" and request.path.startswith(prefix):
+                return self.model
+        if any(path == request.path for _, path in self._routes):
+            raise ApiError(405, f"{request.method} is not allowed on {request.path}")
+        raise ApiError(404, f"no route {request.method} {request.path}", error_code="unknown_url")
+
+    # -- models -----------------------------------------------------------------------
+    def models(self, request: Request) -> Response:
+        return from_httpx(models_response(self.state.known_models(), request=DUMMY_REQUEST))
+
+    def model(self, request: Request) -> Response:
+        name = request.path.rsplit("/", 1)[-1]
+        if name not in self.state.known_models():
+            raise ApiError(404, f"The model '{name}' does not exist", error_code="model_not_found")
+        return json_response({"id": name, "object": "model", "created": 0, "owned_by": "harness-mock-llm"})
+
+    # -- completions ------------------------------------------------------------------
+    def chat(self, request: Request) -> AnyReply:
+        state = self.state
+        req = parse_chat(request.body, request.headers.get(_AGENT_HEADER))
+        state.stats.completion(req.agent, req.model, req.stream)
+        state.saw_model(req.model)
+        index = state.next_index()
+        content = self._think(req)
+        route = route_of(req.agent, content) if state.plan.needs_route else None
+        fired = state.plan.pick(model=req.model, agent=req.agent, route=route)
+        kind = fired.rule.kind if fired else None
+        if fired is not None:
+            state.stats.faults[fired.rule.kind] += 1
+        if fired is not None and kind == "status":
+            fault = faults.Status(fired.rule.status_code, retry_after=fired.rule.retry_after)
+            return from_httpx(fault.respond(call_for(req.body, index)))
+        if fired is not None and kind == "hang":
+            return self._hang(fired)
+        body = completion_body(build_reply(req, content, fired), call_for(req.body, index))
+        if req.stream:
+            return self._stream(req, body, kind)
+        payload = dumps(body)
+        if kind == "malformed":
+            return Response(200, payload[: len(payload) // 2])
+        reply = Response(200, payload)
+        if kind == "truncated":
+            reply = Response(200, payload[: len(payload) // 2], declared_length=len(payload))
+        delay = state.latency.draw(req.model)
+        if delay.is_zero:
+            return reply
+        return _later(reply, delay.total(body["usage"]["completion_tokens"]))
+
+    def _think(self, req: ChatRequest) -> str:
+        try:
+            return str(self.state.brain(req.agent, req.messages, req.model))
+        except Exception as exc:
+            # A brain bug must read as a server error the test can see, not a dropped connection.
+            log.exception("the brain failed for agent %r", req.agent)
+            raise ApiError(500, f"mock LLM brain failed: {exc!r}", error_code="brain_error") from None
+
+    def _stream(self, req: ChatRequest, body: dict[str, Any], kind: str | None) -> StreamResponse:
+        if kind == "malformed":
+            return StreamResponse([e.data for e in malformed_events(body)])
+        events = stream_events(body, include_usage=req.include_usage)
+        if kind == "truncated":
+            events = truncate(events)
+        delay = self.state.latency.draw(req.model)
+        if delay.is_zero:
+            return StreamResponse([e.data for e in events], truncate=kind == "truncated")
+        return StreamResponse(_paced(events, delay), truncate=kind == "truncated")
+
+    async def _hang(self, fired: Fired) -> Close:
+        # Held until the client disconnects (the protocol cancels this) or the rule's bound.
+        self.state.stats.hanging += 1
+        try:
+            await asyncio.sleep(fired.rule.hang_seconds)
+        finally:
+            self.state.stats.hanging -= 1
+        return CLOSE
+
+
+async def _later(reply: Response, seconds: float) -> Response:
+    await asyncio.sleep(seconds)
+    return reply
+
+
+async def _paced(events: list[Event], delay: Delay) -> AsyncIterator[bytes]:
+    """Events at model speed: the first after the TTFT, each later one after its tokens."""
+    await asyncio.sleep(delay.ttft_s)
+    for event in events:
+        if event.tokens and delay.per_token_s:
+            await asyncio.sleep(event.tokens * delay.per_token_s)
+        yield event.data

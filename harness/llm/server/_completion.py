@@ -1,0 +1,133 @@
+"""A chat-completions request, checked, and the `Reply` the brain and the faults make of it.
+
+Tool calls: with `tool_choice` naming a function, or `"required"` (the first tool offered),
+the reply calls it with arguments that fit the function's JSON schema (required fields
+get a placeholder of their type, enums their first value). With `"auto"` (the default)
+the reply is the brain's text: the brain decides words, not actions.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from .. import Reply, ToolCall
+from ._effects import hallucinated_tool, invalid_label, schema_violation
+from ._faults import SUPERVISOR, Fired
+from ._replies import ApiError
+
+__all__ = ["ChatRequest", "build_reply", "parse_chat", "route_of"]
+
+_PLACEHOLDERS: dict[str, Any] = {
+    "string": "mock", "integer": 0, "number": 0, "boolean": False, "array": [], "object": {}, "null": None,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    body: dict[str, Any]
+    model: str
+    messages: list[dict[str, Any]]
+    agent: str | None
+    stream: bool
+    include_usage: bool
+    tools: list[Any]
+    forced: dict[str, Any] | None  # the function `tool_choice` makes the reply call
+
+
+
+def _bad(message: str, param: str | None = None) -> ApiError:
+    return ApiError(400, message, param=param, error_code="invalid_request")
+
+
+def parse_chat(raw: bytes, agent: str | None) -> ChatRequest:
+    """Check the fields the server relies on; a bad request gets a 400 naming the field."""
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _bad(f"the request body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise _bad("the request body must be a JSON object")
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise _bad("'model' is required: a non-empty string", "model")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
+        raise _bad("'messages' is required: a non-empty array of message objects", "messages")
+    tools = body.get("tools") or []
+    if not isinstance(tools, list):
+        raise _bad("'tools' must be an array", "tools")
+    options = body.get("stream_options")
+    include_usage = isinstance(options, dict) and options.get("include_usage") is True
+    stream = body.get("stream") is True
+    forced = _forced_function(tools, body.get("tool_choice"))
+    return ChatRequest(body, model, messages, agent, stream, include_usage, tools, forced)
+
+
+def route_of(agent: str | None, content: str) -> str | None:
+    """The route a fault `target.route` matches: the supervisor's label, else the agent.
+
+    Models dress labels (`"Route: billing"`, JSON, fences, Spanish names), so the label is
+    read with the reference system's own parser; one it cannot read counts as written.
+    """
+    if agent != SUPERVISOR:
+        return agent
+    # Imported here: only plans that target routes pay for loading the reference system.
+    from ...reference._decision import parse_decision
+
+    route = parse_decision(content).route
+    return route.value if route is not None else content.strip()
+
+
+def _function(tool: Any) -> dict[str, Any]:
+    function = tool.get("function") if isinstance(tool, dict) else None
+    return function if isinstance(function, dict) else {}
+
+
+def _forced_function(tools: list[Any], choice: Any) -> dict[str, Any] | None:
+    if not tools or choice in (None, "auto", "none"):
+        return None
+    if choice == "required":
+        return _function(tools[0])
+    wanted = _function(choice).get("name") if isinstance(choice, dict) else None
+    for tool in tools:
+        if _function(tool).get("name") == wanted:
+            return _function(tool)
+    raise _bad(f"tool_choice names {wanted!r}, which is not in 'tools'", "tool_choice")
+
+
+def placeholder_arguments(schema: Any) -> dict[str, Any]:
+    """Arguments satisfying the required properties of a JSON schema `object`."""
+    if not isinstance(schema, dict):
+        return {}
+    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    args: dict[str, Any] = {}
+    for name in schema.get("required") or ():
+        spec = properties.get(name) if isinstance(properties.get(name), dict) else {}
+        if isinstance(spec.get("enum"), list) and spec["enum"]:
+            args[name] = spec["enum"][0]
+        elif spec.get("type") == "object":
+            args[name] = placeholder_arguments(spec)
+        else:
+            kind = spec.get("type")
+            args[name] = _PLACEHOLDERS.get(kind[0] if isinstance(kind, list) else kind, "mock")
+    return args
+
+
+def build_reply(req: ChatRequest, content: str, fired: Fired | None) -> Reply:
+    """The reply for `req`: the brain's `content`, a forced tool call, or a content fault."""
+    kind = fired.rule.kind if fired else None
+    if fired is not None and kind == "hallucinated_tool":
+        return Reply(tool_calls=[hallucinated_tool(req.tools, fired.rng)])
+    if kind == "empty":
+        return Reply(content="")
+    if fired is not None and kind == "invalid_route":
+        return Reply(content=invalid_label(fired.rng))
+    if fired is not None and kind == "schema_violation":
+        return Reply(content=schema_violation(content, fired.rule.variant, fired.rng))
+    function = req.forced
+    if function is not None:
+        name = str(function.get("name") or "unnamed_function")
+        return Reply(tool_calls=[ToolCall(name, placeholder_arguments(function.get("parameters")))])
+    return Reply(content=content)

@@ -1,0 +1,115 @@
+"""The command line: `harness llm [options]` or `python -m harness.llm.server [options]`.
+
+    harness llm --port 8400 --config chaos.toml --seed 7 --latency realistic \\
+                --fault status:0.05 --fault hang:0.01
+
+Options override the config file: `--seed` its seed, `--latency` its default profile,
+each `--fault KIND:PROBABILITY` appends an untargeted rule (targets need the file or the
+control API). Prints one line `mock LLM listening on http://HOST:PORT/v1` once it listens,
+then serves until interrupted (Ctrl-C, SIGTERM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from ..._exceptions import HarnessError, MockServerError
+from ._config import ServerConfig, load_config, parse_config
+from ._faults import FAULT_KINDS
+from ._server import MockLLMServer
+from ._state import DEFAULT_BRAIN, Brain, load_brain
+
+__all__ = ["DEFAULT_PORT", "add_arguments", "build_config", "main", "run", "serve"]
+
+DEFAULT_PORT = 8400  # the reference system's default `llm_base_url`
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The server's options, for `harness llm` or a standalone parser."""
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+                        help=f"port (default {DEFAULT_PORT}; 0: any free port)")
+    parser.add_argument("--config", metavar="FILE", help="a .toml or .json config: seed, latency, faults")
+    parser.add_argument("--seed", type=int, help="seed for fault and latency draws (default: config, 0)")
+    parser.add_argument("--latency", metavar="PROFILE",
+                        help="default latency profile: zero, fast, realistic, slow or one from the config")
+    parser.add_argument("--fault", action="append", default=[], metavar="KIND:PROBABILITY",
+                        help=f"add a fault rule, repeatable; kinds: {', '.join(FAULT_KINDS)}")
+    parser.add_argument("--brain-memo", type=int, metavar="N",
+                        help="replies the server remembers (default: config, 4096; 0: off)")
+    parser.add_argument("--brain", default=DEFAULT_BRAIN, metavar="MODULE:FUNCTION",
+                        help=f"what writes the replies (default {DEFAULT_BRAIN})")
+    return parser
+
+
+def _fault_rule(text: str) -> dict[str, Any]:
+    kind, sep, probability = text.partition(":")
+    try:
+        value = float(probability)
+    except ValueError:
+        value = None
+    if not sep or value is None:
+        raise MockServerError(f"--fault {text!r}: expected KIND:PROBABILITY, e.g. status:0.1")
+    return {"kind": kind, "probability": value}
+
+
+def build_config(args: argparse.Namespace) -> ServerConfig:
+    """The config file (if any) with the command-line overrides applied and validated."""
+    config = load_config(args.config) if args.config else ServerConfig()
+    data = config.model_dump(mode="json", exclude_none=True)
+    if args.seed is not None:
+        data["seed"] = args.seed
+    if args.brain_memo is not None:
+        data["brain_memo"] = args.brain_memo
+    if args.latency is not None:
+        data["latency"]["default"] = args.latency
+    data["faults"] += [_fault_rule(text) for text in args.fault]
+    return parse_config(data, "command line" if not args.config else f"{args.config} + command line")
+
+
+async def _serve(server: MockLLMServer) -> None:
+    await server.start()
+    print(f"mock LLM listening on {server.base_url}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows / off main
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await server.aclose()
+
+
+def serve(
+    config: ServerConfig | None = None, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
+    brain: Brain | None = None,
+) -> None:
+    """Run a server in the foreground until SIGINT or SIGTERM."""
+    server = MockLLMServer(config, host=host, port=port, brain=brain)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(server))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve with parsed `add_arguments` options: what `harness llm` calls."""
+    serve(build_config(args), host=args.host, port=args.port, brain=load_brain(args.brain))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = add_arguments(argparse.ArgumentParser(
+        prog="harness llm", description="An OpenAI-compatible mock LLM server with faults on demand."
+    ))
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except HarnessError as exc:
+        print(f"harness llm: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,145 @@
+"""What a running server knows: its config, fault plan, latency sampler, brain and counters.
+
+Everything here is touched only from the server's event loop (the control API included),
+so no locks. `reset()` goes back to the config the server started with.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections import Counter
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any
+
+from ..._exceptions import MockServerError
+from ._config import ServerConfig
+from ._faults import FaultPlan, FaultRule
+from ._latency import LatencyConfig, LatencySampler
+
+__all__ = ["DEFAULT_BRAIN", "Brain", "MemoBrain", "ServerState", "Stats", "load_brain"]
+
+#: `reply_for(agent, messages, model) -> str`: the assistant's content for one request.
+Brain = Callable[[str | None, list[dict[str, Any]], str], str]
+DEFAULT_BRAIN = "harness.llm.brain:reply_for"
+_NO_AGENT = "(none)"
+
+
+def load_brain(spec: str = DEFAULT_BRAIN) -> Brain:
+    """Import `module:function`; any system under test can plug in its own brain."""
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise MockServerError(f"brain {spec!r}: expected 'module:function'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise MockServerError(f"brain {spec!r}: cannot import {module_name!r}: {exc}") from None
+    brain = getattr(module, attr, None)
+    if not callable(brain):
+        raise MockServerError(f"brain {spec!r}: {module_name} has no function {attr!r}")
+    return brain  # type: ignore[no-any-return]
+
+
+class MemoBrain:
+    """A brain with a bounded memo: the same request is answered without thinking again.
+
+    The default brain is deterministic but spends most of a request's time reading the
+    query; load tests repeat a small set of queries, so remembering replies is what lets
+    one process serve thousands of requests a second. `size=0` turns it off, for brains
+    whose replies vary from call to call.
+    """
+
+    def __init__(self, brain: Brain, size: int) -> None:
+        self.brain = brain
+        self.size = size
+        self._memo: dict[Hashable, str] = {}
+        self.hits = 0
+
+    def __call__(self, agent: str | None, messages: list[dict[str, Any]], model: str) -> str:
+        if self.size <= 0:
+            return str(self.brain(agent, messages, model))
+        key: Hashable = (agent, model, tuple(tuple(m.items()) for m in messages))
+        try:
+            found = self._memo.get(key)
+        except TypeError:  # list content (multimodal parts): unhashable, so key on the JSON
+            key = (agent, model, json.dumps(messages, sort_keys=True, default=str))
+            found = self._memo.get(key)
+        if found is not None:
+            self.hits += 1
+            return found
+        reply = str(self.brain(agent, messages, model))
+        if len(self._memo) >= self.size:
+            del self._memo[next(iter(self._memo))]  # oldest first: cheap, and good enough
+        self._memo[key] = reply
+        return reply
+
+
+class Stats:
+    """Counts since start or the last reset, for `GET /_control/stats`."""
+
+    def __init__(self) -> None:
+        self.requests = 0  # every HTTP request, control API included
+        self.completions = 0
+        self.streams = 0
+        self.rejected = 0  # 4xx for a bad request (not injected faults)
+        self.hanging = 0  # connections held by a hang right now
+        self.by_agent: Counter[str] = Counter()
+        self.by_model: Counter[str] = Counter()
+        self.faults: Counter[str] = Counter()
+
+    def completion(self, agent: str | None, model: str, stream: bool) -> None:
+        self.completions += 1
+        self.streams += stream
+        self.by_agent[agent or _NO_AGENT] += 1
+        self.by_model[model] += 1
+
+    def snapshot(self, plan: FaultPlan) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "completions": self.completions,
+            "streams": self.streams,
+            "rejected": self.rejected,
+            "hanging": self.hanging,
+            "faults": dict(self.faults),
+            "faults_total": sum(self.faults.values()),
+            "faults_by_rule": list(plan.fired),
+            "by_agent": dict(self.by_agent),
+            "by_model": dict(self.by_model),
+        }
+
+
+class ServerState:
+    def __init__(self, config: ServerConfig, brain: Brain) -> None:
+        self.initial = config
+        self.brain = MemoBrain(brain, config.brain_memo)
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the startup config: its faults and latency, fresh generators, zero counts."""
+        self.config = self.initial
+        self.plan = FaultPlan(self.config.faults, self.config.seed)
+        self.latency = LatencySampler(self.config.latency, self.config.seed)
+        self.stats = Stats()
+        self._models_seen: set[str] = set()
+        self._index = 0
+
+    def set_faults(self, rules: Sequence[FaultRule], seed: int | None = None) -> None:
+        """Replace the rules; their generators restart, so a seed replays the same faults."""
+        seed = self.config.seed if seed is None else seed
+        self.config = self.config.model_copy(update={"faults": list(rules), "seed": seed})
+        self.plan = FaultPlan(rules, seed)
+
+    def set_latency(self, latency: LatencyConfig) -> None:
+        self.config = self.config.model_copy(update={"latency": latency})
+        self.latency = LatencySampler(latency, self.config.seed)
+
+    def next_index(self) -> int:
+        self._index += 1
+        return self._index
+
+    def saw_model(self, model: str) -> None:
+        if len(self._models_seen) < 1000:  # a client making up names must not grow this forever
+            self._models_seen.add(model)
+
+    def known_models(self) -> list[str]:
+        return sorted({*self.config.models, *self._models_seen})
