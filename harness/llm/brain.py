@@ -228,7 +228,7 @@ def _offer(agent: str, query: str, reading: Reading) -> dict[str, Any] | None:
     if agent != "billing_support" or not _OVERCHARGE_RE.search(reading.folded):
         return None
     seed = _seed(query, "offer")
-    if seed % 100 >= 25:
+    if seed % 100 >= 20:
         return None
     description = {
         "en": "A goodwill discount on your next invoice for the inconvenience",

@@ -3,7 +3,7 @@
 Frameworks add headers, reason phrases and error pages of their own; clients of
 Toxiproxy compare statuses and bodies, so this writes only what a handler returns,
 plus `Date` and `Content-Length` as Go's net/http does. Timeouts follow the real
-server: 15 s to read a request, 60 s idle between requests.
+server: 15 s to read a request, 30 s to write the answer, 60 s idle between requests.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ __all__ = ["HttpServer", "Request", "Response"]
 log = logging.getLogger("harness.proxy")
 
 READ_TIMEOUT = 15.0
+WRITE_TIMEOUT = 30.0
 IDLE_TIMEOUT = 60.0
 MAX_BODY = 16 * 1024 * 1024  # far above any real Toxiproxy request; guards memory
 
@@ -150,7 +151,10 @@ async def _send(
         data = (data or b"") + (conn.send(h11.Data(data=response.body)) or b"")
     data = (data or b"") + (conn.send(h11.EndOfMessage()) or b"")
     writer.write(data)
-    await writer.drain()
+    try:
+        await asyncio.wait_for(writer.drain(), WRITE_TIMEOUT)
+    except TimeoutError:
+        raise _Closed from None
 
 
 async def _bad_request(

@@ -1,7 +1,6 @@
 """PII detection and redaction for everything the reference system logs, caches or persists.
 
-Kinds, in priority order (an e-mail may contain digits, an IBAN runs that look like a phone or
-a card number, so candidates overlap; see `find_pii` for how that is settled):
+Kinds, in priority order (candidates overlap, e.g. an IBAN holds phone-like runs: see find_pii):
 
     EMAIL   local@domain.tld
     IBAN    any country, with or without spaces; mod-97 checked, registry length when known
@@ -11,9 +10,9 @@ a card number, so candidates overlap; see `find_pii` for how that is settled):
     PHONE   Spanish 9-digit numbers starting 6-9 (optionally +34 / 0034 / (+34)) and
             international +CC numbers of 8-15 digits; spaces, dots, dashes, parentheses allowed
 
-Numbers are redacted only when a checksum or a strict shape holds, so order numbers, years,
-prices ("29.99 EUR"), dates and times are left alone. Over-redaction is preferred to leaks:
-a 9-digit number starting 6-9 is taken for a phone. Only ASCII digits are considered.
+Numbers are redacted only when a checksum or a strict shape holds, so order numbers, years, prices
+("29.99 EUR"), dates and times are left alone; but a 9-digit number starting 6-9 is taken for a
+phone (over-redaction beats a leak). Only ASCII digits count.
 """
 
 from __future__ import annotations
@@ -73,17 +72,14 @@ _DNI_SHAPE = re.compile(r"[0-9]{8}[A-Z]")
 _NIE_SHAPE = re.compile(r"[012][0-9]{7}[A-Z]")  # after X/Y/Z -> 0/1/2
 _IBAN_SHAPE = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
 # IBAN lengths from the SWIFT registry; a country missing here is checked by mod-97 alone.
-_IBAN_LENGTHS = {
-    country: int(length)
-    for country, length in re.findall(
-        r"([A-Z]{2})([0-9]{2})",
-        "AD24 AE23 AL28 AT20 AZ28 BA20 BE16 BG22 BH22 BR29 BY28 CH21 CR22 CY28 CZ24 DE22 DK18 "
-        "DO28 EE20 EG29 ES24 FI18 FO18 FR27 GB22 GE22 GI23 GL18 GR27 GT28 HR21 HU28 IE22 IL23 "
-        "IQ23 IS26 IT27 JO30 KW30 KZ20 LB28 LC32 LI21 LT20 LU20 LV21 LY25 MC27 MD24 ME22 MK19 "
-        "MR27 MT31 MU30 NL18 NO15 PK24 PL28 PS29 PT25 QA29 RO24 RS22 SA24 SC31 SD18 SE24 SI19 "
-        "SK24 SM27 ST25 SV28 TL23 TN24 TR26 UA29 VA22 VG24 XK20",
-    )
-}
+_IBAN_REGISTRY = (
+    "AD24 AE23 AL28 AT20 AZ28 BA20 BE16 BG22 BH22 BR29 BY28 CH21 CR22 CY28 CZ24 DE22 DK18 DO28 "
+    "EE20 EG29 ES24 FI18 FO18 FR27 GB22 GE22 GI23 GL18 GR27 GT28 HR21 HU28 IE22 IL23 IQ23 IS26 "
+    "IT27 JO30 KW30 KZ20 LB28 LC32 LI21 LT20 LU20 LV21 LY25 MC27 MD24 ME22 MK19 MR27 MT31 MU30 "
+    "NL18 NO15 PK24 PL28 PS29 PT25 QA29 RO24 RS22 SA24 SC31 SD18 SE24 SI19 SK24 SM27 ST25 SV28 "
+    "TL23 TN24 TR26 UA29 VA22 VG24 XK20"
+)
+_IBAN_LENGTHS = {entry[:2]: int(entry[2:]) for entry in _IBAN_REGISTRY.split()}
 
 
 def _compact(value: str) -> str:
@@ -133,13 +129,11 @@ def nie_valid(nie: str) -> bool:
 _A = re.ASCII
 _ANY_DIGIT = re.compile(r"[0-9]")
 _EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\w-])")
-_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}", _A | re.I)
+_IBAN = re.compile(r"(?<![A-Z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}", _A | re.I)
 # Issuer numbers never start with 0, and digits right after a "+" belong to a phone.
 _CARD = re.compile(r"(?<![0-9+])[1-9](?:[ -]?[0-9]){12,18}(?![0-9])", _A)
-_NIE = re.compile(r"(?<![A-Za-z0-9])[XYZ]-?[0-9]{7}-?[A-Z](?![A-Za-z0-9])", _A | re.I)
-_DNI = re.compile(
-    r"(?<![0-9])(?:[0-9]{8}|[0-9]{2}\.[0-9]{3}\.[0-9]{3})-?[A-Z](?![A-Za-z0-9])", _A | re.I
-)
+_NIE = re.compile(r"(?<![A-Z0-9])[XYZ]-?[0-9]{7}-?[A-Z](?![A-Z0-9])", _A | re.I)
+_DNI = re.compile(r"(?<![0-9])(?:[0-9]{8}|[0-9]{2}\.[0-9]{3}\.[0-9]{3})-?[A-Z](?![A-Z0-9])", _A | re.I)
 _ES_PHONE = re.compile(
     r"(?<![0-9+])(?:(?:\+34|0034|\(\+34\)|\(0034\))[ .-]?)?"
     r"(?:[6-9][0-9]{8}"  # 612345678
@@ -169,22 +163,17 @@ def _whole(check: Callable[[str], bool]) -> Resolver:
 _ANY = _whole(lambda _: True)
 
 
-def _is_digit(char: str) -> bool:
-    return "0" <= char <= "9"  # ASCII only, like the patterns (str.isdigit takes "٣" too)
-
-
 def _group_ends(text: str, start: int, stop: int) -> Iterator[int]:
     """Ends of digit groups inside text[start:stop], longest first."""
+    digits = "0123456789"  # ASCII only, like the patterns (str.isdigit would take "٣" too)
     for end in range(stop, start, -1):
-        if _is_digit(text[end - 1]) and (end == len(text) or not _is_digit(text[end])):
+        if text[end - 1] in digits and (end == len(text) or text[end] not in digits):
             yield end
 
 
 def _longest_valid_prefix(low: int, high: int, check: Callable[[str], bool]) -> Resolver:
-    """Accept the longest prefix, cut after a digit group, with low..high digits passing check.
-
-    The patterns are greedy and may run into neighbouring numbers ("card 4111 ... 1111 22").
-    """
+    """Accept the longest prefix, cut after a digit group, with low..high digits passing check
+    (the greedy patterns may run into neighbouring numbers: "card 4111 ... 1111 22")."""
 
     def resolve(text: str, m: re.Match[str]) -> int | None:
         for end in _group_ends(text, m.start(), m.end()):
@@ -273,6 +262,7 @@ def _merge(text: str, cluster: list[tuple[PIIKind, int, int]], end: int) -> PIIM
 
 
 def contains_pii(text: str) -> bool:
+    """Whether `text` holds any PII (cheaper than find_pii: stops at the first candidate)."""
     return next(_candidates(text), None) is not None
 
 
@@ -287,11 +277,9 @@ def redact(text: str) -> str:
 
 
 def redact_obj(obj: _T) -> _T:
-    """Redact every string inside dicts (keys too), lists, tuples and sets, recursively.
-
-    Other values are returned as they are: a card number stored as an int is not redacted.
-    Two dict keys that redact to the same text collapse into one (the last value wins).
-    """
+    """Redact the strings inside dicts (keys too), lists, tuples and sets, recursively. Other
+    values pass unchanged (a card number stored as an int is not redacted); dict keys that
+    redact alike collapse into one, the last value winning."""
     return cast(_T, _redact_any(obj))
 
 

@@ -101,7 +101,9 @@ class SupportSystem:
         )
         try:
             if self.settings.resilience.timeouts:
-                async with asyncio.timeout(deadline_s):
+                # A backstop a little after the deadline: agents' budgets end at the deadline
+                # itself, so this only fires when something other than an LLM call hangs.
+                async with asyncio.timeout(deadline_s * 1.05 + 0.05):
                     final = await self.graph.ainvoke(state)
             else:
                 final = await self.graph.ainvoke(state)
@@ -148,6 +150,10 @@ def _deadline_state(state: Any) -> dict[str, Any]:
         "escalation_reason": EscalationReason.DEADLINE.value,
         "fallback": Fallback.ESCALATION.value,
         "answer": "Your request is taking longer than expected; a member of our team will contact you.",
+        "errors": [
+            *state.get("errors", []),
+            {"agent": "system", "code": "deadline_exceeded", "message": "the request passed its deadline"},
+        ],
     }
 
 

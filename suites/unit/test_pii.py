@@ -177,6 +177,16 @@ def test_a_card_is_found_after_leading_digits_and_before_trailing_ones() -> None
     assert redact("ref 12 4111 1111 1111 1111 22") == "ref 12 [CARD] 22"
 
 
+def test_overlapping_candidates_merge_so_no_fragment_leaks() -> None:
+    # The phone's greedy tail and the card overlap; redacting either alone would leak digits.
+    assert redact("+34 612 345 678 4111 1111 1111 1111 fin") == "[PHONE] fin"
+
+
+@pytest.mark.parametrize("phone", ["+1 4111 1111 1111 1111", "0034 641335558"])
+def test_card_like_digits_of_a_phone_are_labelled_phone(phone: str) -> None:
+    assert [m.kind for m in find_pii(phone)] == [PIIKind.PHONE]
+
+
 def test_find_pii_reports_kind_span_and_value_in_text_order() -> None:
     text = "X1234567L y ana@example.org"
     matches = find_pii(text)
@@ -241,7 +251,8 @@ def test_iban() -> None:
 
 def test_dni_and_nie() -> None:
     assert dni_valid("12345678Z") and dni_valid("12.345.678-z") and not dni_valid("12345678A")
-    assert nie_valid("X1234567L") and nie_valid("Y-1234567-X") and not nie_valid("X1234567A")
+    assert nie_valid("X1234567L") and nie_valid("Y1234567X") and not nie_valid("X1234567A")
+    assert nie_valid("y-1234567-x")
     assert not dni_valid("1234567Z") and not nie_valid("A1234567L")
 
 

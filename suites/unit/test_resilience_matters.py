@@ -15,6 +15,7 @@ import pytest
 from harness._exceptions import LLMServerError
 from harness.llm import MockLLM, faults
 from harness.reference import FakeClock, SupportSystem
+from harness.reference._graph import build_graph
 from harness.reference import specialist_reply as answer
 
 ON_OFF = pytest.mark.parametrize("on", [True, False], ids=["on", "off"])
@@ -156,3 +157,24 @@ async def test_cache_saves_llm_calls_and_tokens(make_system: Make, mock_llm: Moc
         last = await system.ainvoke("When do you open?")
     assert len(mock_llm.calls) == (2 if on else 6)
     assert last.cache_hit is on
+
+
+@ON_OFF
+async def test_request_deadline_backstop_catches_a_hang_outside_any_llm_call(make_system: Make, on: bool) -> None:
+    system = make_system(timeouts={"request_deadline_s": 0.1}, **switch("timeouts", on))
+    system.nodes.intake = _hang_node  # type: ignore[method-assign]
+    system.graph = build_graph(system.nodes)
+    task = asyncio.ensure_future(system.ainvoke("Stuck in intake"))
+    done, _ = await asyncio.wait({task}, timeout=1.0)
+    if on:
+        result = task.result()
+        assert result.escalation_reason == "deadline_exceeded" and result.errors[-1]["agent"] == "system"
+    else:
+        assert not done
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+async def _hang_node(state: Any) -> Any:
+    await asyncio.sleep(30)

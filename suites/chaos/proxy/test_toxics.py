@@ -106,7 +106,11 @@ def test_latency_jitter_is_symmetric() -> None:
     toxic = LatencyToxic(latency=100, jitter=10)
     assert toxic.delay(lambda n: 0) == pytest.approx(0.090)
     assert toxic.delay(lambda n: n - 1) == pytest.approx(0.109)
-    assert LatencyToxic(latency=100).delay(lambda n: 1 / 0) == pytest.approx(0.1)  # no jitter: no draw
+
+    def no_draw(n: int) -> int:
+        raise AssertionError("without jitter there is nothing to draw")
+
+    assert LatencyToxic(latency=100).delay(no_draw) == pytest.approx(0.1)
 
 
 async def test_limit_data_truncates_and_closes() -> None:
