@@ -62,6 +62,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_llm(args: argparse.Namespace) -> int:
+    """An OpenAI-compatible mock LLM server with latency profiles and faults on demand."""
+    from .llm.server import run
+
+    return run(args)
+
+
 def _cmd_stack(args: argparse.Namespace) -> int:
     """Start (detached) or stop the mock LLM server and the reference service."""
     from .stack import Stack, stop_recorded
@@ -109,6 +116,9 @@ def _parser() -> argparse.ArgumentParser:
     srv.add_argument("--port", type=int, help="port (default 8000)")
     srv.add_argument("--llm-base-url", help="OpenAI-compatible base URL of the LLM")
     srv.add_argument("--audit-log", help="JSONL audit log file")
+    from .llm.server import add_arguments as llm_arguments
+
+    llm_arguments(_add(sub, "llm", _cmd_llm, help="run the mock LLM server (OpenAI-compatible)"))
     stk = _add(sub, "stack", _cmd_stack, help="start or stop the mock LLM server and the service")
     stk.add_argument("action", choices=["up", "down"])
     stk.add_argument("--reports", default="reports", help="where logs and stack.json go")

@@ -30,7 +30,7 @@ s=0 -> 0.42, s=1 -> 0.60, s=2 -> 0.78, s=3 -> 0.85, s>=4 -> 0.90; minus 0.06 per
 (o capped at 3); capped at 0.65 when s <= o and at 0.50 for an injection attempt; then +-0.01 by
 hash. So weak evidence alone (s=1) stays below 0.7 and escalates as `low_confidence`, and any
 query routed here with s >= 2 gets at least 0.71. Billing offers a goodwill discount of 10, 15 or
-20% in about a quarter of its replies to overcharge complaints ("charged twice", "cobro
+20% in about a fifth of its replies to overcharge complaints ("charged twice", "cobro
 duplicado"...), never otherwise. A repair request (the last user message starts "Your previous
 reply was rejected") gets the answer for the original query as plain JSON without an offer.
 Other agents get a short plain-text answer. The model asked for does not change the content.
@@ -227,7 +227,7 @@ def _answer_text(agent: str, reading: Reading) -> str:
 def _offer(agent: str, query: str, reading: Reading) -> dict[str, Any] | None:
     if agent != "billing_support" or not _OVERCHARGE_RE.search(reading.folded):
         return None
-    seed = _seed(query, "offer")
+    seed = _seed(query, "goodwill")
     if seed % 100 >= 20:
         return None
     description = {

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 __all__ = ["Chunk", "Item", "Outlet", "Pipe", "put", "put_force"]
 
@@ -111,9 +111,9 @@ class Pipe:
                 return
 
 
-def _resolve(fut: asyncio.Future[bool] | asyncio.Future[None], value: bool | None) -> None:
+def _resolve(fut: asyncio.Future[Any], value: Any) -> None:
     if not fut.done():
-        fut.set_result(value)  # type: ignore[arg-type]
+        fut.set_result(value)
 
 
 class Outlet(Protocol):

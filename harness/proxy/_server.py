@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import logging
 import os
+import signal
 import threading
 from pathlib import Path
 from types import TracebackType
@@ -98,18 +99,24 @@ class ToxiproxyServer:
 
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, config_path: str | Path | None = None) -> None:
-    """Run in the foreground until interrupted (Ctrl-C), like `toxiproxy-server`."""
+    """Run in the foreground until Ctrl-C or SIGTERM, like `toxiproxy-server`."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 
     async def main() -> None:
+        stop = asyncio.Event()
+        try:  # SIGTERM stops as cleanly as Ctrl-C; only possible on the main thread
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        except (RuntimeError, ValueError, NotImplementedError):
+            pass
         async with ToxiproxyServer(host, port, config_path=config_path):
-            await asyncio.get_running_loop().create_future()  # until cancelled
+            await stop.wait()
 
     try:
         asyncio.run(main())
     except KeyboardInterrupt:
-        log.info("Toxiproxy-compatible server stopped")
+        pass
+    log.info("Toxiproxy-compatible server stopped")
 
 
 class ServerThread:
@@ -119,6 +126,7 @@ class ServerThread:
         self._server = ToxiproxyServer(host, port, config_path=config_path)
         self._ready: concurrent.futures.Future[asyncio.AbstractEventLoop] = concurrent.futures.Future()
         self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.Thread(target=self._main, name="toxiproxy-server", daemon=True)
 
     @property
@@ -136,7 +144,7 @@ class ServerThread:
 
     def stop(self) -> None:
         """Stop the server and join its thread; safe to call twice."""
-        if self._thread.is_alive() and self._stop is not None:
+        if self._thread.is_alive() and self._loop is not None and self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
             self._thread.join(timeout=30)
 

@@ -86,9 +86,11 @@ class Stack:
             self._trap_signals()
             atexit.register(self.stop)
         try:
+            # Start every part at once (each takes seconds to import), then wait for each.
             for part in self._parts():
                 self.processes.append(part)
                 part.start()
+            for part in self.processes:
                 part.wait_healthy(self.health_timeout_s)
         except BaseException:
             self.stop()

@@ -167,8 +167,9 @@ class Stub:
         """Wait (forever if `seconds` is inf); if interrupted, pass `holding` on first."""
         try:
             if math.isinf(seconds):
-                await asyncio.get_running_loop().create_future()
-            await asyncio.sleep(max(0.0, seconds))
+                await asyncio.get_running_loop().create_future()  # never resolves
+            else:
+                await asyncio.sleep(max(0.0, seconds))
         except asyncio.CancelledError:
             for item in holding:
                 self.flush(item)

@@ -1,4 +1,5 @@
-"""Unit tests of the toxics' own logic: splitting, pacing, rolls, the registry, Go JSON."""
+"""Unit tests of the toxics' own logic (splitting, pacing, rolls, the registry, Go JSON),
+and of the errors the server itself raises."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import itertools
 import random
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
-from harness._exceptions import ProxyError
+from harness._exceptions import ConfigError, ProxyError
+from harness.proxy import ToxiproxyServer
 from harness.proxy._gojson import GoJSONError, decode, format_float32
 from harness.proxy._pipe import Chunk, Item, Pipe
 from harness.proxy.toxics import Direction, Stub, Toxic, ToxicWrapper, roll, toxic_types
@@ -160,3 +163,22 @@ def test_json_errors_read_like_go() -> None:
         decode(b"{bad json")
     [(key, number)] = decode(b'{"a": 1} trailing garbage is ignored, as Go reads one value')
     assert (key, number.text) == ("a", "1")
+
+
+# --- the server's own errors (what a user of the CLI or fixture sees) -----------
+
+
+async def test_busy_api_port_is_a_clear_error() -> None:
+    async with ToxiproxyServer(port=0) as first:
+        host, port = first.api_address
+        with pytest.raises(ProxyError, match=rf"cannot listen .*:{port}: .*pass another port"):
+            await ToxiproxyServer(host, port).start()
+
+
+async def test_bad_config_file_names_the_file_and_the_entry(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read it"):
+        await ToxiproxyServer(port=0, config_path=tmp_path / "missing.json").start()
+    config = tmp_path / "proxies.json"
+    config.write_text('[{"name": "a", "upstream": "127.0.0.1:1"}, {"name": "b"}]')
+    with pytest.raises(ConfigError, match=r"proxies\.json: missing required field: upstream at proxy 2"):
+        await ToxiproxyServer(port=0, config_path=config).start()

@@ -201,21 +201,17 @@ async def test_latency_profile_delays_plain_and_streamed_replies(make_server: An
         client = openai.AsyncOpenAI(base_url=server.base_url, api_key="x", http_client=http_client,
                                     max_retries=0)
         started = time.perf_counter()
-        fast = await ask(client, "supervisor", "x", model="gpt-4o")
-        fast_s = time.perf_counter() - started
-        started = time.perf_counter()
         result = await ask(client, "billing_support", "invoice", model="slow-1")
         slow_s = time.perf_counter() - started
         tokens = result.usage.completion_tokens
         assert slow_s >= 0.120 + tokens * 0.005 - 0.01
-        assert fast.choices[0].message.content == "billing_support"
         started = time.perf_counter()
         stamps = []
         async for chunk in await ask(client, "billing_support", "invoice", model="slow-1", stream=True):
             if chunk.choices and chunk.choices[0].delta.content:
                 stamps.append(time.perf_counter() - started)
+        # Lower bounds only: a loaded machine makes things slower, never faster.
         assert stamps[0] >= 0.120 and stamps[-1] - stamps[0] >= 0.005 * (len(stamps) - 1)
-    assert fast_s < slow_s
 
 
 def test_port_in_use_is_a_mock_server_error(server: MockLLMServer) -> None:
