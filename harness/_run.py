@@ -23,9 +23,7 @@ def _suites_dir() -> Path:
     for folder in (Path.cwd(), *Path.cwd().parents):
         if (folder / "suites" / "unit").is_dir():
             return folder / "suites"
-    raise ConfigError(
-        "no suites/unit folder here or above; run `harness run` from a harness checkout"
-    )
+    raise ConfigError("no suites/unit folder here or above; run `harness run` from a harness checkout")
 
 
 def run_unit_tier(reports: Path, *, workers: str = "0", extra: list[str] | None = None) -> int:
@@ -35,9 +33,17 @@ def run_unit_tier(reports: Path, *, workers: str = "0", extra: list[str] | None 
     cov_dir.mkdir(parents=True, exist_ok=True)
     (reports / "junit").mkdir(parents=True, exist_ok=True)
     cmd = [
-        sys.executable, "-m", "pytest", str(suites / "unit"), *_FAST, "-q",
-        "--cov=harness.reference", "--cov-branch", "--cov-report=term",
-        f"--cov-report=html:{cov_dir / 'html'}", f"--cov-report=json:{cov_dir / 'coverage.json'}",
+        sys.executable,
+        "-m",
+        "pytest",
+        str(suites / "unit"),
+        *_FAST,
+        "-q",
+        "--cov=harness.reference",
+        "--cov-branch",
+        "--cov-report=term",
+        f"--cov-report=html:{cov_dir / 'html'}",
+        f"--cov-report=json:{cov_dir / 'coverage.json'}",
         f"--junitxml={reports / 'junit' / 'unit.xml'}",
     ]
     if workers not in ("0", ""):

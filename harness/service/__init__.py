@@ -1,6 +1,6 @@
 """The reference service: `POST /v1/chat`, `GET /health`, `GET /metrics` over the reference system.
 
-    harness serve --port 8000 --llm-base-url http://127.0.0.1:8400/v1
+harness serve --port 8000 --llm-base-url http://127.0.0.1:8400/v1
 """
 
 from ._app import ChatRequest, create_app

@@ -40,11 +40,18 @@ class ChatRequest(BaseModel):
 
 def _response(result: SupportResult) -> dict[str, Any]:
     return {
-        "trace_id": result.trace_id, "route": result.route, "answer": result.answer,
-        "escalated": result.escalated, "escalation_reason": result.escalation_reason,
-        "confidence": result.confidence, "fallback": result.fallback, "degraded": result.degraded,
-        "tokens": {"in": result.tokens_in, "out": result.tokens_out}, "cost_usd": result.cost_usd,
-        "latency_ms": round(result.latency_ms, 3), "cache_hit": result.cache_hit,
+        "trace_id": result.trace_id,
+        "route": result.route,
+        "answer": result.answer,
+        "escalated": result.escalated,
+        "escalation_reason": result.escalation_reason,
+        "confidence": result.confidence,
+        "fallback": result.fallback,
+        "degraded": result.degraded,
+        "tokens": {"in": result.tokens_in, "out": result.tokens_out},
+        "cost_usd": result.cost_usd,
+        "latency_ms": round(result.latency_ms, 3),
+        "cache_hit": result.cache_hit,
         "path": result.path,
     }
 
@@ -111,13 +118,27 @@ def create_app(system: SupportSystem | None = None, settings: ServiceSettings | 
             return _error(503, f"the system could not answer: {type(exc).__name__}", retry_after=1)
         metrics.observe(result)
         audit.write(
-            request_id=request_id, query=body.query, status=200, trace_id=result.trace_id,
-            route=result.route, escalated=result.escalated, reason=result.escalation_reason,
-            fallback=result.fallback, degraded=result.degraded, latency_ms=round(result.latency_ms, 3),
-            tokens_in=result.tokens_in, tokens_out=result.tokens_out, cost_usd=result.cost_usd,
-            agents={k: {"latency_ms": round(float(v.get("latency_ms", 0)), 3),
-                        "tokens_in": v.get("tokens_in", 0), "tokens_out": v.get("tokens_out", 0)}
-                    for k, v in result.agents.items()},
+            request_id=request_id,
+            query=body.query,
+            status=200,
+            trace_id=result.trace_id,
+            route=result.route,
+            escalated=result.escalated,
+            reason=result.escalation_reason,
+            fallback=result.fallback,
+            degraded=result.degraded,
+            latency_ms=round(result.latency_ms, 3),
+            tokens_in=result.tokens_in,
+            tokens_out=result.tokens_out,
+            cost_usd=result.cost_usd,
+            agents={
+                k: {
+                    "latency_ms": round(float(v.get("latency_ms", 0)), 3),
+                    "tokens_in": v.get("tokens_in", 0),
+                    "tokens_out": v.get("tokens_out", 0),
+                }
+                for k, v in result.agents.items()
+            },
         )
         return JSONResponse(_response(result), headers={"X-Trace-Id": result.trace_id})
 
@@ -126,8 +147,13 @@ def create_app(system: SupportSystem | None = None, settings: ServiceSettings | 
         info = state["system"].health()
         metrics.breakers(info["breakers"])
         open_ = [a for a, s in info["breakers"].items() if s == "open"]
-        return {"status": "degraded" if open_ else "ok", "live": True, "ready": True,
-                "open_breakers": open_, **info}
+        return {
+            "status": "degraded" if open_ else "ok",
+            "live": True,
+            "ready": True,
+            "open_breakers": open_,
+            **info,
+        }
 
     @app.get("/metrics")
     async def prometheus() -> Response:

@@ -15,17 +15,26 @@ _BREAKER_STATES = {"closed": 0, "half_open": 1, "open": 2}
 class ServiceMetrics:
     def __init__(self) -> None:
         self.registry = r = CollectorRegistry()
-        self.requests = Counter("harness_requests", "Requests by route and outcome",
-                                ["route", "outcome"], registry=r)
-        self.latency = Histogram("harness_request_latency_seconds", "End-to-end latency",
-                                 buckets=_LATENCY_BUCKETS, registry=r)
-        self.agent_latency = Histogram("harness_agent_latency_seconds", "LLM call latency per agent",
-                                       ["agent"], buckets=_LATENCY_BUCKETS, registry=r)
-        self.tokens = Counter("harness_tokens", "Tokens by agent and direction", ["agent", "direction"],
-                              registry=r)
+        self.requests = Counter(
+            "harness_requests", "Requests by route and outcome", ["route", "outcome"], registry=r
+        )
+        self.latency = Histogram(
+            "harness_request_latency_seconds", "End-to-end latency", buckets=_LATENCY_BUCKETS, registry=r
+        )
+        self.agent_latency = Histogram(
+            "harness_agent_latency_seconds",
+            "LLM call latency per agent",
+            ["agent"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.tokens = Counter(
+            "harness_tokens", "Tokens by agent and direction", ["agent", "direction"], registry=r
+        )
         self.cost = Counter("harness_cost_usd", "LLM cost in USD", ["agent"], registry=r)
-        self.breaker = Gauge("harness_breaker_state", "Breaker state (0 closed, 1 half-open, 2 open)",
-                             ["agent"], registry=r)
+        self.breaker = Gauge(
+            "harness_breaker_state", "Breaker state (0 closed, 1 half-open, 2 open)", ["agent"], registry=r
+        )
         self.fallbacks = Counter("harness_fallbacks", "Fallback answers by kind", ["kind"], registry=r)
         self.escalations = Counter("harness_escalations", "Escalations by reason", ["reason"], registry=r)
         self.cache = Counter("harness_cache_lookups", "Cache lookups by result", ["result"], registry=r)

@@ -10,7 +10,9 @@ from ._settings import ServiceSettings
 __all__ = ["serve"]
 
 
-def serve(settings: ServiceSettings, *, reference: dict[str, Any] | None = None, log_level: str = "warning") -> None:
+def serve(
+    settings: ServiceSettings, *, reference: dict[str, Any] | None = None, log_level: str = "warning"
+) -> None:
     import uvicorn
 
     from ..reference import SupportSystem, load_settings
@@ -20,5 +22,11 @@ def serve(settings: ServiceSettings, *, reference: dict[str, Any] | None = None,
     configure_logging(logging.INFO)
     system = SupportSystem(load_settings(**(reference or {})))
     app = create_app(system, settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level, access_log=False,
-                timeout_graceful_shutdown=5)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=log_level,
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )

@@ -20,7 +20,9 @@ __all__ = ["ServiceSettings", "load_service_settings"]
 
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="HARNESS_SERVICE_", extra="ignore", frozen=True,
+        env_prefix="HARNESS_SERVICE_",
+        extra="ignore",
+        frozen=True,
         pyproject_toml_table_header=("tool", "harness", "service"),
     )
 
@@ -33,11 +35,18 @@ class ServiceSettings(BaseSettings):
 
     @classmethod
     def settings_customise_sources(
-        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, PyprojectTomlConfigSettingsSource(settings_cls, _find_pyproject()))
+        return (
+            init_settings,
+            env_settings,
+            PyprojectTomlConfigSettingsSource(settings_cls, _find_pyproject()),
+        )
 
 
 def load_service_settings(**overrides: Any) -> ServiceSettings:

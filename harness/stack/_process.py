@@ -60,8 +60,16 @@ def kill_group(pid: int, *, grace_s: float = 5.0) -> None:
 
 
 class ManagedProcess:
-    def __init__(self, name: str, argv: Sequence[str], *, log_path: Path, health_url: str,
-                 env: dict[str, str] | None = None, detached: bool = False) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        log_path: Path,
+        health_url: str,
+        env: dict[str, str] | None = None,
+        detached: bool = False,
+    ) -> None:
         self.name, self.argv, self.log_path, self.health_url = name, list(argv), log_path, health_url
         self.env, self.detached = env, detached
         self.proc: subprocess.Popen[bytes] | None = None
@@ -75,8 +83,12 @@ class ManagedProcess:
         log = self.log_path.open("ab")
         try:
             self.proc = subprocess.Popen(
-                self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True, env={**os.environ, **(self.env or {})},
+                self.argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                env={**os.environ, **(self.env or {})},
                 preexec_fn=None if self.detached else _die_with_parent,
             )
         except FileNotFoundError:

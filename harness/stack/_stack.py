@@ -43,10 +43,18 @@ def _check_free(host: str, port: int, what: str) -> None:
 
 
 class Stack:
-    def __init__(self, reports: str | Path = "reports", *, host: str = "127.0.0.1", llm_port: int = 0,
-                 service_port: int = 0, llm_args: list[str] | None = None,
-                 reference_env: dict[str, str] | None = None, detached: bool = False,
-                 health_timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        reports: str | Path = "reports",
+        *,
+        host: str = "127.0.0.1",
+        llm_port: int = 0,
+        service_port: int = 0,
+        llm_args: list[str] | None = None,
+        reference_env: dict[str, str] | None = None,
+        detached: bool = False,
+        health_timeout_s: float = 30.0,
+    ) -> None:
         self.dir = Path(reports) / "stack"
         self.host, self.detached, self.health_timeout_s = host, detached, health_timeout_s
         self.llm_port = llm_port or free_port(host)
@@ -67,15 +75,27 @@ class Stack:
         llm = ManagedProcess(
             "mock LLM server",
             python_argv("llm", "--host", self.host, "--port", str(self.llm_port), *self.llm_args),
-            log_path=self.dir / "llm.log", health_url=f"http://{self.host}:{self.llm_port}/health",
+            log_path=self.dir / "llm.log",
+            health_url=f"http://{self.host}:{self.llm_port}/health",
             detached=self.detached,
         )
         service = ManagedProcess(
             "reference service",
-            python_argv("serve", "--host", self.host, "--port", str(self.service_port),
-                        "--llm-base-url", self.llm_url, "--audit-log", str(self.dir / "audit.jsonl")),
-            log_path=self.dir / "service.log", health_url=f"{self.service_url}/health",
-            env=self.reference_env, detached=self.detached,
+            python_argv(
+                "serve",
+                "--host",
+                self.host,
+                "--port",
+                str(self.service_port),
+                "--llm-base-url",
+                self.llm_url,
+                "--audit-log",
+                str(self.dir / "audit.jsonl"),
+            ),
+            log_path=self.dir / "service.log",
+            health_url=f"{self.service_url}/health",
+            env=self.reference_env,
+            detached=self.detached,
         )
         return [llm, service]
 
@@ -106,8 +126,12 @@ class Stack:
         (self.dir / "stack.json").unlink(missing_ok=True)
 
     def _record(self) -> None:
-        doc = {"llm_url": self.llm_url, "service_url": self.service_url,
-               "pids": {p.name: p.pid for p in self.processes}, "owner_pid": os.getpid()}
+        doc = {
+            "llm_url": self.llm_url,
+            "service_url": self.service_url,
+            "pids": {p.name: p.pid for p in self.processes},
+            "owner_pid": os.getpid(),
+        }
         (self.dir / "stack.json").write_text(json.dumps(doc, indent=2) + "\n")
 
     def _trap_signals(self) -> None:
@@ -130,8 +154,9 @@ class Stack:
     def __enter__(self) -> Stack:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
 

@@ -1,8 +1,8 @@
 """Systems under test: one small interface, and adapters for graphs, HTTP endpoints and callables.
 
-    from harness.sut import GraphSystem, Turn
-    system = GraphSystem(my_compiled_graph, from_output=lambda s: {"answer": s["reply"], "route": s["dept"]})
-    outcome = await system.ask(Turn(query="My invoice is wrong"))
+from harness.sut import GraphSystem, Turn
+system = GraphSystem(my_compiled_graph, from_output=lambda s: {"answer": s["reply"], "route": s["dept"]})
+outcome = await system.ask(Turn(query="My invoice is wrong"))
 """
 
 from ._adapters import CallableSystem, GraphSystem, HTTPSystem

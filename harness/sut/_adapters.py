@@ -24,8 +24,12 @@ FromOutput = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def _default_to_input(turn: Turn) -> dict[str, Any]:
-    return {"query": turn.query, "user_id": turn.user_id, "customer_tier": turn.customer_tier,
-            "messages": [("user", turn.query)]}
+    return {
+        "query": turn.query,
+        "user_id": turn.user_id,
+        "customer_tier": turn.customer_tier,
+        "messages": [("user", turn.query)],
+    }
 
 
 def _default_from_output(state: dict[str, Any]) -> dict[str, Any]:
@@ -71,14 +75,20 @@ class CallableSystem(_Timed):
     """`fn(query, user_id=..., customer_tier=..., session_id=...)`, sync or async, returning a
     dict, a pydantic model or a plain answer string."""
 
-    def __init__(self, fn: Callable[..., Any], *, name: str | None = None,
-                 close: Callable[[], Awaitable[None]] | None = None) -> None:
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        *,
+        name: str | None = None,
+        close: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.fn, self._close = fn, close
         self.name = name or str(getattr(fn, "__qualname__", "callable"))
 
     async def _ask(self, turn: Turn) -> Outcome:
-        result = self.fn(turn.query, user_id=turn.user_id, customer_tier=turn.customer_tier,
-                         session_id=turn.session_id)
+        result = self.fn(
+            turn.query, user_id=turn.user_id, customer_tier=turn.customer_tier, session_id=turn.session_id
+        )
         if inspect.isawaitable(result):
             result = await result
         return Outcome.from_mapping(_as_mapping(result))
@@ -92,8 +102,14 @@ class GraphSystem(_Timed):
     """A LangGraph compiled graph: `to_input` builds its input state, `from_output` reads the final
     state into our field names (defaults: same names, last message as the answer)."""
 
-    def __init__(self, graph: Any, *, name: str = "langgraph", to_input: ToInput | None = None,
-                 from_output: FromOutput | None = None) -> None:
+    def __init__(
+        self,
+        graph: Any,
+        *,
+        name: str = "langgraph",
+        to_input: ToInput | None = None,
+        from_output: FromOutput | None = None,
+    ) -> None:
         if not hasattr(graph, "ainvoke"):
             raise TypeError("GraphSystem needs a compiled graph (call .compile() on your StateGraph)")
         self.graph, self.name = graph, name
@@ -109,8 +125,15 @@ class HTTPSystem(_Timed):
     """An HTTP endpoint taking `{query, user_id, customer_tier, session_id}` as JSON (ours:
     `POST /v1/chat`). 422 is a rejection; 429 and 5xx are retriable errors."""
 
-    def __init__(self, url: str, *, name: str | None = None, timeout_s: float = 60.0,
-                 client: httpx.AsyncClient | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        name: str | None = None,
+        timeout_s: float = 60.0,
+        client: httpx.AsyncClient | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.url = url
         self.name = name or url
         self._own = client is None
@@ -137,5 +160,9 @@ def _http_outcome(resp: httpx.Response) -> Outcome:
     detail = resp.text[:300]
     if status in (400, 422):
         return Outcome(status="rejected", error=detail, http_status=status)
-    return Outcome(status="error", error=f"HTTP {status}: {detail}", http_status=status,
-                   retriable=status == 429 or status >= 500)
+    return Outcome(
+        status="error",
+        error=f"HTTP {status}: {detail}",
+        http_status=status,
+        retriable=status == 429 or status >= 500,
+    )

@@ -1,9 +1,9 @@
 """Turn a `--system` spec into a system under test.
 
-    reference                  the reference system in process (LLM from its settings)
-    http://host:port/v1/chat   an HTTP endpoint
-    package.module:attr        a compiled LangGraph graph, a callable, a SystemUnderTest,
-                               or a zero-argument factory returning one of those
+reference                  the reference system in process (LLM from its settings)
+http://host:port/v1/chat   an HTTP endpoint
+package.module:attr        a compiled LangGraph graph, a callable, a SystemUnderTest,
+                           or a zero-argument factory returning one of those
 """
 
 from __future__ import annotations

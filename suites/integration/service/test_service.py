@@ -54,8 +54,19 @@ async def test_chat_answers_with_the_documented_shape(make_client: Client, mock_
     resp = await client.post("/v1/chat", json=BODY, headers={"X-Request-Id": "r-1"})
     assert resp.status_code == 200
     doc = resp.json()
-    assert set(doc) >= {"trace_id", "route", "answer", "escalated", "escalation_reason", "confidence",
-                        "fallback", "degraded", "tokens", "cost_usd", "latency_ms"}
+    assert set(doc) >= {
+        "trace_id",
+        "route",
+        "answer",
+        "escalated",
+        "escalation_reason",
+        "confidence",
+        "fallback",
+        "degraded",
+        "tokens",
+        "cost_usd",
+        "latency_ms",
+    }
     assert (doc["route"], doc["answer"], doc["escalated"]) == ("billing_support", "Fixed.", False)
     assert set(doc["tokens"]) == {"in", "out"} and doc["tokens"]["in"] > 0
     assert resp.headers["x-trace-id"] == doc["trace_id"]
@@ -86,7 +97,9 @@ async def test_not_json_is_422(make_client: Client) -> None:
 
 
 @pytest.mark.parametrize("query", ["", "   ", "bad\x00byte"])
-async def test_invalid_query_is_422_and_no_llm_call(make_client: Client, mock_llm: MockLLM, query: str) -> None:
+async def test_invalid_query_is_422_and_no_llm_call(
+    make_client: Client, mock_llm: MockLLM, query: str
+) -> None:
     client = await make_client()
     resp = await client.post("/v1/chat", json={**BODY, "query": query})
     assert resp.status_code == 422 and mock_llm.calls == []
@@ -95,7 +108,9 @@ async def test_invalid_query_is_422_and_no_llm_call(make_client: Client, mock_ll
 async def test_rate_limit_answers_429_with_retry_after(make_client: Client, mock_llm: MockLLM) -> None:
     mock_llm.agent("supervisor").return_value = "escalate_to_human"
     client = await make_client(requests_per_second=1, burst=2)
-    statuses = [(await client.post("/v1/chat", json={**BODY, "query": f"q{i}"})).status_code for i in range(4)]
+    statuses = [
+        (await client.post("/v1/chat", json={**BODY, "query": f"q{i}"})).status_code for i in range(4)
+    ]
     assert statuses[:2] == [200, 200] and statuses[2:] == [429, 429]
     resp = await client.post("/v1/chat", json=BODY)
     assert resp.headers["retry-after"] == "1" and resp.json()["retriable"] is True
@@ -119,7 +134,9 @@ async def test_health_reports_each_breaker(make_client: Client, mock_llm: MockLL
     assert doc["open_breakers"] == ["supervisor"] and doc["live"] is True
 
 
-async def test_metrics_expose_requests_latency_tokens_and_breakers(make_client: Client, mock_llm: MockLLM) -> None:
+async def test_metrics_expose_requests_latency_tokens_and_breakers(
+    make_client: Client, mock_llm: MockLLM
+) -> None:
     mock_llm.agent("supervisor").return_value = "general_support"
     mock_llm.agent("general_support").return_value = answer("Open 9-5.", 0.95)
     client = await make_client()
@@ -130,7 +147,10 @@ async def test_metrics_expose_requests_latency_tokens_and_breakers(make_client: 
     assert 'harness_requests_total{outcome="answered",route="general_support"} 2.0' in text
     assert 'harness_escalations_total{reason="cancellation_or_refund"} 1.0' in text
     assert 'harness_cache_lookups_total{result="hit"} 1.0' in text
-    assert "harness_request_latency_seconds_bucket" in text and 'harness_agent_latency_seconds_count{agent="supervisor"}' in text
+    assert (
+        "harness_request_latency_seconds_bucket" in text
+        and 'harness_agent_latency_seconds_count{agent="supervisor"}' in text
+    )
     assert 'harness_tokens_total{agent="general_support",direction="out"}' in text
     assert 'harness_breaker_state{agent="supervisor"} 0.0' in text
 
@@ -142,8 +162,9 @@ async def test_audit_log_reconciles_every_request_without_pii(
     mock_llm.agent("billing_support").return_value = answer()
     client = await make_client(requests_per_second=1, burst=2)
     pii = "card 4111 1111 1111 1111, mail marta.lopez@example.org, tel +34 612 345 678"
-    for i, body in enumerate([{**BODY, "query": f"{pii} (1)"}, {**BODY, "query": ""},
-                              {**BODY, "query": f"{pii} (3)"}]):
+    for i, body in enumerate(
+        [{**BODY, "query": f"{pii} (1)"}, {**BODY, "query": ""}, {**BODY, "query": f"{pii} (3)"}]
+    ):
         await client.post("/v1/chat", json=body, headers={"X-Request-Id": f"req-{i}"})
     lines = audit_lines(tmp_path)
     assert [(d["request_id"], d["status"]) for d in lines] == [("req-0", 200), ("req-1", 422), ("req-2", 429)]

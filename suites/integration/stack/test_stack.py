@@ -34,8 +34,9 @@ def test_stack_answers_and_stops_everything_after_a_failure(tmp_path: Path) -> N
     pids: list[int] = []
     with pytest.raises(RuntimeError, match="boom"), Stack(tmp_path) as stack:
         pids = [p.pid for p in stack.processes if p.pid]
-        resp = httpx.post(f"{stack.service_url}/v1/chat", json={"query": "My app crashes", "user_id": "u"},
-                          timeout=30)
+        resp = httpx.post(
+            f"{stack.service_url}/v1/chat", json={"query": "My app crashes", "user_id": "u"}, timeout=30
+        )
         assert resp.status_code == 200 and resp.json()["route"] == "technical_support"
         assert json.loads((tmp_path / "stack" / "stack.json").read_text())["service_url"] == stack.service_url
         raise RuntimeError("boom")
@@ -62,11 +63,17 @@ def test_a_part_that_exits_names_its_log(tmp_path: Path) -> None:
 
 
 def test_a_part_that_never_gets_healthy_times_out_and_is_killed(tmp_path: Path) -> None:
-    part = ManagedProcess("sleeper", [sys.executable, "-c", "import time; time.sleep(60)"],
-                          log_path=tmp_path / "sleeper.log", health_url="http://127.0.0.1:9/health")
+    part = ManagedProcess(
+        "sleeper",
+        [sys.executable, "-c", "import time; time.sleep(60)"],
+        log_path=tmp_path / "sleeper.log",
+        health_url="http://127.0.0.1:9/health",
+    )
     part.start()
     try:
-        with pytest.raises(StackError, match=r"sleeper did not become healthy .* within 1 s; see .*sleeper\.log"):
+        with pytest.raises(
+            StackError, match=r"sleeper did not become healthy .* within 1 s; see .*sleeper\.log"
+        ):
             part.wait_healthy(1.0)
     finally:
         part.stop()
@@ -74,8 +81,9 @@ def test_a_part_that_never_gets_healthy_times_out_and_is_killed(tmp_path: Path) 
 
 
 def test_a_missing_binary_is_named(tmp_path: Path) -> None:
-    part = ManagedProcess("ghost", ["/nonexistent/ghost-binary"], log_path=tmp_path / "g.log",
-                          health_url="http://127.0.0.1:9/")
+    part = ManagedProcess(
+        "ghost", ["/nonexistent/ghost-binary"], log_path=tmp_path / "g.log", health_url="http://127.0.0.1:9/"
+    )
     with pytest.raises(StackError, match="ghost: cannot start '/nonexistent/ghost-binary': no such program"):
         part.start()
 
@@ -89,10 +97,16 @@ OWNER = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["ctrl-c", "term", "kill"])
+@pytest.mark.parametrize(
+    "sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["ctrl-c", "term", "kill"]
+)
 def test_killing_the_owner_mid_run_leaves_no_process(tmp_path: Path, sig: signal.Signals) -> None:
-    owner = subprocess.Popen([sys.executable, "-c", OWNER, str(tmp_path)], stdout=subprocess.PIPE, text=True,
-                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    owner = subprocess.Popen(
+        [sys.executable, "-c", OWNER, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         assert owner.stdout is not None
         line = owner.stdout.readline()
@@ -111,13 +125,15 @@ def test_killing_the_owner_mid_run_leaves_no_process(tmp_path: Path, sig: signal
 
 def test_cli_stack_up_then_down(tmp_path: Path) -> None:
     harness = [sys.executable, "-m", "harness"]
-    up = subprocess.run([*harness, "stack", "up", "--reports", str(tmp_path)], capture_output=True, text=True,
-                        timeout=90)
+    up = subprocess.run(
+        [*harness, "stack", "up", "--reports", str(tmp_path)], capture_output=True, text=True, timeout=90
+    )
     assert up.returncode == 0, up.stderr
     record = json.loads((tmp_path / "stack" / "stack.json").read_text())
     pids = list(record["pids"].values())
     assert httpx.get(f"{record['service_url']}/health", timeout=5).json()["live"] is True
-    down = subprocess.run([*harness, "stack", "down", "--reports", str(tmp_path)], capture_output=True, text=True,
-                          timeout=60)
+    down = subprocess.run(
+        [*harness, "stack", "down", "--reports", str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
     assert down.returncode == 0 and "stopped: mock LLM server" in down.stdout
     assert wait_dead(pids) == []
