@@ -117,8 +117,17 @@ class GraphSystem(_Timed):
         self._from_output = from_output or _default_from_output
 
     async def _ask(self, turn: Turn) -> Outcome:
-        final = await self.graph.ainvoke(self._to_input(turn))
-        return Outcome.from_mapping(self._from_output(dict(final)))
+        # Stream updates as well as values: the node names give the path, for path coverage.
+        path: list[str] = []
+        final: dict[str, Any] = {}
+        async for mode, chunk in self.graph.astream(self._to_input(turn), stream_mode=["updates", "values"]):
+            if mode == "updates":
+                path.extend(name for name in chunk if not name.startswith("__"))
+            else:
+                final = dict(chunk)
+        mapped = self._from_output(final)
+        mapped["path"] = path
+        return Outcome.from_mapping(mapped)
 
 
 class HTTPSystem(_Timed):

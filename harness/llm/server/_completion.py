@@ -101,16 +101,18 @@ def placeholder_arguments(schema: Any) -> dict[str, Any]:
     """Arguments satisfying the required properties of a JSON schema `object`."""
     if not isinstance(schema, dict):
         return {}
-    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    raw_properties = schema.get("properties")
+    properties: dict[str, Any] = raw_properties if isinstance(raw_properties, dict) else {}
     args: dict[str, Any] = {}
     for name in schema.get("required") or ():
-        spec = properties.get(name) if isinstance(properties.get(name), dict) else {}
-        if isinstance(spec.get("enum"), list) and spec["enum"]:
-            args[name] = spec["enum"][0]
-        elif spec.get("type") == "object":
+        raw_spec = properties.get(str(name))
+        spec: dict[str, Any] = raw_spec if isinstance(raw_spec, dict) else {}
+        enum, kind = spec.get("enum"), spec.get("type")
+        if isinstance(enum, list) and enum:
+            args[name] = enum[0]
+        elif kind == "object":
             args[name] = placeholder_arguments(spec)
         else:
-            kind = spec.get("type")
             args[name] = _PLACEHOLDERS.get(kind[0] if isinstance(kind, list) else kind, "mock")
     return args
 

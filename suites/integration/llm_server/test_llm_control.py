@@ -35,7 +35,8 @@ async def test_put_faults_takes_a_bare_list_and_keeps_the_seed(http: httpx.Async
 async def test_bad_fault_updates_are_400s_naming_the_field(http: httpx.AsyncClient) -> None:
     before = (await http.get("/_control/faults")).json()
     cases: list[tuple[Any, str]] = [
-        ([{"kind": "status", "probability": 1.5}], "faults[0].probability: Input should be less than or equal to 1"),
+        ([{"kind": "status", "probability": 1.5}],
+         "faults[0].probability: Input should be less than or equal to 1"),
         ([{"kind": "melt", "probability": 1}], "faults[0].kind: Input should be 'status', 'hang'"),
         ([{"kind": "empty", "probability": 1, "status": 500}], "'status' only applies to kind 'status'"),
         ([{"kind": "status", "probability": 1, "status": 200}], "faults[0].status: Input should be greater"),
@@ -63,7 +64,8 @@ async def test_latency_get_and_put(http: httpx.AsyncClient) -> None:
     assert (await _chat(http)).status_code == 200  # 1 ms, still answers
     bad = await http.put("/_control/latency", json={"default": "warp"})
     assert bad.status_code == 400
-    assert "unknown latency profile 'warp'; known: fast, realistic, slow, zero" in bad.json()["error"]["message"]
+    message = bad.json()["error"]["message"]
+    assert "unknown latency profile 'warp'; known: fast, realistic, slow, zero" in message
 
 
 async def test_stats_count_requests_agents_models_and_faults(http: httpx.AsyncClient) -> None:

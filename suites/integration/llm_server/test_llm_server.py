@@ -167,8 +167,8 @@ def _raw_exchange(server: MockLLMServer, payload: bytes, responses: int) -> byte
 
 
 def _post(body: bytes, extra: str = "", version: str = "1.1") -> bytes:
-    head = f"POST /v1/chat/completions HTTP/{version}\r\nHost: x\r\nContent-Length: {len(body)}\r\n{extra}\r\n"
-    return head.encode() + body
+    head = f"POST /v1/chat/completions HTTP/{version}\r\nHost: x\r\n{extra}"
+    return f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body
 
 
 async def test_pipelined_requests_on_one_keep_alive_connection(server: MockLLMServer) -> None:
@@ -185,7 +185,8 @@ async def test_http_1_0_closes_and_expect_continue_is_honoured(server: MockLLMSe
 
     def expect_continue() -> bytes:
         with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
-            sock.sendall(_post(b"", "Expect: 100-continue\r\n").replace(b"Length: 0", b"Length: %d" % len(body)))
+            head = _post(body, "Expect: 100-continue\r\n")[: -len(body)]
+            sock.sendall(head)
             interim = sock.recv(100)
             sock.sendall(body)
             return interim + sock.recv(65536)
