@@ -20,7 +20,9 @@ import statistics
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = [
@@ -38,7 +40,7 @@ def request_bytes(host: str, port: int, *, stream: bool) -> list[bytes]:
     out = []
     for i, query in enumerate(QUERIES):
         for agent in AGENTS:
-            body = {
+            body: dict[str, Any] = {
                 "model": "gpt-4o-mini" if i % 2 else "gpt-4o",
                 "messages": [{"role": "system", "content": f"You are {agent}."},
                              {"role": "user", "content": query}],
@@ -100,7 +102,7 @@ async def drive(host: str, port: int, *, connections: int, duration: float, stre
     counts = {"ok": 0, "bad": 0}
     clients = []
     for i in range(connections):
-        _, client = await loop.create_connection(lambda i=i: Client(requests, counts, i), host, port)
+        _, client = await loop.create_connection(partial(Client, requests, counts, i), host, port)
         clients.append(client)
     await asyncio.sleep(1.0)  # warm-up: connections open, caches filled
     before, started = counts["ok"], time.perf_counter()

@@ -127,7 +127,10 @@ def read_query(query: str) -> Reading:
 
 
 def route_for(query: str) -> str:
-    """The route the brain's supervisor sends `query` to (a hedge counts as escalate_to_human)."""
+    """The route the brain's supervisor sends `query` to (a hedge counts as escalate_to_human).
+
+    Pass the query as the LLM sees it (`harness.reference.redact(query)`) to be exact.
+    """
     return read_query(query).route
 
 

@@ -6,7 +6,9 @@ capacity `max_rate` refilling at the same rate. So `burst` becomes `max_rate` an
 chosen to make the drain rate `requests_per_minute / 60`.
 
 aiolimiter reads time from the running event loop (`loop.time()`), so every method must be
-called from inside a coroutine, and a limiter must not be shared between event loops.
+called from inside a coroutine. An AsyncLimiter must not outlive its loop (it warns), so a new
+one, with a full bucket, is made whenever the running loop changes (each `asyncio.run`, each
+test's loop).
 """
 
 from __future__ import annotations
@@ -56,17 +58,18 @@ class RateLimiter:
         self.burst = capacity
         self.granted = 0
         self.rejected = 0
-        # Period for which `capacity` requests drain at requests_per_minute / 60 per second.
-        self._limiter = AsyncLimiter(capacity, time_period=capacity * 60.0 / requests_per_minute)
+        self._bucket: AsyncLimiter | None = None
+        self._bucket_loop: asyncio.AbstractEventLoop | None = None
 
     def try_acquire(self) -> bool:
         """Take a slot if one is free right now; never waits."""
-        if not self._limiter.has_capacity():
+        limiter = self._limiter()
+        if not limiter.has_capacity():
             self.rejected += 1
             return False
         # has_capacity() has just drained the bucket and acquire() only suspends while the
         # bucket is full, so this acquire completes without yielding to the loop.
-        _run_to_completion_now(self._limiter.acquire())
+        _run_to_completion_now(limiter.acquire())
         self.granted += 1
         return True
 
@@ -74,7 +77,7 @@ class RateLimiter:
         """Wait at most `timeout` seconds for a slot, else raise RateLimitExceededError."""
         try:
             async with asyncio.timeout(max(0.0, timeout)):
-                await self._limiter.acquire()
+                await self._limiter().acquire()
         except TimeoutError:
             self.rejected += 1
             raise RateLimitExceededError(self._message(timeout), agent=self.name) from None
@@ -89,6 +92,14 @@ class RateLimiter:
             "granted": self.granted,
             "rejected": self.rejected,
         }
+
+    def _limiter(self) -> AsyncLimiter:
+        loop = asyncio.get_running_loop()
+        if self._bucket is None or self._bucket_loop is not loop:
+            # Period in which `burst` requests drain at requests_per_minute / 60 per second.
+            period = self.burst * 60.0 / self.requests_per_minute
+            self._bucket, self._bucket_loop = AsyncLimiter(self.burst, period), loop
+        return self._bucket
 
     def _message(self, timeout: float) -> str:
         who = f"agent {self.name!r}" if self.name else "this limiter"

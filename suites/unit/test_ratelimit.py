@@ -133,6 +133,18 @@ async def test_a_timed_out_waiter_does_not_hold_a_slot() -> None:
     assert (limiter.granted, limiter.rejected) == (2, 1)
 
 
+def test_a_limiter_survives_a_new_event_loop_without_warnings() -> None:
+    # pytest runs with filterwarnings=error: aiolimiter's cross-loop warning would fail this.
+    limiter = RateLimiter(requests_per_minute=60, burst=1)
+
+    async def take() -> bool:
+        return limiter.try_acquire()
+
+    assert asyncio.run(take()) is True
+    assert asyncio.run(take()) is True  # a new loop gets a fresh bucket
+    assert limiter.granted == 2
+
+
 def test_snapshot_reports_configuration_and_counters() -> None:
     limiter = RateLimiter(requests_per_minute=30, burst=5, name="sales")
     assert limiter.snapshot() == {

@@ -113,7 +113,7 @@ def placeholder_arguments(schema: Any) -> dict[str, Any]:
         elif kind == "object":
             args[name] = placeholder_arguments(spec)
         else:
-            args[name] = _PLACEHOLDERS.get(kind[0] if isinstance(kind, list) else kind, "mock")
+            args[name] = _PLACEHOLDERS.get(str(kind[0] if isinstance(kind, list) else kind), "mock")
     return args
 
 

@@ -51,4 +51,3 @@ async def client(server: MockLLMServer) -> AsyncIterator[openai.AsyncOpenAI]:
         yield openai.AsyncOpenAI(
             base_url=server.base_url, api_key="x", http_client=http_client, max_retries=0
         )
-

@@ -79,21 +79,42 @@ def test_json_config_loads(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "text", "expected"),
     [
-        ("a.toml", "[[faults]]\nkind = 'status'\nprobability = -1\n",
-         "a.toml: faults[0].probability: Input should be greater than or equal to 0"),
-        ("b.toml", "[[faults]]\nprobability = 1\n",
-         "b.toml: faults[0].kind: Field required (one of: status,"),
-        ("c.toml", "[[faults]]\nkind = 'slow'\nprobability = 1\n",
-         "c.toml: faults[0].kind: Input should be 'status', 'hang', 'malformed', 'truncated', 'empty', "
-         "'invalid_route', 'schema_violation' or 'hallucinated_tool'"),
-        ("d.toml", "[[faults]]\nkind = 'hang'\nprobability = 1\nseconds = 500\n",
-         "d.toml: faults[0].seconds: Input should be less than or equal to 120"),
-        ("e.toml", "[[faults]]\nkind = 'hang'\nprobability = 1\nvariant = 'wrong_type'\n",
-         "e.toml: faults[0]: Value error, 'variant' only applies to kind 'schema_violation', not 'hang'"),
-        ("f.toml", "[latency]\ndefault = 'ludicrous'\n",
-         "f.toml: latency: Value error, default: unknown latency profile 'ludicrous'; known: fast, "),
-        ("g.toml", "[latency.profiles.x]\nttft_sigma = 9\n",
-         "g.toml: latency.profiles.x.ttft_sigma: Input should be less than or equal to 5"),
+        (
+            "a.toml",
+            "[[faults]]\nkind = 'status'\nprobability = -1\n",
+            "a.toml: faults[0].probability: Input should be greater than or equal to 0",
+        ),
+        (
+            "b.toml",
+            "[[faults]]\nprobability = 1\n",
+            "b.toml: faults[0].kind: Field required (one of: status,",
+        ),
+        (
+            "c.toml",
+            "[[faults]]\nkind = 'slow'\nprobability = 1\n",
+            "c.toml: faults[0].kind: Input should be 'status', 'hang', 'malformed', 'truncated', 'empty', "
+            "'invalid_route', 'schema_violation' or 'hallucinated_tool'",
+        ),
+        (
+            "d.toml",
+            "[[faults]]\nkind = 'hang'\nprobability = 1\nseconds = 500\n",
+            "d.toml: faults[0].seconds: Input should be less than or equal to 120",
+        ),
+        (
+            "e.toml",
+            "[[faults]]\nkind = 'hang'\nprobability = 1\nvariant = 'wrong_type'\n",
+            "e.toml: faults[0]: Value error, 'variant' only applies to kind 'schema_violation', not 'hang'",
+        ),
+        (
+            "f.toml",
+            "[latency]\ndefault = 'ludicrous'\n",
+            "f.toml: latency: Value error, default: unknown latency profile 'ludicrous'; known: fast, ",
+        ),
+        (
+            "g.toml",
+            "[latency.profiles.x]\nttft_sigma = 9\n",
+            "g.toml: latency.profiles.x.ttft_sigma: Input should be less than or equal to 5",
+        ),
         ("h.toml", "sed = 1\n", "h.toml: sed: Extra inputs are not permitted (unknown setting"),
         ("i.toml", "seed = \n", "i.toml: not valid TOML: "),
         ("j.json", "[1, 2]", "j.json: expected a table/object at the top, got list"),
@@ -120,8 +141,18 @@ def test_command_line_overrides_the_file(tmp_path: Path) -> None:
 
     path = _write(tmp_path, "chaos.toml", GOOD_TOML)
     args = add_arguments(argparse.ArgumentParser()).parse_args(
-        ["--config", str(path), "--seed", "5", "--latency", "slow",
-         "--fault", "empty:0.25", "--brain-memo", "0"]
+        [
+            "--config",
+            str(path),
+            "--seed",
+            "5",
+            "--latency",
+            "slow",
+            "--fault",
+            "empty:0.25",
+            "--brain-memo",
+            "0",
+        ]
     )
     config = build_config(args)
     assert config.seed == 5 and config.latency.default == "slow" and config.brain_memo == 0
@@ -142,9 +173,20 @@ def test_cli_reports_bad_options(tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_cli_serves_until_terminated() -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "harness.llm.server", "--port", "0", "--brain",
-         "llm_server_helpers:stand_in_brain", "--fault", "empty:1"],
-        stdout=subprocess.PIPE, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "harness.llm.server",
+            "--port",
+            "0",
+            "--brain",
+            "llm_server_helpers:stand_in_brain",
+            "--fault",
+            "empty:1",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         assert proc.stdout is not None

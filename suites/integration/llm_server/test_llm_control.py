@@ -35,8 +35,10 @@ async def test_put_faults_takes_a_bare_list_and_keeps_the_seed(http: httpx.Async
 async def test_bad_fault_updates_are_400s_naming_the_field(http: httpx.AsyncClient) -> None:
     before = (await http.get("/_control/faults")).json()
     cases: list[tuple[Any, str]] = [
-        ([{"kind": "status", "probability": 1.5}],
-         "faults[0].probability: Input should be less than or equal to 1"),
+        (
+            [{"kind": "status", "probability": 1.5}],
+            "faults[0].probability: Input should be less than or equal to 1",
+        ),
         ([{"kind": "melt", "probability": 1}], "faults[0].kind: Input should be 'status', 'hang'"),
         ([{"kind": "empty", "probability": 1, "status": 500}], "'status' only applies to kind 'status'"),
         ([{"kind": "status", "probability": 1, "status": 200}], "faults[0].status: Input should be greater"),
@@ -56,8 +58,11 @@ async def test_bad_fault_updates_are_400s_naming_the_field(http: httpx.AsyncClie
 async def test_latency_get_and_put(http: httpx.AsyncClient) -> None:
     got = (await http.get("/_control/latency")).json()
     assert got["default"] == "zero" and set(got["builtin"]) == set(BUILTIN_PROFILES)
-    new = {"default": "fast", "models": {"gpt-4o": "mine"},
-           "profiles": {"mine": {"kind": "fixed", "ttft_median_ms": 1, "per_token_ms": 0}}}
+    new = {
+        "default": "fast",
+        "models": {"gpt-4o": "mine"},
+        "profiles": {"mine": {"kind": "fixed", "ttft_median_ms": 1, "per_token_ms": 0}},
+    }
     put = (await http.put("/_control/latency", json=new)).json()
     assert put["default"] == "fast" and put["models"] == {"gpt-4o": "mine"}
     assert put["profiles"]["mine"]["kind"] == "fixed"
@@ -69,10 +74,13 @@ async def test_latency_get_and_put(http: httpx.AsyncClient) -> None:
 
 
 async def test_stats_count_requests_agents_models_and_faults(http: httpx.AsyncClient) -> None:
-    await http.put("/_control/faults", json=[
-        {"kind": "status", "probability": 1, "status": 503, "target": {"agent": "billing_support"}},
-        {"kind": "empty", "probability": 1, "target": {"agent": "general_support"}},
-    ])
+    await http.put(
+        "/_control/faults",
+        json=[
+            {"kind": "status", "probability": 1, "status": 503, "target": {"agent": "billing_support"}},
+            {"kind": "empty", "probability": 1, "target": {"agent": "general_support"}},
+        ],
+    )
     for agent in ("supervisor", "supervisor", "billing_support", "general_support"):
         await _chat(http, agent)
     await http.post("/v1/chat/completions", json=CHAT | {"stream": True})

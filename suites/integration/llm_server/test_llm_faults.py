@@ -93,8 +93,10 @@ async def test_hang_is_bounded_then_the_connection_closes(faulty: Any) -> None:
 async def test_malformed_body_is_cut_json(faulty: Any) -> None:
     server, client = faulty({"kind": "malformed", "probability": 1})
     async with httpx.AsyncClient() as http:
-        response = await http.post(server.base_url + "/chat/completions",
-                                   json={"model": "m", "messages": [{"role": "user", "content": "x"}]})
+        response = await http.post(
+            server.base_url + "/chat/completions",
+            json={"model": "m", "messages": [{"role": "user", "content": "x"}]},
+        )
     assert response.status_code == 200 and response.headers["content-type"] == "application/json"
     assert response.text.startswith('{"id":"chatcmpl-mock-')
     with pytest.raises(ValueError):
@@ -117,8 +119,10 @@ async def test_truncated_plain_response_drops_mid_body(faulty: Any) -> None:
         await ask(client, "billing_support", "invoice")
     async with httpx.AsyncClient() as http:
         with pytest.raises(httpx.RemoteProtocolError):
-            await http.post(server.base_url + "/chat/completions",
-                            json={"model": "m", "messages": [{"role": "user", "content": "x"}]})
+            await http.post(
+                server.base_url + "/chat/completions",
+                json={"model": "m", "messages": [{"role": "user", "content": "x"}]},
+            )
 
 
 async def test_truncated_stream_stops_mid_answer(faulty: Any, client: openai.AsyncOpenAI) -> None:
@@ -165,8 +169,10 @@ async def test_schema_violation_breaks_the_reference_schema(faulty: Any, variant
 
 async def test_hallucinated_tool_is_never_one_offered(faulty: Any) -> None:
     _, client = faulty({"kind": "hallucinated_tool", "probability": 1})
-    offered = [{"type": "function", "function": {"name": n, "parameters": {"type": "object"}}}
-               for n in HALLUCINATED_TOOLS[:4]]
+    offered = [
+        {"type": "function", "function": {"name": n, "parameters": {"type": "object"}}}
+        for n in HALLUCINATED_TOOLS[:4]
+    ]
     result = await ask(client, "technical_support", "reset", tools=offered)
     choice = result.choices[0]
     assert choice.finish_reason == "tool_calls" and choice.message.content is None
@@ -195,10 +201,13 @@ async def test_same_seed_same_faults_other_seed_other_faults(make_server: Any) -
 
 def test_each_rules_sequence_ignores_the_other_rules() -> None:
     lone = FaultPlan([FaultRule(kind="empty", probability=0.3)], seed=1)
-    shared = FaultPlan([FaultRule(kind="empty", probability=0.3),
-                        FaultRule(kind="status", probability=0.5)], seed=1)
-    picks = [(lone.pick(model="m", agent="a", route=None), shared.pick(model="m", agent="a", route=None))
-             for _ in range(200)]
+    shared = FaultPlan(
+        [FaultRule(kind="empty", probability=0.3), FaultRule(kind="status", probability=0.5)], seed=1
+    )
+    picks = [
+        (lone.pick(model="m", agent="a", route=None), shared.pick(model="m", agent="a", route=None))
+        for _ in range(200)
+    ]
     assert [a is not None for a, _ in picks] == [b is not None and b.index == 0 for _, b in picks]
     assert shared.fired[1] > 0
 

@@ -17,12 +17,22 @@ from harness._exceptions import MockServerError
 from harness.llm.server import MockLLMServer, ServerConfig, load_brain, start_in_thread
 
 TOOLS: list[Any] = [
-    {"type": "function", "function": {"name": "lookup_invoice", "parameters": {
-        "type": "object",
-        "properties": {"invoice_id": {"type": "string"}, "year": {"type": "integer"},
-                       "kind": {"type": "string", "enum": ["final", "draft"]}, "note": {"type": "string"}},
-        "required": ["invoice_id", "year", "kind"],
-    }}},
+    {
+        "type": "function",
+        "function": {
+            "name": "lookup_invoice",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "invoice_id": {"type": "string"},
+                    "year": {"type": "integer"},
+                    "kind": {"type": "string", "enum": ["final", "draft"]},
+                    "note": {"type": "string"},
+                },
+                "required": ["invoice_id", "year", "kind"],
+            },
+        },
+    },
     {"type": "function", "function": {"name": "reset_password", "parameters": {"type": "object"}}},
 ]
 
@@ -76,8 +86,13 @@ async def test_stream_usage_comes_last_when_asked(client: openai.AsyncOpenAI) ->
 
 
 async def test_named_tool_choice_calls_it_with_schema_arguments(client: openai.AsyncOpenAI) -> None:
-    result = await ask(client, "billing_support", "invoice 42", tools=TOOLS,
-                       tool_choice={"type": "function", "function": {"name": "lookup_invoice"}})
+    result = await ask(
+        client,
+        "billing_support",
+        "invoice 42",
+        tools=TOOLS,
+        tool_choice={"type": "function", "function": {"name": "lookup_invoice"}},
+    )
     choice = result.choices[0]
     assert choice.finish_reason == "tool_calls"
     (call,) = choice.message.tool_calls
@@ -97,8 +112,13 @@ async def test_required_tool_choice_takes_the_first_tool_and_auto_answers(
 
 async def test_tool_choice_naming_an_unoffered_tool_is_a_400(client: openai.AsyncOpenAI) -> None:
     with pytest.raises(openai.BadRequestError, match="not in 'tools'"):
-        await ask(client, "supervisor", "x", tools=TOOLS,
-                  tool_choice={"type": "function", "function": {"name": "nope"}})
+        await ask(
+            client,
+            "supervisor",
+            "x",
+            tools=TOOLS,
+            tool_choice={"type": "function", "function": {"name": "nope"}},
+        )
 
 
 async def test_streamed_tool_call(client: openai.AsyncOpenAI) -> None:
@@ -199,8 +219,9 @@ async def test_latency_profile_delays_plain_and_streamed_replies(make_server: An
     slow = {"kind": "fixed", "ttft_median_ms": 120, "per_token_ms": 5}
     server = make_server(latency={"models": {"slow-*": "slow-fixed"}, "profiles": {"slow-fixed": slow}})
     async with httpx.AsyncClient(timeout=10) as http_client:
-        client = openai.AsyncOpenAI(base_url=server.base_url, api_key="x", http_client=http_client,
-                                    max_retries=0)
+        client = openai.AsyncOpenAI(
+            base_url=server.base_url, api_key="x", http_client=http_client, max_retries=0
+        )
         started = time.perf_counter()
         result = await ask(client, "billing_support", "invoice", model="slow-1")
         slow_s = time.perf_counter() - started
@@ -235,8 +256,9 @@ async def test_the_default_brain_routes_for_the_reference_system() -> None:
     server = start_in_thread()  # harness.llm.brain:reply_for
     try:
         async with httpx.AsyncClient(timeout=10) as http_client:
-            client = openai.AsyncOpenAI(base_url=server.base_url, api_key="x", http_client=http_client,
-                                        max_retries=0)
+            client = openai.AsyncOpenAI(
+                base_url=server.base_url, api_key="x", http_client=http_client, max_retries=0
+            )
             result = await ask(client, "supervisor", "I was charged twice on my invoice")
         assert parse_decision(result.choices[0].message.content).route == "billing_support"
     finally:
