@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import socket
 import statistics
 import subprocess
@@ -153,6 +154,9 @@ async def one_run(direct: int, proxied: int, args: argparse.Namespace) -> dict[s
 
 
 async def main(args: argparse.Namespace) -> int:
+    # P99 on a shared machine is mostly scheduling: say how busy it was.
+    load = os.getloadavg()[0]
+    print(f"load average {load:.2f} on {os.cpu_count()} cores at start")
     processes, direct, proxied = start_processes()
     began, runs = time.monotonic(), []
     try:

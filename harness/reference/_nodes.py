@@ -211,7 +211,7 @@ class Nodes:
             model=done.model,
             tokens_in=done.tokens_in,
             tokens_out=done.tokens_out,
-            cost_usd=cost,
+            cost_usd=round(cost, 8),
             latency_ms=round(latency_ms, 2),
         )
         return done, {

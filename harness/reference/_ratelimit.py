@@ -28,11 +28,13 @@ __all__ = ["RateLimiter"]
 def _run_to_completion_now(step: Coroutine[Any, Any, None]) -> None:
     """Run a coroutine that is known not to suspend, synchronously."""
     try:
-        step.send(None)
+        waiting_on = step.send(None)
     except StopIteration:
         return
     # It suspended after all, which the caller ruled out: undo rather than leave it dangling.
     step.close()
+    if isinstance(waiting_on, asyncio.Future):
+        waiting_on.cancel()  # so the limiter drops it from its queue of waiters
     raise RuntimeError("rate limiter: a non-blocking acquire tried to wait")
 
 

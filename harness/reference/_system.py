@@ -83,6 +83,7 @@ class SupportSystem:
         user_id: str = "anonymous",
         customer_tier: str = "standard",
         trace_id: str | None = None,
+        session_id: str | None = None,  # accepted for the conversation's logs; turns are independent
     ) -> SupportResult:
         """Answer one query. Bad input raises `InputValidationError`; nothing else escapes
         unless `resilience.fallback` is switched off."""

@@ -90,9 +90,12 @@ def _http_date() -> str:
     return _date_cache[1]
 
 
+_STATUS_LINES = {s.value: f"HTTP/1.1 {s.value} {s.phrase}" for s in HTTPStatus}
+
+
 def _head(status: int, content_type: str, extra: Iterable[tuple[str, str]], framing: str) -> bytes:
-    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
-    lines = [f"HTTP/1.1 {status} {phrase}", "Server: harness-mock-llm", f"Date: {_http_date()}"]
+    status_line = _STATUS_LINES.get(status) or f"HTTP/1.1 {status} "
+    lines = [status_line, "Server: harness-mock-llm", f"Date: {_http_date()}"]
     lines.append(f"Content-Type: {content_type}")
     lines.extend(f"{name}: {value}" for name, value in extra)
     lines.append(framing)

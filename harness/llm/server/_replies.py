@@ -17,7 +17,7 @@ from .._call import Call
 from .._wire import error_response
 from ._http import Response
 
-__all__ = ["DUMMY_REQUEST", "ApiError", "call_for", "error_reply", "from_httpx", "json_response"]
+__all__ = ["DUMMY_REQUEST", "ApiError", "call_for", "dumps", "error_reply", "from_httpx", "json_response"]
 
 # `_wire` and `faults` want the httpx request they answer; they only read its body through
 # the `Call`, so one placeholder serves every request.
@@ -45,8 +45,11 @@ def call_for(body: dict[str, Any], index: int) -> Call:
     return Call(request=DUMMY_REQUEST, body=body, index=index)
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # built once, not per call
+
+
 def dumps(obj: Any) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+    return _ENCODER.encode(obj).encode()
 
 
 def json_response(obj: Any, status: int = 200) -> Response:

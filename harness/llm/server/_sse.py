@@ -10,11 +10,12 @@ choices and the usage (every earlier chunk then carries `"usage": null`), then
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from ._replies import dumps
 
 __all__ = ["DONE", "Event", "malformed_events", "stream_events", "truncate"]
 
@@ -33,7 +34,7 @@ class Event:
 
 
 def _sse(obj: dict[str, Any]) -> bytes:
-    return b"data: " + json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
+    return b"data: " + dumps(obj) + b"\n\n"
 
 
 def _tokens(text: str) -> int:
@@ -58,7 +59,7 @@ def stream_events(body: dict[str, Any], *, include_usage: bool) -> list[Event]:
     tail = b',"logprobs":null,"finish_reason":null}]}\n\n'
 
     def chunk(delta: dict[str, Any]) -> bytes:
-        return head + json.dumps(delta, ensure_ascii=False, separators=(",", ":")).encode() + tail
+        return head + dumps(delta) + tail
 
     events = [Event(chunk({"role": "assistant", "content": "", "refusal": None}))]
     for piece in _PIECE.findall(message.get("content") or ""):

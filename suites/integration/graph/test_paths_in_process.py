@@ -10,7 +10,7 @@ from typing import Any
 
 from harness._pathcov import PathCoverage, edges_of
 from harness.llm import DEFAULT_BASE_URL, MockLLM, faults
-from harness.reference import EscalationReason, Fallback, FakeClock, SupportSystem, load_settings
+from harness.reference import EscalationReason, FakeClock, Fallback, SupportSystem, load_settings
 from harness.reference import specialist_reply as answer
 
 REPORTS = Path(__file__).resolve().parents[3] / "reports" / "integration"

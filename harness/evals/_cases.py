@@ -1,0 +1,42 @@
+"""Build deepeval test cases from a scenario and what the system did with it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from deepeval.test_case import LLMTestCase
+
+from ..reference import redact
+from ..scenarios import Scenario
+from ..sut import Outcome
+
+__all__ = ["all_metrics", "case_for"]
+
+
+def case_for(scenario: Scenario, outcome: Outcome, *, artifacts: Sequence[str] = ()) -> LLMTestCase:
+    """The input is stored redacted: deepeval may print it in a failure message."""
+    return LLMTestCase(
+        input=redact(scenario.query) or "(empty)",
+        actual_output=outcome.answer or "",
+        expected_output=str(scenario.expected.route),
+        name=scenario.id,
+        metadata={
+            "outcome": outcome.model_dump(),
+            "expected": scenario.expected.model_dump(mode="json"),
+            "pii": list(scenario.pii),
+            "artifacts": list(artifacts),
+        },
+    )
+
+
+def all_metrics(**options: Any) -> list[Any]:
+    from ._metrics import AnswerSchema, EscalationPolicy, PIILeakage, RoutingCorrectness, TokenBudget
+
+    return [
+        RoutingCorrectness(),
+        EscalationPolicy(),
+        AnswerSchema(),
+        PIILeakage(),
+        TokenBudget(options.get("max_tokens", 12_000)),
+    ]
