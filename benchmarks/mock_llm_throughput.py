@@ -1,6 +1,7 @@
 """Requests per second of the mock LLM server at zero latency, median of N runs.
 
-    python benchmarks/mock_llm_throughput.py [--connections 64] [--duration 10] [--runs 3] [--stream]
+    python benchmarks/mock_llm_throughput.py [--connections 64] [--duration 10] [--runs 3]
+                                             [--stream] [--no-memo]
 
 Starts `python -m harness.llm.server --port 0 --latency zero` (the real brain) in a subprocess
 and drives it from this process over N keep-alive connections on 127.0.0.1, each sending the
@@ -117,9 +118,9 @@ async def drive(host: str, port: int, *, connections: int, duration: float, stre
     return done / elapsed
 
 
-def start_server() -> tuple[subprocess.Popen[str], int]:
+def start_server(extra: list[str]) -> tuple[subprocess.Popen[str], int]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "harness.llm.server", "--port", "0", "--latency", "zero"],
+        [sys.executable, "-m", "harness.llm.server", "--port", "0", "--latency", "zero", *extra],
         cwd=ROOT, stdout=subprocess.PIPE, text=True,
     )
     assert proc.stdout is not None
@@ -136,8 +137,10 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per run")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--stream", action="store_true", help="SSE streaming requests")
+    parser.add_argument("--no-memo", action="store_true",
+                        help="the server re-runs the brain for every request (--brain-memo 0)")
     args = parser.parse_args()
-    proc, port = start_server()
+    proc, port = start_server(["--brain-memo", "0"] if args.no_memo else [])
     try:
         rates = []
         for run in range(args.runs):
@@ -149,7 +152,7 @@ def main() -> None:
         proc.terminate()
         proc.wait(timeout=10)
     median = statistics.median(rates)
-    mode = "streaming" if args.stream else "non-streaming"
+    mode = ("streaming" if args.stream else "non-streaming") + (", no brain memo" if args.no_memo else "")
     print(f"median of {args.runs} ({mode}, {args.connections} connections): {median:.0f} requests/s "
           f"(target >= 3000: {'met' if median >= 3000 else 'NOT met'})")
 

@@ -10,11 +10,12 @@ from ._clock import FakeClock, SystemClock
 from ._graph import EDGES
 from ._pii import redact
 from ._settings import Settings, load_settings
-from ._state import EscalationReason, Fallback, Route
+from ._state import ROUTES, EscalationReason, Fallback, Route
 from ._system import SupportResult, SupportSystem
 
 __all__ = [
     "EDGES",
+    "ROUTES",
     "EscalationReason",
     "FakeClock",
     "Fallback",

@@ -21,8 +21,8 @@ from .._wire import completion_body, models_response
 from ._completion import ChatRequest, build_reply, parse_chat, route_of
 from ._control import ControlApi
 from ._faults import Fired
-from ._http import CLOSE, Close, Reply, Request, Response, StreamResponse
 from ._latency import Delay
+from ._messages import CLOSE, Close, Reply, Request, Response, StreamResponse
 from ._replies import DUMMY_REQUEST, ApiError, call_for, dumps, error_reply, from_httpx, json_response
 from ._sse import Event, malformed_events, stream_events, truncate
 from ._state import ServerState

@@ -22,8 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ._config import describe_errors
 from ._faults import FaultRule
-from ._http import Request, Response
 from ._latency import BUILTIN_PROFILES, LatencyConfig
+from ._messages import Request, Response
 from ._replies import ApiError, json_response
 from ._state import ServerState
 

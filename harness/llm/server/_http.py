@@ -17,59 +17,18 @@ import asyncio
 import inspect
 import logging
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
 from email.utils import formatdate
 from http import HTTPStatus
 
 from ._io import Connection
+from ._messages import Close, Handler, Reply, Request, Response, StreamResponse
 
-__all__ = ["CLOSE", "Close", "Handler", "Request", "Response", "StreamResponse", "make_protocol"]
+__all__ = ["HttpProtocol", "make_protocol"]
 
 log = logging.getLogger("harness.llm.server")
 
 MAX_HEAD = 64 * 1024  # request line + headers
 MAX_BODY = 32 * 1024 * 1024
-
-
-@dataclass(slots=True)
-class Request:
-    method: str
-    path: str
-    query: str
-    headers: dict[str, str]  # names lower-cased
-    body: bytes
-
-
-@dataclass(slots=True)
-class Response:
-    """A whole answer. `declared_length` > len(body) sends a cut body, then closes."""
-
-    status: int = 200
-    body: bytes = b""
-    content_type: str = "application/json"
-    headers: tuple[tuple[str, str], ...] = ()
-    declared_length: int | None = None
-
-
-@dataclass(slots=True)
-class StreamResponse:
-    """Server-sent events; `truncate` closes the connection after them, mid-stream."""
-
-    events: Iterable[bytes] | AsyncIterable[bytes]
-    status: int = 200
-    content_type: str = "text/event-stream"
-    headers: tuple[tuple[str, str], ...] = field(default=())
-    truncate: bool = False
-
-
-class Close:
-    """Answer nothing: close the connection (the end of a hang)."""
-
-
-CLOSE = Close()
-
-Reply = Response | StreamResponse | Close
-Handler = Callable[[Request], Reply | Awaitable[Reply]]
 
 
 class _BadRequest(Exception):

@@ -15,7 +15,7 @@ import httpx
 from ..._exceptions import MockServerError
 from .._call import Call
 from .._wire import error_response
-from ._http import Response
+from ._messages import Response
 
 __all__ = ["DUMMY_REQUEST", "ApiError", "call_for", "dumps", "error_reply", "from_httpx", "json_response"]
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from llm_server_helpers import CALLS, ask
+from llm_server_helpers import CALLS, ask, stand_in_brain
 
 from harness._exceptions import MockServerError
 from harness.llm.server import MockLLMServer, ServerConfig, load_brain, start_in_thread
@@ -234,6 +234,27 @@ async def test_latency_profile_delays_plain_and_streamed_replies(make_server: An
                 stamps.append(time.perf_counter() - started)
         # Lower bounds only: a loaded machine makes things slower, never faster.
         assert stamps[0] >= 0.120 and stamps[-1] - stamps[0] >= 0.005 * (len(stamps) - 1)
+
+
+async def test_in_loop_server_whose_stop_drops_held_hangs() -> None:
+    config = ServerConfig.model_validate(
+        {"faults": [{"kind": "hang", "probability": 1, "target": {"agent": "supervisor"}}]}
+    )
+    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+    async with MockLLMServer(config, brain=stand_in_brain) as server:
+        async with httpx.AsyncClient(timeout=10) as http:
+            assert (await http.post(server.base_url + "/chat/completions", json=body)).status_code == 200
+            held = asyncio.create_task(http.post(
+                server.base_url + "/chat/completions", json=body, headers={"X-Harness-Agent": "supervisor"}
+            ))
+            for _ in range(250):
+                if (await http.get(server.url + "/_control/stats")).json()["hanging"] == 1:
+                    break
+                await asyncio.sleep(0.02)
+            server.stop()  # long before the hang's 120 s bound
+            with pytest.raises(httpx.TransportError):
+                await held
+    assert server.state.stats.hanging == 0
 
 
 def test_port_in_use_is_a_mock_server_error(server: MockLLMServer) -> None:
