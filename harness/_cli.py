@@ -69,6 +69,14 @@ def _cmd_llm(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _cmd_proxy(args: argparse.Namespace) -> int:
+    """A Toxiproxy-compatible server (HTTP API and TCP proxies with toxics)."""
+    from .proxy import serve as serve_proxy
+
+    serve_proxy(args.host, args.port, args.config)
+    return 0
+
+
 def _cmd_stack(args: argparse.Namespace) -> int:
     """Start (detached) or stop the mock LLM server and the reference service."""
     from .stack import Stack, stop_recorded
@@ -119,6 +127,10 @@ def _parser() -> argparse.ArgumentParser:
     from .llm.server import add_arguments as llm_arguments
 
     llm_arguments(_add(sub, "llm", _cmd_llm, help="run the mock LLM server (OpenAI-compatible)"))
+    prx = _add(sub, "proxy", _cmd_proxy, help="run the Toxiproxy-compatible proxy server")
+    prx.add_argument("--host", default="127.0.0.1", help="API bind address (default 127.0.0.1)")
+    prx.add_argument("--port", type=int, default=8474, help="API port (default 8474)")
+    prx.add_argument("--config", help="JSON array of proxies to create at start, like /populate")
     stk = _add(sub, "stack", _cmd_stack, help="start or stop the mock LLM server and the service")
     stk.add_argument("action", choices=["up", "down"])
     stk.add_argument("--reports", default="reports", help="where logs and stack.json go")

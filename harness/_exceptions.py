@@ -17,6 +17,7 @@
     │   └── DeadlineExceededError   the request's deadline or an agent's budget ran out
     ├── OutputValidationError       an agent's answer broke its schema or a business rule
     ├── ScenarioError               a labelled scenario file is malformed (names file, line, field)
+    ├── ProxyError                  the embedded Toxiproxy-compatible server failed
     ├── StackError                  a stack process failed to start or become healthy
     └── MockLLMError
         ├── ScriptError             a mock LLM script is malformed (raised at setup)
@@ -42,6 +43,7 @@ __all__ = [
     "MockLLMError",
     "OutputValidationError",
     "PermanentLLMError",
+    "ProxyError",
     "RateLimitExceededError",
     "ResilienceError",
     "ScenarioError",

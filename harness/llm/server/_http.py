@@ -16,9 +16,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable
 from email.utils import formatdate
+from functools import partial
 from http import HTTPStatus
+from typing import Any
 
 from ._io import Connection
 from ._messages import Close, Handler, Reply, Request, Response, StreamResponse
@@ -149,6 +151,10 @@ class HttpProtocol(asyncio.Protocol):
             if inspect.isawaitable(reply) or isinstance(reply, StreamResponse):
                 self._busy = True
                 self._task = asyncio.get_running_loop().create_task(self._finish(reply, keep_alive))
+                if inspect.iscoroutine(reply):
+                    # Cancelled before its first step (the client left at once), the task never
+                    # awaits `reply`: closing it spares a "never awaited" warning.
+                    self._task.add_done_callback(partial(_close_coroutine, reply))
                 return
             assert isinstance(reply, Response | Close)
             self._write(reply, keep_alive)
@@ -195,7 +201,7 @@ class HttpProtocol(asyncio.Protocol):
                 keep_alive = self._stream_now(reply, keep_alive)
             else:
                 self._write(reply, keep_alive)
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, ConnectionError):
             return  # the connection is gone
         except Exception:
             log.exception("reply failed")
@@ -213,7 +219,7 @@ class HttpProtocol(asyncio.Protocol):
         if conn is None:
             return
         if isinstance(reply, Close):
-            conn.abort()
+            conn.close()
             return
         cut = reply.declared_length is not None and reply.declared_length > len(reply.body)
         length = reply.declared_length if cut else len(reply.body)
@@ -221,7 +227,8 @@ class HttpProtocol(asyncio.Protocol):
         framing = f"Content-Length: {length}\r\nConnection: {'keep-alive' if keep_alive else 'close'}"
         conn.write(_head(reply.status, reply.content_type, reply.headers, framing) + reply.body)
         if cut:
-            conn.abort()  # the client sees the connection drop before the promised length
+            # A clean close, not a reset: the client reads the half body, then an early EOF.
+            conn.close()
         elif not keep_alive:
             conn.close()
 
@@ -262,13 +269,17 @@ class HttpProtocol(asyncio.Protocol):
         conn = self._conn
         assert conn is not None
         if reply.truncate:
-            conn.abort()
+            conn.close()  # mid-body: the client reads what was sent, then an early EOF
             return False
         if chunked:
             conn.write(b"0\r\n\r\n")
             return True
         conn.close()
         return False
+
+
+def _close_coroutine(coro: Coroutine[Any, Any, Any], _: object) -> None:
+    coro.close()
 
 
 def _chunk(data: bytes) -> bytes:

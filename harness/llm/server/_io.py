@@ -46,7 +46,7 @@ class Connection:
 
     def abort(self) -> None:
         self.closed = True
-        self._transport.abort()  # now, dropping anything unsent: a cut mid-message
+        self._transport.abort()  # now, dropping anything unsent (shutdown, errors)
 
     def lost(self) -> None:
         self.closed = True

@@ -78,7 +78,8 @@ class MockLLMServer:
         return self
 
     def stop(self) -> None:
-        """Stop listening and drop every connection; safe from any thread, more than once."""
+        """Stop listening and drop every connection; idempotent. A server started with
+        `start_in_thread` may be stopped from any thread; one in a loop, from that loop."""
         if self._thread is not None and threading.current_thread() is not self._thread:
             loop, thread, self._thread = self._loop, self._thread, None
             if loop is not None and not loop.is_closed():
@@ -144,7 +145,7 @@ def start_in_thread(
 ) -> MockLLMServer:
     """Start a server on its own event loop in a daemon thread; returns once it listens."""
     server = MockLLMServer(config, host=host, port=port, brain=brain)
-    ready, failed = threading.Event(), []  # type: ignore[var-annotated]
+    ready, failed = threading.Event(), list[BaseException]()
     thread = threading.Thread(target=_run_loop, args=(server, ready, failed), name="mock-llm", daemon=True)
     server._thread = thread
     thread.start()
