@@ -3,8 +3,10 @@
 It only declares fixtures, and imports their machinery lazily so that every pytest run in
 an environment with the harness installed stays fast.
 
-    mock_llm    a started `harness.llm.MockLLM` (base_url "http://llm.test/v1") that fails
-                the test at teardown if the system made an LLM call no script answered.
+    mock_llm        a started `harness.llm.MockLLM` (base_url "http://llm.test/v1") that fails
+                    the test at teardown if the system made an LLM call no script answered.
+    harness_stack   (session) the mock LLM server and the reference service on free ports,
+                    logs under reports/stack-<worker>/, always stopped at the end.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ import pytest
 
 if TYPE_CHECKING:
     from harness.llm import MockLLM
+    from harness.stack import Stack
 
-__all__ = ["mock_llm"]
+__all__ = ["harness_stack", "mock_llm"]
 
 
 @pytest.fixture
@@ -26,3 +29,12 @@ def mock_llm() -> Iterator[MockLLM]:
     from harness.llm._fixture import mock_llm as body
 
     yield from body()
+
+
+@pytest.fixture(scope="session")
+def harness_stack(worker_id: str) -> Iterator[Stack]:
+    """The running stack; `.service_url`, `.llm_url` (worker_id is pytest-xdist's fixture)."""
+    from harness.stack import Stack
+
+    with Stack(f"reports/stack-{worker_id}") as stack:
+        yield stack

@@ -1,8 +1,7 @@
 """deepeval metrics for multi-agent behaviour, offline and deterministic, plus an optional judge.
 
-    from deepeval import assert_test
-    from harness.evals import all_metrics, case_for
-    assert_test(case_for(scenario, outcome), all_metrics())
+    from harness.evals import assert_metrics, case_for
+    assert_metrics(case_for(scenario, outcome))     # deepeval's assert_test, run synchronously
 
 Importing this package imports deepeval (seconds): keep it out of fast paths. Set
 `DEEPEVAL_TELEMETRY_OPT_OUT=YES` and `DEEPEVAL_FILE_SYSTEM=READ_ONLY` (the harness's conftest
@@ -14,7 +13,7 @@ import os
 os.environ.setdefault("DEEPEVAL_TELEMETRY_OPT_OUT", "YES")
 os.environ.setdefault("DEEPEVAL_FILE_SYSTEM", "READ_ONLY")
 
-from ._cases import all_metrics, case_for
+from ._cases import all_metrics, assert_metrics, case_for
 from ._judge import OpenAICompatibleJudge, helpfulness_judge, judge_or_skip_reason
 from ._metrics import (
     AnswerSchema,
@@ -32,6 +31,7 @@ __all__ = [
     "RoutingCorrectness",
     "TokenBudget",
     "all_metrics",
+    "assert_metrics",
     "case_for",
     "helpfulness_judge",
     "judge_or_skip_reason",

@@ -11,7 +11,7 @@ from ..reference import redact
 from ..scenarios import Scenario
 from ..sut import Outcome
 
-__all__ = ["all_metrics", "case_for"]
+__all__ = ["all_metrics", "assert_metrics", "case_for"]
 
 
 def case_for(scenario: Scenario, outcome: Outcome, *, artifacts: Sequence[str] = ()) -> LLMTestCase:
@@ -40,3 +40,11 @@ def all_metrics(**options: Any) -> list[Any]:
         PIILeakage(),
         TokenBudget(options.get("max_tokens", 12_000)),
     ]
+
+
+def assert_metrics(case: LLMTestCase, metrics: Sequence[Any] | None = None) -> None:
+    """`deepeval.assert_test` run synchronously: its async path leaves an event loop open and,
+    inside a running loop, patches asyncio globally (nest_asyncio)."""
+    from deepeval import assert_test
+
+    assert_test(case, list(metrics) if metrics is not None else all_metrics(), run_async=False)

@@ -18,6 +18,7 @@ from harness.evals import (
     RoutingCorrectness,
     TokenBudget,
     all_metrics,
+    assert_metrics,
     case_for,
     helpfulness_judge,
     judge_or_skip_reason,
@@ -28,8 +29,6 @@ from harness.reference import SupportSystem, load_settings
 from harness.reference._logging import configure_logging
 from harness.scenarios import Scenario, load_scenarios
 from harness.sut import CallableSystem, Outcome, Turn
-
-from deepeval import assert_test  # isort: skip  (after harness.evals set deepeval's env)
 
 SCENARIOS = load_scenarios()
 
@@ -56,7 +55,7 @@ async def test_scenario_meets_every_metric(
             Turn(query=scenario.query, user_id=scenario.user_id, customer_tier=scenario.customer_tier)
         )
         prompts = [call.prompt for call in llm.calls]
-    assert_test(case_for(scenario, outcome, artifacts=[logs.getvalue(), *prompts]), all_metrics())
+    assert_metrics(case_for(scenario, outcome, artifacts=[logs.getvalue(), *prompts]), all_metrics())
 
 
 def outcome(**fields: Any) -> Outcome:
@@ -91,9 +90,9 @@ SCENARIO = Scenario.model_validate(
 def test_each_metric_passes_the_right_behaviour_and_fails_the_wrong(
     metric: Any, good: Outcome, bad: Outcome
 ) -> None:
-    assert_test(case_for(SCENARIO, good), [metric])
+    assert_metrics(case_for(SCENARIO, good), [metric])
     with pytest.raises(AssertionError, match=metric.name):
-        assert_test(case_for(SCENARIO, bad), [metric])
+        assert_metrics(case_for(SCENARIO, bad), [metric])
 
 
 def test_pii_leakage_scans_artifacts_too() -> None:
@@ -108,7 +107,7 @@ def test_deepeval_writes_nothing_to_the_working_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert_test(case_for(SCENARIO, outcome()), all_metrics())
+    assert_metrics(case_for(SCENARIO, outcome()), all_metrics())
     assert list(tmp_path.iterdir()) == []
     assert os.environ["DEEPEVAL_TELEMETRY_OPT_OUT"] == "YES"
 
@@ -117,7 +116,7 @@ def test_llm_judge_runs_only_when_configured() -> None:
     judge, reason = judge_or_skip_reason()
     if judge is None:
         pytest.skip(reason)
-    assert_test(
+    assert_metrics(
         case_for(SCENARIO, outcome(answer="Sorry for the double charge; we refunded one.")),
         [helpfulness_judge(judge)],
     )
