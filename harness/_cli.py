@@ -86,7 +86,8 @@ def _cmd_stack(args: argparse.Namespace) -> int:
         print("stopped: " + ", ".join(stopped) if stopped else "no stack was running")
         return 0
     stack = Stack(args.reports, detached=not args.foreground).start()
-    print(f"mock LLM  {stack.llm_url}\nservice   {stack.service_url}\nlogs      {stack.dir}")
+    proxy = f"proxy API {stack.proxy_api_url} (the service reaches the LLM through it)\n" if stack.with_proxy else ""
+    print(f"mock LLM  {stack.llm_url}\n{proxy}service   {stack.service_url}\nlogs      {stack.dir}")
     if args.foreground:
         try:
             signal_pause()

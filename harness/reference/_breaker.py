@@ -89,9 +89,7 @@ class CircuitBreaker:
     def allows_call(self) -> bool:
         """Whether `before_call()` would let a call through now (without taking the slot)."""
         state = self.state
-        return state is BreakerState.CLOSED or (
-            state is BreakerState.HALF_OPEN and not self._trial_busy()
-        )
+        return state is BreakerState.CLOSED or (state is BreakerState.HALF_OPEN and not self._trial_busy())
 
     def retry_in(self) -> float:
         """Seconds until an open breaker lets a trial call through (0 when not open)."""

@@ -13,10 +13,13 @@ Every conditional edge reads the state only; no edge can point back, so no reque
 
 from __future__ import annotations
 
+import math
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
+from ._handoff import HandoffFaults
 from ._nodes import Nodes
 from ._state import Route, SupportState
 
@@ -50,22 +53,38 @@ def _after_supervisor(state: SupportState) -> str:
         return Route.ESCALATE.value
     if state.get("answer") is not None:  # served from the cache as a fallback
         return END
-    return str(state.get("route"))
+    route = state.get("route")
+    # A lost or garbled handoff never reaches a specialist: a human gets it.
+    return route if route in SPECIALISTS else Route.ESCALATE.value
 
 
 def _after_specialist(state: SupportState) -> str:
-    return Route.ESCALATE.value if state.get("escalate") else END
+    if state.get("escalate") or not _valid_answer(state):
+        return Route.ESCALATE.value
+    return END
 
 
-def build_graph(nodes: Nodes) -> Any:
-    """Compile the StateGraph over the given bound nodes."""
+def _valid_answer(state: SupportState) -> bool:
+    confidence, answer = state.get("confidence"), state.get("answer")
+    if not isinstance(answer, str) or not answer.strip() or "\ufffd" in answer:
+        return False
+    if state.get("fallback"):  # a generic or cached answer carries no fresh confidence
+        return True
+    return isinstance(confidence, (int, float)) and math.isfinite(confidence) and 0 <= confidence <= 1
+
+
+def build_graph(nodes: Nodes, handoff: HandoffFaults | None = None) -> Any:
+    """Compile the StateGraph over the given bound nodes; `handoff` faults sit between them."""
     graph = StateGraph(SupportState)
-    graph.add_node("intake", nodes.intake)
-    graph.add_node("supervisor", nodes.supervisor)
-    graph.add_node(Route.TECHNICAL.value, nodes.technical_support)
-    graph.add_node(Route.BILLING.value, nodes.billing_support)
-    graph.add_node(Route.GENERAL.value, nodes.general_support)
-    graph.add_node(Route.ESCALATE.value, nodes.escalate_to_human)
+    for name, fn in (
+        ("intake", nodes.intake),
+        ("supervisor", nodes.supervisor),
+        (Route.TECHNICAL.value, nodes.technical_support),
+        (Route.BILLING.value, nodes.billing_support),
+        (Route.GENERAL.value, nodes.general_support),
+        (Route.ESCALATE.value, nodes.escalate_to_human),
+    ):
+        graph.add_node(name, _with_handoff(name, fn, handoff) if handoff else fn)
     graph.add_edge(START, "intake")
     graph.add_conditional_edges("intake", _after_intake, ["supervisor", Route.ESCALATE.value, END])
     graph.add_conditional_edges("supervisor", _after_supervisor, [*SPECIALISTS, Route.ESCALATE.value, END])
@@ -73,3 +92,13 @@ def build_graph(nodes: Nodes) -> Any:
         graph.add_conditional_edges(name, _after_specialist, [Route.ESCALATE.value, END])
     graph.add_edge(Route.ESCALATE.value, END)
     return graph.compile()
+
+
+def _with_handoff(
+    name: str, fn: Callable[[SupportState], Awaitable[dict[str, Any]]], handoff: HandoffFaults
+) -> Callable[[SupportState], Awaitable[dict[str, Any]]]:
+    async def node(state: SupportState) -> dict[str, Any]:
+        return await handoff.apply(name, await fn(state))
+
+    node.__name__ = name
+    return node

@@ -46,9 +46,7 @@ class Completion:
 class LLMClient:
     """One chat-completions call at a time, with our error tree."""
 
-    def __init__(
-        self, base_url: str, api_key: str, *, http_client: httpx.AsyncClient | None = None
-    ) -> None:
+    def __init__(self, base_url: str, api_key: str, *, http_client: httpx.AsyncClient | None = None) -> None:
         self._own_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
@@ -56,7 +54,10 @@ class LLMClient:
         )
         # openai 3.x annotates httpx2's client, but accepts httpx's (the one respx can see).
         self._sdk = openai.AsyncOpenAI(
-            base_url=base_url, api_key=api_key, http_client=self._http, max_retries=0  # type: ignore[arg-type]
+            base_url=base_url,
+            api_key=api_key,
+            http_client=self._http,
+            max_retries=0,  # type: ignore[arg-type]
         )
 
     async def aclose(self) -> None:
@@ -135,17 +136,25 @@ def _map_error(exc: openai.APIError, *, agent: str, model: str) -> LLMError:
         status, after = exc.status_code, _retry_after(exc.response)
         if status == 429:
             return LLMRateLimitedError(
-                f"{where}: LLM rate limit (429)", status_code=429, retry_after=after,
-                agent=agent, model=model,
+                f"{where}: LLM rate limit (429)",
+                status_code=429,
+                retry_after=after,
+                agent=agent,
+                model=model,
             )
         if status >= 500:
             return LLMServerError(
-                f"{where}: LLM server error {status}", status_code=status, retry_after=after,
-                agent=agent, model=model,
+                f"{where}: LLM server error {status}",
+                status_code=status,
+                retry_after=after,
+                agent=agent,
+                model=model,
             )
         return PermanentLLMError(
-            f"{where}: LLM refused the request ({status}): {exc.message}", status_code=status,
-            agent=agent, model=model,
+            f"{where}: LLM refused the request ({status}): {exc.message}",
+            status_code=status,
+            agent=agent,
+            model=model,
         )
     if isinstance(exc, openai.APIResponseValidationError):
         return LLMMalformedResponseError(f"{where}: malformed LLM reply", agent=agent, model=model)

@@ -25,7 +25,7 @@ from ._prompts import (
     SUPERVISOR_PROMPT,
 )
 from ._settings import Settings
-from ._state import AGENTS, EscalationReason, Fallback, Route, SupportState
+from ._state import AGENTS, ROUTES, EscalationReason, Fallback, Route, SupportState
 
 __all__ = ["Nodes"]
 
@@ -61,6 +61,11 @@ class Nodes:
     # -- supervisor -----------------------------------------------------------------------
     async def supervisor(self, state: SupportState) -> Update:
         agent = "supervisor"
+        # Checked again here: if intake's handoff was lost, a VIP or a cancellation must still
+        # reach a human, never an agent.
+        reason = escalation_by_rule(state["query"], state["customer_tier"])
+        if reason is not None:
+            return {"path": [agent]} | _escalation(reason, route=Route.ESCALATE)
         messages = [
             {"role": "system", "content": SUPERVISOR_PROMPT},
             {"role": "user", "content": state["query"]},
@@ -157,6 +162,7 @@ class Nodes:
     # -- the human handoff ----------------------------------------------------------------
     async def escalate_to_human(self, state: SupportState) -> Update:
         ticket = "HD-" + state["trace_id"][:8].upper()
+        route = state.get("route")
         draft = state.get("answer")
         log_event(
             "escalated",
@@ -168,8 +174,9 @@ class Nodes:
         return {
             "path": ["escalate_to_human"],
             "escalate": True,
-            "escalation_reason": state.get("escalation_reason") or EscalationReason.SUPERVISOR.value,
-            "route": state.get("route") or Route.ESCALATE.value,
+            # No recorded reason means a conditional edge refused a lost or garbled handoff.
+            "escalation_reason": state.get("escalation_reason") or EscalationReason.INVALID_HANDOFF.value,
+            "route": route if route in ROUTES else Route.ESCALATE.value,
             "answer": HANDOFF_ANSWER.format(ticket=ticket),
             "offer": None if draft is None else state.get("offer"),
             "messages": [AIMessage(HANDOFF_ANSWER.format(ticket=ticket), name="escalate_to_human")],

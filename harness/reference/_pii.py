@@ -254,9 +254,7 @@ def find_pii(text: str) -> list[PIIMatch]:
 
 def _merge(text: str, cluster: list[tuple[PIIKind, int, int]], end: int) -> PIIMatch:
     start = cluster[0][1]  # the cluster is sorted by start
-    spanning = [kind for kind, s, e in cluster if (s, e) == (start, end)] or [
-        kind for kind, _, _ in cluster
-    ]
+    spanning = [kind for kind, s, e in cluster if (s, e) == (start, end)] or [kind for kind, _, _ in cluster]
     kind = min(spanning, key=_PRIORITY.__getitem__)
     return PIIMatch(kind, start, end, text[start:end])
 

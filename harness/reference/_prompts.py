@@ -30,8 +30,7 @@ SPECIALIST_PROMPTS: dict[str, str] = {
 }
 
 REPAIR_PROMPT = (
-    "Your previous reply was rejected: {error}. Reply again with only the JSON object in the "
-    "required format."
+    "Your previous reply was rejected: {error}. Reply again with only the JSON object in the required format."
 )
 
 # Served, marked degraded, when an agent is down and nothing is cached. Billing has none on
@@ -45,6 +44,5 @@ GENERIC_ANSWERS: dict[str, str] = {
 }
 
 HANDOFF_ANSWER = (
-    "I have passed your request to a member of our team (reference {ticket}). "
-    "They will contact you shortly."
+    "I have passed your request to a member of our team (reference {ticket}). They will contact you shortly."
 )

@@ -45,13 +45,9 @@ class RateLimiter:
     an idle agent may spend a whole minute's allowance at once.
     """
 
-    def __init__(
-        self, requests_per_minute: float = 100, burst: int | None = None, name: str = ""
-    ) -> None:
+    def __init__(self, requests_per_minute: float = 100, burst: int | None = None, name: str = "") -> None:
         if not requests_per_minute > 0:
-            raise ConfigError(
-                f"rate_limit.requests_per_minute must be > 0, got {requests_per_minute}"
-            )
+            raise ConfigError(f"rate_limit.requests_per_minute must be > 0, got {requests_per_minute}")
         capacity = burst if burst is not None else max(1, math.floor(requests_per_minute))
         if capacity < 1:
             raise ConfigError(f"rate_limit burst must be >= 1, got {burst}")

@@ -40,6 +40,7 @@ class EscalationReason(StrEnum):
     UNRECOGNISED_ROUTE = "unrecognised_route"
     AGENT_UNAVAILABLE = "agent_unavailable"
     DEADLINE = "deadline_exceeded"
+    INVALID_HANDOFF = "invalid_handoff"
 
 
 class Fallback(StrEnum):

@@ -14,6 +14,7 @@ from .._exceptions import DeadlineExceededError
 from ._cache import ResponseCache
 from ._clock import Clock, SystemClock
 from ._graph import build_graph
+from ._handoff import HandoffFaults
 from ._llm import LLMClient
 from ._logging import log_event
 from ._nodes import Nodes
@@ -56,6 +57,7 @@ class SupportSystem:
         *,
         http_client: httpx.AsyncClient | None = None,
         clock: Clock | None = None,
+        handoff: HandoffFaults | None = None,
     ) -> None:
         self.settings = settings or load_settings()
         self.clock = clock or SystemClock()
@@ -74,7 +76,9 @@ class SupportSystem:
             http_client=http_client,
         )
         self.nodes = Nodes(self.settings, self.llm, self.cache, self.clock)
-        self.graph = build_graph(self.nodes)
+        # Always in place (empty by default) so a chaos run can switch handoff faults on live.
+        self.handoff = handoff or HandoffFaults()
+        self.graph = build_graph(self.nodes, self.handoff)
 
     async def ainvoke(
         self,

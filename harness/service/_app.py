@@ -21,7 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
 from .._exceptions import InputValidationError
-from ..reference import SupportResult, SupportSystem
+from ..reference import HandoffRule, SupportResult, SupportSystem
 from ..reference._logging import log_event
 from ._audit import AuditLog
 from ._metrics import ServiceMetrics
@@ -155,9 +155,36 @@ def create_app(system: SupportSystem | None = None, settings: ServiceSettings | 
             **info,
         }
 
+    if cfg.chaos_control:
+        _add_chaos_control(app, state)
+
     @app.get("/metrics")
     async def prometheus() -> Response:
         metrics.breakers(state["system"].health()["breakers"])
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+class _HandoffUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    seed: int = 0
+    rules: list[HandoffRule] = Field(default_factory=list)
+
+
+def _add_chaos_control(app: FastAPI, state: dict[str, Any]) -> None:
+    """Handoff faults switched on and off at run time (only with `chaos_control`)."""
+
+    @app.get("/_control/handoff")
+    async def get_handoff() -> dict[str, Any]:
+        return dict(state["system"].handoff.snapshot())
+
+    @app.put("/_control/handoff")
+    async def put_handoff(body: _HandoffUpdate) -> dict[str, Any]:
+        state["system"].handoff.set(body.rules, body.seed)
+        return dict(state["system"].handoff.snapshot())
+
+    @app.delete("/_control/handoff")
+    async def clear_handoff() -> dict[str, Any]:
+        state["system"].handoff.clear()
+        return dict(state["system"].handoff.snapshot())

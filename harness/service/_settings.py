@@ -32,6 +32,7 @@ class ServiceSettings(BaseSettings):
     burst: int = Field(1000, ge=1)
     audit_log: str | None = Field(None, description="JSONL file of every request; none if unset")
     grace_s: float = Field(2.0, ge=0, description="added to the request deadline before a 503")
+    chaos_control: bool = Field(False, description="expose /_control/handoff for chaos runs")
 
     @classmethod
     def settings_customise_sources(

@@ -19,6 +19,8 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
+import httpx
+
 from .._exceptions import StackError
 from ._process import ManagedProcess, kill_group, pid_alive, python_argv
 
@@ -43,6 +45,10 @@ def _check_free(host: str, port: int, what: str) -> None:
 
 
 class Stack:
+    """Mock LLM server, Toxiproxy-compatible proxy and reference service, wired in that order:
+    service -> proxy (listen `proxy_port`) -> mock LLM. With `proxy=False` the service calls the
+    mock LLM directly."""
+
     def __init__(
         self,
         reports: str | Path = "reports",
@@ -50,6 +56,7 @@ class Stack:
         host: str = "127.0.0.1",
         llm_port: int = 0,
         service_port: int = 0,
+        proxy: bool = True,
         llm_args: list[str] | None = None,
         reference_env: dict[str, str] | None = None,
         detached: bool = False,
@@ -59,49 +66,94 @@ class Stack:
         self.host, self.detached, self.health_timeout_s = host, detached, health_timeout_s
         self.llm_port = llm_port or free_port(host)
         self.service_port = service_port or free_port(host)
-        self.llm_args, self.reference_env = llm_args or [], reference_env or {}
+        self.with_proxy = proxy
+        self.proxy_api_port = free_port(host) if proxy else 0
+        self.proxy_port = free_port(host) if proxy else 0
+        self.llm_args = llm_args or []
+        # The stack is a test bed: the service exposes its chaos control API.
+        self.reference_env = {"HARNESS_SERVICE_CHAOS_CONTROL": "true", **(reference_env or {})}
         self.processes: list[ManagedProcess] = []
         self._previous_handlers: dict[int, Any] = {}
 
     @property
     def llm_url(self) -> str:
+        """The mock LLM itself (its control API is at the root of this URL)."""
         return f"http://{self.host}:{self.llm_port}/v1"
+
+    @property
+    def service_llm_url(self) -> str:
+        """What the service calls: through the proxy when there is one."""
+        return f"http://{self.host}:{self.proxy_port}/v1" if self.with_proxy else self.llm_url
+
+    @property
+    def proxy_api_url(self) -> str:
+        return f"http://{self.host}:{self.proxy_api_port}"
 
     @property
     def service_url(self) -> str:
         return f"http://{self.host}:{self.service_port}"
 
+    def _part(
+        self, name: str, argv: list[str], log: str, health: str, env: dict[str, str] | None = None
+    ) -> ManagedProcess:
+        return ManagedProcess(
+            name,
+            python_argv(*argv),
+            log_path=self.dir / log,
+            health_url=health,
+            env=env,
+            detached=self.detached,
+        )
+
     def _parts(self) -> list[ManagedProcess]:
-        llm = ManagedProcess(
-            "mock LLM server",
-            python_argv("llm", "--host", self.host, "--port", str(self.llm_port), *self.llm_args),
-            log_path=self.dir / "llm.log",
-            health_url=f"http://{self.host}:{self.llm_port}/health",
-            detached=self.detached,
+        h = self.host
+        parts = [
+            self._part(
+                "mock LLM server",
+                ["llm", "--host", h, "--port", str(self.llm_port), *self.llm_args],
+                "llm.log",
+                f"http://{h}:{self.llm_port}/health",
+            )
+        ]
+        if self.with_proxy:
+            parts.append(
+                self._part(
+                    "proxy",
+                    ["proxy", "--host", h, "--port", str(self.proxy_api_port)],
+                    "proxy.log",
+                    f"{self.proxy_api_url}/version",
+                )
+            )
+        parts.append(
+            self._part(
+                "reference service",
+                [
+                    "serve",
+                    "--host",
+                    h,
+                    "--port",
+                    str(self.service_port),
+                    "--llm-base-url",
+                    self.service_llm_url,
+                    "--audit-log",
+                    str(self.dir / "audit.jsonl"),
+                ],
+                "service.log",
+                f"{self.service_url}/health",
+                env=self.reference_env,
+            )
         )
-        service = ManagedProcess(
-            "reference service",
-            python_argv(
-                "serve",
-                "--host",
-                self.host,
-                "--port",
-                str(self.service_port),
-                "--llm-base-url",
-                self.llm_url,
-                "--audit-log",
-                str(self.dir / "audit.jsonl"),
-            ),
-            log_path=self.dir / "service.log",
-            health_url=f"{self.service_url}/health",
-            env=self.reference_env,
-            detached=self.detached,
-        )
-        return [llm, service]
+        return parts
 
     def start(self) -> Stack:
-        _check_free(self.host, self.llm_port, "mock LLM server")
-        _check_free(self.host, self.service_port, "reference service")
+        for port, what in (
+            (self.llm_port, "mock LLM server"),
+            (self.service_port, "reference service"),
+            (self.proxy_api_port, "proxy"),
+            (self.proxy_port, "proxy listener"),
+        ):
+            if port:
+                _check_free(self.host, port, what)
         if not self.detached:
             self._trap_signals()
             atexit.register(self.stop)
@@ -112,11 +164,27 @@ class Stack:
                 part.start()
             for part in self.processes:
                 part.wait_healthy(self.health_timeout_s)
+                if part.name == "proxy":
+                    self._route_llm_through_proxy()
         except BaseException:
             self.stop()
             raise
         self._record()
         return self
+
+    def _route_llm_through_proxy(self) -> None:
+        body = {
+            "name": "llm",
+            "listen": f"{self.host}:{self.proxy_port}",
+            "upstream": f"{self.host}:{self.llm_port}",
+            "enabled": True,
+        }
+        resp = httpx.post(f"{self.proxy_api_url}/proxies", json=body, timeout=5)
+        if resp.status_code != 201:
+            raise StackError(
+                f"proxy: cannot create the 'llm' proxy ({resp.status_code} {resp.text.strip()}); "
+                f"see {self.dir / 'proxy.log'}"
+            )
 
     def stop(self) -> None:
         for part in reversed(self.processes):
@@ -129,6 +197,8 @@ class Stack:
         doc = {
             "llm_url": self.llm_url,
             "service_url": self.service_url,
+            "service_llm_url": self.service_llm_url,
+            "proxy_api_url": self.proxy_api_url if self.with_proxy else None,
             "pids": {p.name: p.pid for p in self.processes},
             "owner_pid": os.getpid(),
         }

@@ -145,7 +145,7 @@ def test_load_system_specs() -> None:
     assert isinstance(load_system("http://127.0.0.1:1/v1/chat"), HTTPSystem)
     assert isinstance(load_system(f"{__name__}:tiny_graph"), GraphSystem)  # a zero-arg factory
     assert isinstance(load_system(f"{__name__}:_triage"), CallableSystem)
-    with pytest.raises(ConfigError, match="package.module:attribute"):
+    with pytest.raises(ConfigError, match=r"package\.module:attribute"):
         load_system("nonsense")
     with pytest.raises(ConfigError, match="cannot import it"):
         load_system("no_such_module_xyz:thing")

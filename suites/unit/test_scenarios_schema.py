@@ -178,8 +178,8 @@ def test_every_route_and_escalation_reason_is_labelled() -> None:
     routes = {s.expected.route for s in SCENARIOS}
     assert set(ROUTE_NAMES) | {None} == routes
     reasons = {s.expected.reason for s in SCENARIOS if s.expected.escalated}
-    llm_free = {EscalationReason.AGENT_UNAVAILABLE, EscalationReason.DEADLINE}  # need faults
-    assert reasons == set(EscalationReason) - llm_free
+    need_faults = {EscalationReason.AGENT_UNAVAILABLE, EscalationReason.DEADLINE, EscalationReason.INVALID_HANDOFF}
+    assert reasons == set(EscalationReason) - need_faults
 
 
 def test_rejected_exactly_when_the_system_refuses_the_input() -> None:

@@ -10,7 +10,15 @@ from typing import Any
 
 from harness._pathcov import PathCoverage, edges_of
 from harness.llm import DEFAULT_BASE_URL, MockLLM, faults
-from harness.reference import EscalationReason, FakeClock, Fallback, SupportSystem, load_settings
+from harness.reference import (
+    EscalationReason,
+    FakeClock,
+    Fallback,
+    HandoffFaults,
+    HandoffRule,
+    SupportSystem,
+    load_settings,
+)
 from harness.reference import specialist_reply as answer
 
 REPORTS = Path(__file__).resolve().parents[3] / "reports" / "integration"
@@ -25,6 +33,7 @@ class Case:
     tier: str = "standard"
     warmup: list[str] = field(default_factory=list)  # queries sent first (e.g. to fill the cache)
     before: Callable[[FakeClock], None] | None = None  # runs between warm-up and the case
+    handoff: list[HandoffRule] = field(default_factory=list)
 
 
 def route_to(route: str, reply: Any) -> Callable[[MockLLM, FakeClock], None]:
@@ -116,6 +125,20 @@ CASES = [
         {"fallback": "escalation", "escalation_reason": "agent_unavailable"},
     ),
     Case("deadline", "Invoice wrong", deadline_during_supervisor, {"escalation_reason": "deadline_exceeded"}),
+    Case(
+        "garbled supervisor handoff",
+        "Invoice wrong",
+        route_to("billing_support", answer()),
+        {"escalation_reason": "invalid_handoff", "route": "escalate_to_human"},
+        handoff=[HandoffRule(kind="corrupt", source="supervisor")],
+    ),
+    Case(
+        "specialist handoff lost",
+        "App crashes",
+        route_to("technical_support", answer()),
+        {"escalation_reason": "invalid_handoff"},
+        handoff=[HandoffRule(kind="drop", source="technical_support")],
+    ),
 ]
 
 
@@ -125,7 +148,9 @@ async def test_every_edge_reason_and_fallback_is_exercised_in_process() -> None:
     for case in CASES:
         clock = FakeClock()
         system = SupportSystem(
-            load_settings(llm_base_url=DEFAULT_BASE_URL, retry={"jitter": False, "attempts": 1}), clock=clock
+            load_settings(llm_base_url=DEFAULT_BASE_URL, retry={"jitter": False, "attempts": 1}),
+            clock=clock,
+            handoff=HandoffFaults(case.handoff),
         )
         coverage = coverage or PathCoverage(
             edges_of(system.graph),

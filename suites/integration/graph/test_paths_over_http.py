@@ -31,6 +31,7 @@ class Case:
     tier: str = "standard"
     warmup: bool = False  # ask once without faults first, then wait for the 1 s cache TTL
     stale: bool = False
+    handoff: list[dict[str, Any]] = field(default_factory=list)  # the service's handoff faults
 
 
 CASES = [
@@ -90,6 +91,12 @@ CASES = [
         {"escalation_reason": "deadline_exceeded"},
         faults=[{"kind": "hang", "probability": 1, "seconds": 5, "target": {"agent": "billing_support"}}],
     ),
+    Case(
+        "garbled supervisor handoff",
+        "My invoice has a strange charge",
+        {"escalation_reason": "invalid_handoff"},
+        handoff=[{"kind": "corrupt", "source": "supervisor"}],
+    ),
 ]
 
 
@@ -107,10 +114,12 @@ def test_every_edge_reason_and_fallback_is_exercised_over_http(stack: Stack, llm
                 assert ask().status_code == 200
                 time.sleep(1.2 if case.stale else 0)
             llm_control.faults(*case.faults) if case.faults else llm_control.clear()
+            client.put("/_control/handoff", json={"rules": case.handoff}).raise_for_status()
             started = time.monotonic()
             resp = ask()
             elapsed = time.monotonic() - started
             llm_control.clear()
+            client.delete("/_control/handoff").raise_for_status()
             if resp.status_code != 200:
                 failures.append(f"{case.name}: HTTP {resp.status_code} {resp.text[:200]}")
                 continue

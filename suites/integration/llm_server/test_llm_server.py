@@ -243,9 +243,11 @@ async def test_in_loop_server_whose_stop_drops_held_hangs() -> None:
     body = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
     async with MockLLMServer(config, brain=stand_in_brain) as server, httpx.AsyncClient(timeout=10) as http:
         assert (await http.post(server.base_url + "/chat/completions", json=body)).status_code == 200
-        held = asyncio.create_task(http.post(
-            server.base_url + "/chat/completions", json=body, headers={"X-Harness-Agent": "supervisor"}
-        ))
+        held = asyncio.create_task(
+            http.post(
+                server.base_url + "/chat/completions", json=body, headers={"X-Harness-Agent": "supervisor"}
+            )
+        )
         for _ in range(250):
             if (await http.get(server.url + "/_control/stats")).json()["hanging"] == 1:
                 break

@@ -121,6 +121,6 @@ def test_fixture_stops_intercepting_at_teardown(pytester: pytest.Pytester) -> No
     pytester.runpytest(*FAST).assert_outcomes(passed=2)
 
 
-def test_plugin_declares_only_the_fixture() -> None:
-    assert harness.plugin.__all__ == ["mock_llm"]
-    assert callable(harness.plugin.mock_llm)
+def test_plugin_declares_only_fixtures() -> None:
+    assert harness.plugin.__all__ == ["harness_stack", "mock_llm"]
+    assert callable(harness.plugin.mock_llm) and callable(harness.plugin.harness_stack)
