@@ -19,6 +19,7 @@
     ├── ScenarioError               a labelled scenario file is malformed (names file, line, field)
     ├── ProxyError                  the embedded Toxiproxy-compatible server failed
     ├── StackError                  a stack process failed to start or become healthy
+    ├── LoadError                   a load run could not run: a profile, an SLA table, Locust itself
     └── MockLLMError
         ├── ScriptError             a mock LLM script is malformed (raised at setup)
         └── UnscriptedCallError     (also AssertionError) a call no script matched
@@ -40,6 +41,7 @@ __all__ = [
     "LLMRateLimitedError",
     "LLMServerError",
     "LLMTimeoutError",
+    "LoadError",
     "MockLLMError",
     "OutputValidationError",
     "PermanentLLMError",
@@ -199,3 +201,9 @@ class ScenarioError(HarnessError, ValueError):
     """A labelled scenario file is malformed; the message names the file, line and field."""
 
     code = "scenario_error"
+
+
+class LoadError(HarnessError, ValueError):
+    """A load run could not run: a bad profile or SLA table (named), or Locust failed to start."""
+
+    code = "load_error"

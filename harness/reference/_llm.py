@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import openai
+from openai.types.chat import ChatCompletion
 
 from .._exceptions import (
     LLMConnectionError,
@@ -74,12 +75,13 @@ class LLMClient:
         timeout: float,
     ) -> Completion:
         try:
-            result: Any = await self._sdk.chat.completions.create(
-                model=model,
-                messages=messages,  # type: ignore[arg-type]
-                temperature=temperature,
-                timeout=timeout,
-                extra_headers={"X-Harness-Agent": agent},
+            # The SDK's generic `post` rather than `chat.completions.create`: the latter walks the
+            # messages through its TypedDict transform, ~3 ms of CPU per call for plain dicts.
+            result: Any = await self._sdk.post(
+                "/chat/completions",
+                cast_to=ChatCompletion,
+                body={"model": model, "messages": messages, "temperature": temperature},
+                options={"headers": {"X-Harness-Agent": agent}, "timeout": timeout},
             )
         except openai.APIError as exc:
             raise _map_error(exc, agent=agent, model=model) from exc
