@@ -19,6 +19,8 @@
     ├── ScenarioError               a labelled scenario file is malformed (names file, line, field)
     ├── ProxyError                  the embedded Toxiproxy-compatible server failed
     ├── StackError                  a stack process failed to start or become healthy
+    ├── ChaosError                  a chaos run could not inject, roll back or reach its stack
+    │   └── ExperimentError         an experiment file is invalid (names file, field, allowed)
     ├── LoadError                   a load run could not run: a profile, an SLA table, Locust itself
     └── MockLLMError
         ├── ScriptError             a mock LLM script is malformed (raised at setup)
@@ -30,9 +32,11 @@ Messages say what went wrong and how to fix it.
 from __future__ import annotations
 
 __all__ = [
+    "ChaosError",
     "CircuitOpenError",
     "ConfigError",
     "DeadlineExceededError",
+    "ExperimentError",
     "HarnessError",
     "InputValidationError",
     "LLMConnectionError",
@@ -207,3 +211,15 @@ class LoadError(HarnessError, ValueError):
     """A load run could not run: a bad profile or SLA table (named), or Locust failed to start."""
 
     code = "load_error"
+
+
+class ChaosError(HarnessError):
+    """A chaos run could not inject or roll back a fault, or could not reach its stack."""
+
+    code = "chaos_error"
+
+
+class ExperimentError(ChaosError, ValueError):
+    """A chaos experiment file is invalid; the message names the file, the field and what is allowed."""
+
+    code = "experiment_error"

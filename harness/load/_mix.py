@@ -14,16 +14,32 @@ This module is imported by the locustfile, so it stays light: JSON and the stand
 from __future__ import annotations
 
 import json
+import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from .._exceptions import LoadError
 
-__all__ = ["DEFAULT_SCENARIOS", "Deck", "Item", "expected_rates", "read_items"]
+__all__ = [
+    "DEFAULT_SCENARIOS",
+    "PROFILES_FILE",
+    "Deck",
+    "Item",
+    "default_mix",
+    "expected_rates",
+    "read_items",
+]
 
 #: The packaged labelled scenarios, found by path so that nothing heavy is imported.
 DEFAULT_SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios" / "data" / "customer_queries.jsonl"
+
+#: The packaged profiles; its `[defaults.mix]` is the mix of a plain `locust -f` run.
+PROFILES_FILE = Path(__file__).resolve().parent / "profiles.toml"
+
+
+def default_mix() -> dict[str, float]:
+    return dict(tomllib.loads(PROFILES_FILE.read_text(encoding="utf-8"))["defaults"]["mix"])
 
 
 @dataclass(frozen=True, slots=True)

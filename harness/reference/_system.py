@@ -94,7 +94,7 @@ class SupportSystem:
         clean = sanitise_query(query, max_chars=self.settings.max_query_chars)
         if self.settings.redact_llm_input:
             clean = redact(clean)
-        trace_id = trace_id or uuid.uuid4().hex
+        trace_id = trace_id or _new_trace_id()
         started = time.perf_counter()
         deadline_s = self.settings.timeouts.request_deadline_s
         state = initial_state(
@@ -145,6 +145,15 @@ class SupportSystem:
 
     async def aclose(self) -> None:
         await self.llm.aclose()
+
+
+def _new_trace_id() -> str:
+    # About 3% of random hex ids hold a digit run the PII redactor reads as a phone or a card;
+    # a trace id must pass through redaction unchanged, or logs could not be joined on it.
+    while True:
+        candidate = uuid.uuid4().hex
+        if redact(candidate) == candidate:
+            return candidate
 
 
 def _deadline_state(state: Any) -> dict[str, Any]:

@@ -68,5 +68,13 @@ async def test_a_whole_request_logs_every_agent_and_no_pii(
     docs = lines(log_stream)
     calls = [d for d in docs if d["event"] == "llm_usage"]
     assert [d["agent"] for d in calls] == ["supervisor", "billing_support"]
-    assert all(d["trace_id"] == result.trace_id and "latency_ms" in d and "tokens_out" in d for d in calls)
+    assert all(d["trace_id"] == result.trace_id and "latency_ms" in d and "tokens_out" in d for d in calls), calls
     assert docs[-1]["event"] == "request_done"
+
+
+def test_generated_trace_ids_survive_redaction() -> None:
+    from harness.reference._pii import redact
+    from harness.reference._system import _new_trace_id
+
+    ids = [_new_trace_id() for _ in range(3000)]
+    assert all(redact(t) == t and len(t) == 32 for t in ids) and len(set(ids)) == 3000

@@ -1,0 +1,106 @@
+"""Reading experiment files: YAML in, `Experiment` out, or one error naming file, field and choices.
+
+    load_experiment("latency.yaml")
+    # ExperimentError: latency.yaml: method.fault.kind: 'lag' is not one of latency, jitter, ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from .._exceptions import ExperimentError
+from ._kinds import FAULT_KINDS, fields_of
+from ._schema import Experiment
+
+__all__ = ["CATALOGUE_DIR", "load_catalogue", "load_experiment"]
+
+CATALOGUE_DIR = Path(str(resources.files("harness.chaos") / "experiments"))
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Parse one file; its name (without `.yaml`) is the experiment's name."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ExperimentError(f"{path}: cannot read it: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        raise ExperimentError(f"{path.name}: not valid YAML{line}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise ExperimentError(f"{path.name}: expected a mapping of fields (title, hypothesis, method...)")
+    if "name" in data and data["name"] != path.stem:
+        raise ExperimentError(f"{path.name}: name: {data['name']!r} must match the file name {path.stem!r}")
+    try:
+        return Experiment.model_validate({**data, "name": path.stem})
+    except ValidationError as exc:
+        raise ExperimentError(_describe(path.name, exc, data)) from None
+
+
+def load_catalogue(folder: str | Path | None = None, names: Iterable[str] = ()) -> list[Experiment]:
+    """Every `*.yaml` in `folder` (default: the packaged catalogue), sorted by name; with
+    `names`, only those (an unknown name is an error listing the known ones)."""
+    root = Path(folder) if folder else CATALOGUE_DIR
+    files = sorted(root.glob("*.yaml"))
+    if not files:
+        raise ExperimentError(f"{root}: no experiment files (*.yaml)")
+    wanted = list(names)
+    known = {f.stem: f for f in files}
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        raise ExperimentError(
+            f"unknown experiment {', '.join(map(repr, unknown))}; known: {', '.join(sorted(known))}"
+        )
+    return [load_experiment(known[n]) for n in wanted] if wanted else [load_experiment(f) for f in files]
+
+
+def _describe(filename: str, exc: ValidationError, data: dict[str, Any]) -> str:
+    lines = [f"{filename}: {_one(err, data)}" for err in exc.errors()]
+    return "\n".join(lines)
+
+
+def _one(err: ErrorDetails, data: dict[str, Any]) -> str:
+    loc = [str(p) for p in err["loc"]]
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        given = f"{ctx.get('tag')!r} is" if kind == "union_tag_invalid" else "missing;"
+        return f"{'.'.join(loc)}.kind: {given} not one of {', '.join(FAULT_KINDS)}"
+    # A discriminated union puts the tag in the path (method.fault.latency.rate): drop it.
+    if loc[:2] == ["method", "fault"] and len(loc) > 2 and loc[2] in FAULT_KINDS:
+        fault_kind = loc.pop(2)
+        if kind == "extra_forbidden":
+            allowed = ", ".join(fields_of(fault_kind)) or "no other field"
+            return f"{'.'.join(loc)}: not a field of a {fault_kind!r} fault; allowed: {allowed}"
+    where = ".".join(loc) or "(top level)"
+    if kind == "extra_forbidden":
+        return f"{where}: unknown field; allowed: {', '.join(_allowed_at(loc[:-1]))}"
+    if kind == "literal_error":
+        expected = str(ctx.get("expected", "")).replace("'", "")
+        return f"{where}: {err['input']!r} is not one of {expected.replace(' or ', ', ')}"
+    if kind == "missing":
+        return f"{where}: missing (required)"
+    message = err["msg"].removeprefix("Value error, ")
+    if kind == "value_error" and loc:
+        return f"{where}: {message}"
+    return f"{where}: {message} (got {err['input']!r})" if "input" in err else f"{where}: {message}"
+
+
+def _allowed_at(path: list[str]) -> list[str]:
+    """The field names of the model at `path` inside an Experiment."""
+    model: Any = Experiment
+    for part in path:
+        field = model.model_fields.get(part)
+        annotation = getattr(field, "annotation", None)
+        if not (isinstance(annotation, type) and hasattr(annotation, "model_fields")):
+            return []
+        model = annotation
+    return list(model.model_fields)

@@ -1,0 +1,96 @@
+"""From a finished run's raw samples to its verdict: reconcile, measure, evaluate, write the report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ._metrics import derive_agent_costs, locust_bucketed, measure
+from ._mix import default_mix, expected_rates, read_items
+from ._profiles import LoadProfile
+from ._reconcile import reconcile
+from ._report import build_document, write_csvs, write_document
+from ._samples import read_audit, read_client
+from ._sla import SLA, evaluate
+from ._timeseries import per_second, per_stage, throughput
+
+__all__ = ["Analysis", "analyse"]
+
+
+@dataclass
+class Analysis:
+    document: dict[str, Any]
+    folder: Path
+    path: Path
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.document["verdict"] == "pass")
+
+
+def _cheap_prices() -> tuple[float, float] | None:
+    """The reference system's cheap model's prices (what its supervisor uses), per 1M tokens."""
+    try:
+        from ..reference import load_settings
+
+        settings = load_settings()
+        price = settings.prices[settings.models.cheap]
+        return price.input_per_mtok, price.output_per_mtok
+    except Exception:  # another system, or no price for its model: no per-agent cost then
+        return None
+
+
+def _agent_costs(audit: pd.DataFrame, agents: pd.DataFrame) -> str | None:
+    """Fill `agents.cost_usd` in place; returns where the figures came from."""
+    if agents.empty:
+        return None
+    if agents["cost_usd"].notna().any():
+        return "audit"
+    prices = _cheap_prices() if (agents["agent"] == "supervisor").any() else None
+    if prices is None:
+        return None
+    agents["cost_usd"] = derive_agent_costs(audit, agents, *prices)
+    return "derived"
+
+
+def _mix_section(profile: LoadProfile, scenarios: Path | None) -> dict[str, Any]:
+    weights = profile.mix or default_mix()
+    return {"weights": weights, "expected": expected_rates(read_items(scenarios), weights)}
+
+
+def analyse(
+    *,
+    folder: Path,
+    reports: Path,
+    run: dict[str, Any],
+    profile: LoadProfile,
+    sla: SLA,
+    audit_path: Path | None,
+    scenarios: Path | None = None,
+) -> Analysis:
+    """Everything from `folder/raw` (client samples) and `audit_path`; writes sla.json and CSVs."""
+    client = read_client(folder / "raw")
+    audit, agents = read_audit(audit_path, run["id"]) if audit_path is not None else (None, None)
+    rec = reconcile(client, audit)
+    cost_source = _agent_costs(audit, agents) if audit is not None and agents is not None else None
+    measured = measure(client, audit, agents, rec)
+    measured["agents_cost_source"] = cost_source
+    series = per_second(client, profile.stage_table() or None)
+    extra = {
+        "locust_bucketed": locust_bucketed(folder / "locust" / "locust_stats.csv"),
+        "throughput": throughput(client, series),
+        "stages": per_stage(client, profile.stage_table()) if profile.stages else None,
+        "mix": _mix_section(profile, scenarios),
+    }
+    frames = {"samples": client, "server_requests": audit, "server_agents": agents, "timeseries": series}
+    if extra["stages"]:
+        frames["stages"] = pd.DataFrame(extra["stages"]["stages"])
+    extra["files"] = write_csvs(folder, frames)
+    checks = evaluate(sla, measured, lost=rec.lost, sent=rec.sent)
+    doc = build_document(
+        run=run, checks=checks, sla=sla.model_dump(), requests=rec.as_dict(), measured=measured, extra=extra
+    )
+    return Analysis(doc, folder, write_document(doc, folder, reports))

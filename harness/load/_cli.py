@@ -1,0 +1,111 @@
+"""`harness load`: the command line of a load run, and its summary on screen."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from .._exceptions import HarnessError
+
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options of `harness load` (also `python -m harness.load`)."""
+    add = parser.add_argument
+    add("--profile", default="smoke", help="load profile: smoke, steady, ramp, spike, soak or your own")
+    add("--list", action="store_true", help="list the profiles and exit")
+    add("--profiles", metavar="FILE", help="extra profiles, laid out like harness/load/profiles.toml")
+    add("--pyproject", metavar="FILE", help="pyproject.toml with [tool.harness.sla/load] (default: nearest)")
+    add("--host", help="load this running system (loopback only) instead of starting the stack")
+    add("--audit-log", metavar="FILE", help="with --host: the system's audit log, to reconcile against")
+    add("--workers", type=int, metavar="N", help="Locust's distributed mode: a master and N workers")
+    add("--users", type=int, metavar="N", help="concurrent users (drops a profile's stages)")
+    add("--spawn-rate", type=float, metavar="R", help="users started per second")
+    add("--duration", type=float, metavar="S", help="seconds of load (drops a profile's stages)")
+    add("--llm-latency", metavar="PROFILE", help="the mock LLM's latency: zero, fast, realistic, slow")
+    add("--scenarios", metavar="FILE", help="labelled scenarios (JSON Lines; default: the packaged ones)")
+    add("--reports", default="reports", help="output folder (default reports)")
+    add("--no-progress", action="store_true", help="no live progress display")
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {"workers": args.workers, "users": args.users, "spawn_rate": args.spawn_rate,
+                           "duration_s": args.duration}  # fmt: skip
+    if args.users is not None or args.duration is not None:
+        out["stages"] = []
+    if args.llm_latency:
+        out["llm"] = {"latency": args.llm_latency}
+    return out
+
+
+def _list(args: argparse.Namespace) -> int:
+    from ._profiles import available_profiles
+
+    for name, raw in sorted(available_profiles(args.pyproject, args.profiles).items()):
+        print(f"{name:<12} {raw.get('description', '')}")
+    return 0
+
+
+def _print_summary(doc: dict[str, Any], path: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"SLA · {doc['run']['profile']} · {doc['verdict'].upper()}")
+    for column in ("check", "value", "95% CI", "limit", ""):
+        table.add_column(column)
+    for check in doc["checks"]:
+        ci = check["ci95"]
+        table.add_row(
+            check["name"], _fmt(check["value"], check["unit"]),
+            f"{_fmt(ci[0], check['unit'])} – {_fmt(ci[1], check['unit'])}" if ci else "",
+            f"{check['op']} {_fmt(check['limit'], check['unit'])}",
+            "[green]pass[/]" if check["pass"] else "[red]FAIL[/]",
+        )  # fmt: skip
+    req = doc["requests"]
+    console = Console()
+    console.print(table)
+    console.print(
+        f"sent {req['sent']} = answered {req['answered']} + failed {req['failed']} + lost {req['lost']} "
+        f"(audit checked: {req['audit_checked']}) · report {path}",
+        highlight=False,
+    )
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit == "ratio":
+        return f"{100 * value:.2f}%"
+    if unit == "usd":
+        return f"${value:.5f}"
+    return f"{value:,.1f}" + (" ms" if unit == "ms" else "")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a load profile and judge it against the SLA: 0 pass, 1 fail, 2 could not run."""
+    try:
+        if args.list:
+            return _list(args)
+        from ._profiles import load_profile
+        from ._runner import RunOptions, run_load
+        from ._sla import load_sla
+
+        profile = load_profile(
+            args.profile, pyproject=args.pyproject, extra=args.profiles, overrides=_overrides(args)
+        )
+        sla = load_sla(args.pyproject, profile.sla, profile=profile.name)
+        options = RunOptions(
+            profile=profile, sla=sla, reports=Path(args.reports), host=args.host,
+            audit_log=Path(args.audit_log) if args.audit_log else None,
+            scenarios=Path(args.scenarios) if args.scenarios else None, progress=not args.no_progress,
+        )  # fmt: skip
+        result = run_load(options)
+    except HarnessError as exc:
+        print(f"harness load: {exc}", file=sys.stderr)
+        return 2
+    _print_summary(result.document, result.path)
+    return 0 if result.passed else 1

@@ -1,0 +1,150 @@
+"""What a run measured, from the raw samples: latency (client, service, LLM path, overhead), rates,
+routes, tokens, cost, per-agent figures, and Locust's own bucketed percentiles beside ours."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._reconcile import Reconciliation
+from ._stats import mean_ci, percentiles, proportion_ci
+
+__all__ = ["derive_agent_costs", "latency", "locust_bucketed", "measure"]
+
+_LOCUST_COLUMNS = {"p50": "50%", "p95": "95%", "p99": "99%", "p999": "99.9%"}
+
+
+def _answered_200(client: pd.DataFrame) -> pd.DataFrame:
+    return client[client["status"] == 200]
+
+
+def llm_path(agents: pd.DataFrame) -> pd.Series:
+    """Per request, the LLM critical path: the agents run one after another, so their sum."""
+    return agents.groupby("request_id")["latency_ms"].sum()
+
+
+def latency(client: pd.DataFrame, audit: pd.DataFrame | None, agents: pd.DataFrame | None) -> dict[str, Any]:
+    """Client-side latency of every request with an outcome (failures too, as Locust counts them),
+    the service's own, the LLM critical path and what the system adds to it (client - LLM path)."""
+    done = client[client["status"].notna()]
+    out: dict[str, Any] = {"client": percentiles(done["ms"].to_numpy())}
+    if audit is not None:
+        out["server"] = percentiles(audit.loc[audit["status"] == 200, "latency_ms"].to_numpy())
+    if agents is not None and not agents.empty:
+        path = llm_path(agents)
+        matched = done.set_index("id")["ms"].reindex(path.index).dropna()
+        out["llm_path"] = percentiles(path.reindex(matched.index).to_numpy())
+        out["client_with_llm"] = percentiles(matched.to_numpy())
+        out["overhead"] = percentiles((matched - path.reindex(matched.index)).to_numpy())
+    return out
+
+
+def _rates(client: pd.DataFrame, rec: Reconciliation) -> dict[str, Any]:
+    ok = _answered_200(client)
+    escalated = ok["escalated"].fillna(False).astype(bool)
+    return {
+        "error": proportion_ci(rec.failed + rec.no_outcome, rec.sent),
+        "escalation": proportion_ci(int(escalated.sum()), len(ok)),
+        "cache_hit": proportion_ci(int(ok["cache_hit"].fillna(False).astype(bool).sum()), len(ok)),
+        "fallback": proportion_ci(int(ok["fallback"].notna().sum()), len(ok)),
+    }
+
+
+def _shares(series: pd.Series) -> dict[str, dict[str, Any]]:
+    counts = series.fillna("none").value_counts()
+    total = int(counts.sum())
+    return {str(k): {"requests": int(v), "share": v / total} for k, v in counts.items()}
+
+
+def _tokens_and_cost(client: pd.DataFrame) -> tuple[dict[str, Any], dict[str, Any]]:
+    ok = _answered_200(client)
+    tokens_in, tokens_out = ok["tokens_in"].fillna(0), ok["tokens_out"].fillna(0)
+    tokens = {
+        "per_request": mean_ci((tokens_in + tokens_out).to_numpy()),
+        "in_total": int(tokens_in.sum()),
+        "out_total": int(tokens_out.sum()),
+        "in_per_request": float(tokens_in.mean()) if len(ok) else None,
+        "out_per_request": float(tokens_out.mean()) if len(ok) else None,
+    }
+    cost = {
+        "total": float(ok["cost_usd"].fillna(0).sum()),
+        "per_request": mean_ci(ok["cost_usd"].fillna(0).to_numpy()),
+    }
+    return tokens, cost
+
+
+def derive_agent_costs(
+    audit: pd.DataFrame, agents: pd.DataFrame, price_in: float, price_out: float
+) -> pd.Series:
+    """Per agent call cost when the audit log has none: the supervisor at the cheap model's price
+    (per million tokens), the rest of the request's cost to the other agent(s) by their tokens."""
+    frame = agents.copy()
+    sup = frame["agent"] == "supervisor"
+    frame.loc[sup, "cost_usd"] = (
+        frame.loc[sup, "tokens_in"] * price_in + frame.loc[sup, "tokens_out"] * price_out
+    ) / 1e6
+    total = audit.drop_duplicates("request_id").set_index("request_id")["cost_usd"]
+    spent = frame[sup].groupby("request_id")["cost_usd"].sum()
+    rest = (total - spent.reindex(total.index).fillna(0)).clip(lower=0)
+    others = frame[~sup]
+    weight = (others["tokens_in"] + others["tokens_out"]).astype(float)
+    share = weight / weight.groupby(others["request_id"]).transform("sum").replace(0, np.nan)
+    frame.loc[~sup, "cost_usd"] = share.fillna(1.0) * others["request_id"].map(rest).fillna(0)
+    return frame["cost_usd"]
+
+
+def per_agent(agents: pd.DataFrame) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, rows in agents.groupby("agent"):
+        out[str(name)] = {
+            "calls": len(rows),
+            "latency_ms": percentiles(rows["latency_ms"].to_numpy()),
+            "tokens_in": int(rows["tokens_in"].fillna(0).sum()),
+            "tokens_out": int(rows["tokens_out"].fillna(0).sum()),
+            "cost_usd": float(rows["cost_usd"].fillna(0).sum()),
+        }
+    return out
+
+
+def locust_bucketed(stats_csv: Path) -> dict[str, Any] | None:
+    """Locust's own Aggregated percentiles (bucketed: 1,234 ms counts as 1,200 ms), for comparison."""
+    if not stats_csv.is_file():
+        return None
+    with stats_csv.open(encoding="utf-8") as handle:
+        row = next((r for r in csv.DictReader(handle) if r.get("Name") == "Aggregated"), None)
+    if row is None:
+        return None
+    figures: dict[str, Any] = {k: _number(row.get(col)) for k, col in _LOCUST_COLUMNS.items()}
+    return figures | {
+        "count": _number(row.get("Request Count")),
+        "failures": _number(row.get("Failure Count")),
+    }
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return float(text) if text not in (None, "", "N/A") else None
+    except ValueError:
+        return None
+
+
+def measure(
+    client: pd.DataFrame, audit: pd.DataFrame | None, agents: pd.DataFrame | None, rec: Reconciliation
+) -> dict[str, Any]:
+    """Every figure of sla.json but the run header, the checks and the time series."""
+    ok = _answered_200(client)
+    tokens, cost = _tokens_and_cost(client)
+    return {
+        "latency_ms": latency(client, audit, agents),
+        "rates": _rates(client, rec),
+        "routes": _shares(ok["route"]),
+        "escalation_reasons": _shares(ok.loc[ok["escalated"].fillna(False).astype(bool), "reason"]),
+        "categories": _shares(client["category"]),
+        "tokens": tokens,
+        "cost_usd": cost,
+        "agents": per_agent(agents) if agents is not None else {},
+    }

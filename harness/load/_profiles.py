@@ -1,0 +1,153 @@
+"""Load profiles: users, spawn rate, duration, stages, the mock LLM's latency and faults, the mix.
+
+Profiles are data: the packaged `profiles.toml` (smoke, steady, ramp, spike, soak), changed or
+extended by `[tool.harness.load.profiles.NAME]` in pyproject.toml, a `--profiles FILE`, and
+command-line flags, in that order (see the comment at the top of profiles.toml).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .._exceptions import LoadError
+from ._mix import PROFILES_FILE
+from ._pyproject import deep_merge, find_pyproject, read_toml, table
+
+__all__ = ["LLMSetup", "LoadProfile", "Stage", "available_profiles", "load_profile"]
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+_WHOLE = frozenset({"mix", "stages"})
+
+
+class Stage(BaseModel):
+    model_config = _STRICT
+    users: int = Field(ge=1, le=10_000)
+    duration_s: float = Field(gt=0, le=86_400)
+    spawn_rate: float | None = Field(None, gt=0, le=10_000)
+
+
+class LLMSetup(BaseModel):
+    """The stack's mock LLM server: a latency profile per model, faults, a seed."""
+
+    model_config = _STRICT
+    latency: str = "fast"
+    seed: int = 0
+    models: dict[str, str] = Field(default_factory=dict)
+    profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    faults: list[dict[str, Any]] = Field(default_factory=list)
+
+    def server_config(self) -> dict[str, Any]:
+        """The document `harness llm --config` reads (validated by the server's own schema)."""
+        latency = {"default": self.latency, "models": self.models, "profiles": self.profiles}
+        return {"seed": self.seed, "latency": latency, "faults": self.faults}
+
+
+class LoadProfile(BaseModel):
+    model_config = _STRICT
+    name: str
+    description: str = ""
+    users: int = Field(10, ge=1, le=10_000)
+    spawn_rate: float = Field(10.0, gt=0, le=10_000)
+    duration_s: float = Field(30.0, gt=0, le=86_400)
+    stages: list[Stage] = Field(default_factory=list)
+    wait_s: tuple[float, float] = (0.0, 0.0)
+    stop_timeout_s: float = Field(15.0, ge=0, le=600)
+    request_timeout_s: float = Field(40.0, gt=0, le=600)
+    max_requests: int = Field(1_000_000, ge=1, le=100_000_000)
+    workers: int = Field(0, ge=0, le=64)
+    llm: LLMSetup = Field(default_factory=LLMSetup)
+    env: dict[str, str] = Field(default_factory=dict)
+    mix: dict[str, float] = Field(default_factory=dict)
+    sla: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _wait_in_order(self) -> LoadProfile:
+        low, high = self.wait_s
+        if not 0 <= low <= high <= 3600:
+            raise ValueError(
+                f"wait_s must be [min, max] with 0 <= min <= max <= 3600, got {list(self.wait_s)}"
+            )
+        return self
+
+    @property
+    def run_time_s(self) -> float:
+        return sum(s.duration_s for s in self.stages) if self.stages else self.duration_s
+
+    @property
+    def peak_users(self) -> int:
+        return max(s.users for s in self.stages) if self.stages else self.users
+
+    def stage_table(self) -> list[list[float]]:
+        """`[until_s, users, spawn_rate]` rows, what the locustfile's shape reads."""
+        rows, until = [], 0.0
+        for stage in self.stages:
+            until += stage.duration_s
+            rows.append([until, stage.users, stage.spawn_rate or self.spawn_rate])
+        return rows
+
+
+def _sources(pyproject: Path | None, extra: Path | None) -> list[tuple[str, dict[str, Any]]]:
+    """(name, {"defaults": {...}, "profiles": {...}}) in increasing precedence."""
+    packaged = read_toml(PROFILES_FILE)
+    out = [(str(PROFILES_FILE.name), packaged)]
+    if pyproject is not None:
+        source = f"{pyproject} [tool.harness.load]"
+        out.append((source, table(read_toml(pyproject), "tool.harness.load", source=source)))
+    if extra is not None:
+        out.append((str(extra), read_toml(extra)))
+    return out
+
+
+def available_profiles(
+    pyproject: str | Path | None = None, extra: str | Path | None = None
+) -> dict[str, dict[str, Any]]:
+    """Every profile by name, as merged raw tables (defaults applied), not yet validated."""
+    found = Path(pyproject) if pyproject else find_pyproject()
+    sources = _sources(found, Path(extra) if extra else None)
+    defaults: dict[str, Any] = {}
+    for name, doc in sources:
+        defaults = deep_merge(defaults, table(doc, "defaults", source=name), whole=_WHOLE)
+    merged: dict[str, dict[str, Any]] = {}
+    for name, doc in sources:
+        for profile, body in table(doc, "profiles", source=name).items():
+            if not isinstance(body, Mapping):
+                raise LoadError(f"{name}: [profiles.{profile}] must be a table")
+            merged[profile] = deep_merge(merged.get(profile, defaults), body, whole=_WHOLE)
+    return merged
+
+
+def _describe(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "profile"
+    hint = " (unknown key: check the spelling)" if err["type"] == "extra_forbidden" else ""
+    return f"{where}: {err['msg']}{hint}"
+
+
+def load_profile(
+    name: str,
+    *,
+    pyproject: str | Path | None = None,
+    extra: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> LoadProfile:
+    """The named profile with every source and `overrides` (e.g. from flags) applied, validated."""
+    profiles = available_profiles(pyproject, extra)
+    if name not in profiles:
+        raise LoadError(
+            f"unknown load profile {name!r}; available: {', '.join(sorted(profiles))} "
+            f"(add one under [tool.harness.load.profiles.{name}] in pyproject.toml)"
+        )
+    raw = deep_merge(
+        profiles[name], {k: v for k, v in (overrides or {}).items() if v is not None}, whole=_WHOLE
+    )
+    try:
+        return LoadProfile.model_validate({**raw, "name": name})
+    except ValidationError as exc:
+        raise LoadError(
+            f"load profile {name!r}: {_describe(exc)}; fix it in profiles.toml, "
+            f"[tool.harness.load.profiles.{name}] or the flag"
+        ) from None
