@@ -6,6 +6,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Per-commit runs stay fast; `HYPOTHESIS_PROFILE=thorough` (nightly) searches much harder.
+settings.register_profile("default", max_examples=40, deadline=None)
+settings.register_profile("thorough", max_examples=1000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 # deepeval phones home and writes ./.deepeval/ unless told not to; set before anything imports it.
 os.environ.setdefault("DEEPEVAL_TELEMETRY_OPT_OUT", "YES")

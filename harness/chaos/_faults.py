@@ -21,7 +21,7 @@ from .._exceptions import ChaosError
 from ._kinds import fault_json
 from ._schema import Method
 
-__all__ = ["Injector", "Targets", "injector_for", "latency_config", "leftovers"]
+__all__ = ["Injector", "Targets", "injector_for", "latency_config", "leftovers", "rollback_action"]
 
 _TIMEOUT = httpx.Timeout(5.0)
 TOXIC_PREFIX = "chaos-"
@@ -205,6 +205,23 @@ def injector_for(method: Method, targets: Targets) -> Injector:
     if family == "llm":
         return LLMInjector(method, targets)
     return HandoffInjector(method, targets)
+
+
+def rollback_action(name: str, targets: Targets, latency_baseline: dict[str, Any] | None) -> None:
+    """A file's extra rollback, by name (`ROLLBACKS`): undo a whole kind of state, not one fault."""
+    proxy_url = f"{targets.proxy_api_url}/proxies/{targets.proxy}"
+    if name == "remove_toxics":
+        for toxic in _call("GET", f"{proxy_url}/toxics"):
+            if toxic["name"].startswith(TOXIC_PREFIX):
+                _call("DELETE", f"{proxy_url}/toxics/{toxic['name']}", ok=(204, 404))
+    elif name == "enable_proxy":
+        _call("POST", proxy_url, {"enabled": True})
+    elif name == "clear_llm_faults":
+        _call("DELETE", f"{targets.llm_root}/_control/faults")
+    elif name == "restore_llm_latency" and latency_baseline is not None:
+        _call("PUT", f"{targets.llm_root}/_control/latency", latency_baseline)
+    elif name == "clear_handoff":
+        _call("DELETE", f"{targets.service_url}/_control/handoff")
 
 
 def latency_config(targets: Targets) -> dict[str, Any]:

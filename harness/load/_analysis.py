@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._metrics import derive_agent_costs, locust_bucketed, measure
+from ._metrics import locust_bucketed, measure
 from ._mix import default_mix, expected_rates, read_items
 from ._profiles import LoadProfile
 from ._reconcile import reconcile
@@ -31,31 +31,6 @@ class Analysis:
         return bool(self.document["verdict"] == "pass")
 
 
-def _cheap_prices() -> tuple[float, float] | None:
-    """The reference system's cheap model's prices (what its supervisor uses), per 1M tokens."""
-    try:
-        from ..reference import load_settings
-
-        settings = load_settings()
-        price = settings.prices[settings.models.cheap]
-        return price.input_per_mtok, price.output_per_mtok
-    except Exception:  # another system, or no price for its model: no per-agent cost then
-        return None
-
-
-def _agent_costs(audit: pd.DataFrame, agents: pd.DataFrame) -> str | None:
-    """Fill `agents.cost_usd` in place; returns where the figures came from."""
-    if agents.empty:
-        return None
-    if agents["cost_usd"].notna().any():
-        return "audit"
-    prices = _cheap_prices() if (agents["agent"] == "supervisor").any() else None
-    if prices is None:
-        return None
-    agents["cost_usd"] = derive_agent_costs(audit, agents, *prices)
-    return "derived"
-
-
 def _mix_section(profile: LoadProfile, scenarios: Path | None) -> dict[str, Any]:
     weights = profile.mix or default_mix()
     return {"weights": weights, "expected": expected_rates(read_items(scenarios), weights)}
@@ -70,14 +45,13 @@ def analyse(
     sla: SLA,
     audit_path: Path | None,
     scenarios: Path | None = None,
+    agent_costs: dict[str, float] | None = None,
 ) -> Analysis:
     """Everything from `folder/raw` (client samples) and `audit_path`; writes sla.json and CSVs."""
     client = read_client(folder / "raw")
     audit, agents = read_audit(audit_path, run["id"]) if audit_path is not None else (None, None)
     rec = reconcile(client, audit)
-    cost_source = _agent_costs(audit, agents) if audit is not None and agents is not None else None
-    measured = measure(client, audit, agents, rec)
-    measured["agents_cost_source"] = cost_source
+    measured = measure(client, audit, agents, rec, agent_costs)
     series = per_second(client, profile.stage_table() or None)
     extra = {
         "locust_bucketed": locust_bucketed(folder / "locust" / "locust_stats.csv"),

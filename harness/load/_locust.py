@@ -20,7 +20,6 @@ from pathlib import Path
 
 from .._exceptions import LoadError
 from ..stack import free_port
-from ..stack._process import kill_group
 from ._profiles import LoadProfile
 
 __all__ = ["LOCUSTFILE", "LocustProcesses", "locust_env"]
@@ -53,6 +52,14 @@ def locust_env(profile: LoadProfile, *, run_id: str, samples: Path, scenarios: P
     if scenarios is not None:
         env["HARNESS_LOAD_SCENARIOS"] = str(scenarios)
     return env
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
 
 
 class LocustProcesses:
@@ -118,15 +125,20 @@ class LocustProcesses:
             ) from None
 
     def stop(self) -> None:
-        # Workers first: after a graceful stop Locust's master no longer knows them, so they
-        # would wait for a master that is gone (all their samples have reached it by then).
-        for proc in [*self.helpers, *([self.main] if self.main else [])]:
-            if proc.poll() is None:
-                kill_group(proc.pid, grace_s=3.0)
+        """SIGTERM every process group still alive at once, SIGKILL what is left after 3 s.
+
+        Workers are stopped here, not by the master: after a graceful stop Locust's master no
+        longer knows them (all their samples have reached it by then)."""
+        procs = [p for p in [*self.helpers, self.main] if p is not None]
+        for proc in procs:
+            _signal_group(proc, signal.SIGTERM)
+        deadline = time.monotonic() + 3.0
+        for proc in procs:
             try:
-                proc.wait(timeout=1)
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                pass
+                _signal_group(proc, signal.SIGKILL)
+                proc.wait(timeout=5)
 
     def failure(self, code: int) -> str:
         """One line on why Locust failed: the last line of its log that says so."""

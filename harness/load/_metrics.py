@@ -7,13 +7,12 @@ import csv
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ._reconcile import Reconciliation
 from ._stats import mean_ci, percentiles, proportion_ci
 
-__all__ = ["derive_agent_costs", "latency", "locust_bucketed", "measure"]
+__all__ = ["cost_source", "latency", "locust_bucketed", "measure", "per_agent"]
 
 _LOCUST_COLUMNS = {"p50": "50%", "p95": "95%", "p99": "99%", "p999": "99.9%"}
 
@@ -77,37 +76,31 @@ def _tokens_and_cost(client: pd.DataFrame) -> tuple[dict[str, Any], dict[str, An
     return tokens, cost
 
 
-def derive_agent_costs(
-    audit: pd.DataFrame, agents: pd.DataFrame, price_in: float, price_out: float
-) -> pd.Series:
-    """Per agent call cost when the audit log has none: the supervisor at the cheap model's price
-    (per million tokens), the rest of the request's cost to the other agent(s) by their tokens."""
-    frame = agents.copy()
-    sup = frame["agent"] == "supervisor"
-    frame.loc[sup, "cost_usd"] = (
-        frame.loc[sup, "tokens_in"] * price_in + frame.loc[sup, "tokens_out"] * price_out
-    ) / 1e6
-    total = audit.drop_duplicates("request_id").set_index("request_id")["cost_usd"]
-    spent = frame[sup].groupby("request_id")["cost_usd"].sum()
-    rest = (total - spent.reindex(total.index).fillna(0)).clip(lower=0)
-    others = frame[~sup]
-    weight = (others["tokens_in"] + others["tokens_out"]).astype(float)
-    share = weight / weight.groupby(others["request_id"]).transform("sum").replace(0, np.nan)
-    frame.loc[~sup, "cost_usd"] = share.fillna(1.0) * others["request_id"].map(rest).fillna(0)
-    return frame["cost_usd"]
-
-
-def per_agent(agents: pd.DataFrame) -> dict[str, Any]:
+def per_agent(agents: pd.DataFrame, costs: dict[str, float] | None) -> dict[str, Any]:
+    """Calls, latency, tokens per agent from the audit log; cost from the service's own counters
+    (`costs`), else from the audit log when it carries one per agent, else null."""
     out: dict[str, Any] = {}
+    from_audit = agents["cost_usd"].notna().any()
     for name, rows in agents.groupby("agent"):
+        cost = costs.get(str(name)) if costs is not None else None
+        if cost is None and from_audit:
+            cost = float(rows["cost_usd"].fillna(0).sum())
         out[str(name)] = {
             "calls": len(rows),
             "latency_ms": percentiles(rows["latency_ms"].to_numpy()),
             "tokens_in": int(rows["tokens_in"].fillna(0).sum()),
             "tokens_out": int(rows["tokens_out"].fillna(0).sum()),
-            "cost_usd": float(rows["cost_usd"].fillna(0).sum()),
+            "cost_usd": cost,
         }
     return out
+
+
+def cost_source(agents: pd.DataFrame | None, costs: dict[str, float] | None) -> str | None:
+    if agents is None or agents.empty:
+        return None
+    if costs:
+        return "service_metrics"
+    return "audit" if agents["cost_usd"].notna().any() else None
 
 
 def locust_bucketed(stats_csv: Path) -> dict[str, Any] | None:
@@ -133,7 +126,11 @@ def _number(text: str | None) -> float | None:
 
 
 def measure(
-    client: pd.DataFrame, audit: pd.DataFrame | None, agents: pd.DataFrame | None, rec: Reconciliation
+    client: pd.DataFrame,
+    audit: pd.DataFrame | None,
+    agents: pd.DataFrame | None,
+    rec: Reconciliation,
+    costs: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """Every figure of sla.json but the run header, the checks and the time series."""
     ok = _answered_200(client)
@@ -146,5 +143,6 @@ def measure(
         "categories": _shares(client["category"]),
         "tokens": tokens,
         "cost_usd": cost,
-        "agents": per_agent(agents) if agents is not None else {},
+        "agents": per_agent(agents, costs) if agents is not None else {},
+        "agents_cost_source": cost_source(agents, costs),
     }

@@ -6,7 +6,7 @@ sla.json, schema "harness.sla/1" (fields are only ever added within a version)::
     schema          "harness.sla/1"
     verdict         "pass" | "fail": fail if any check failed
     failures        names of the failed checks, e.g. ["p95_ms_max"]
-    run             id, profile, description, started_at, finished_at (ISO 8601 UTC), target,
+    run             id, profile, description, folder (the run's), started_at, finished_at (UTC), target,
                     stack (bool: started by the harness), users, spawn_rate, run_time_s, stages
                     ([until_s, users, spawn_rate] rows), workers, wait_s, llm (the mock LLM's
                     setup, null with --host), env, locust_exit_code

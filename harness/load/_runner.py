@@ -1,29 +1,34 @@
-"""One load run: the target (a fresh stack, or `--host` on loopback), Locust as subprocesses with a
-live progress display, then the analysis. Every part is bounded in time and always stopped."""
+"""Load runs: the target up, Locust as subprocesses (with a live progress display), then the analysis.
+Every part is bounded in time and always stopped.
+
+`run_loads` runs several side by side (the system tier does): every target comes up first, then
+every load starts at once, then the analyses run one after another, so no run's load window
+overlaps another's start-up or analysis, the CPU-heavy phases.
+"""
 
 from __future__ import annotations
 
-import ipaddress
-import json
 import random
 import string
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, TypeVar
 
-from .._exceptions import HarnessError, LoadError
+from .._exceptions import LoadError
 from ._analysis import Analysis, analyse
 from ._locust import LocustProcesses, locust_env
 from ._profiles import LoadProfile
 from ._progress import LiveSamples, show_progress
 from ._sla import SLA
+from ._target import Target, scrape_costs
 
-__all__ = ["RunOptions", "check_loopback", "run_load"]
+__all__ = ["RunOptions", "run_load", "run_loads"]
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -37,100 +42,105 @@ class RunOptions:
     progress: bool = True
 
 
-def check_loopback(host: str) -> str:
-    """Load goes to this machine only: 127.0.0.0/8, ::1 or localhost."""
-    parts = urlsplit(host if "://" in host else f"http://{host}")
-    name = parts.hostname or ""
-    try:
-        loopback = name == "localhost" or ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        loopback = False
-    if parts.scheme not in ("http", "https") or not loopback:
-        raise LoadError(
-            f"--host {host!r}: harness load only targets loopback (http://127.0.0.1:PORT); "
-            "to load another host run locust -f harness/load/locustfile.py --host ... yourself"
+@dataclass
+class _Run:
+    """One run between its start and its analysis."""
+
+    options: RunOptions
+    id: str = field(default_factory=lambda: "".join(random.choices(string.ascii_lowercase, k=8)))
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    target: Target | None = None
+    costs_before: dict[str, float] | None = None
+    costs_after: dict[str, float] | None = None
+
+    @property
+    def folder(self) -> Path:
+        name = f"{self.options.profile.name}-{self.started:%Y%m%d-%H%M%S}-{self.id}"
+        return self.options.reports / "load" / name
+
+    def start_target(self) -> None:
+        (self.folder / "raw").mkdir(parents=True, exist_ok=True)
+        o = self.options
+        self.target = Target.start(o.profile, self.folder, o.host, o.audit_log)
+        self.costs_before = scrape_costs(self.target.url)
+
+    def load(self, progress: bool) -> None:
+        assert self.target is not None
+        profile = self.options.profile
+        env = locust_env(
+            profile, run_id=self.id, samples=self.folder / "raw", scenarios=self.options.scenarios
         )
-    return f"{parts.scheme}://{parts.netloc}"
+        procs = LocustProcesses(profile, host=self.target.url, folder=self.folder, env=env)
+        started = time.monotonic()
+        procs.start()
+        try:
+            deadline = started + procs.hard_limit_s()
+            show_progress(
+                LiveSamples(self.folder / "raw"),
+                total_s=profile.run_time_s,
+                title=f"load {profile.name}",
+                done=lambda: procs.poll() is not None or time.monotonic() > deadline,
+                enabled=progress,
+            )
+            code = procs.wait(started)
+        finally:
+            procs.stop()
+        if code != 0:
+            raise LoadError(procs.failure(code))
+        self.costs_after = scrape_costs(self.target.url)
+
+    def agent_costs(self) -> dict[str, float] | None:
+        if self.costs_after is None:
+            return None
+        before = self.costs_before or {}
+        return {agent: total - before.get(agent, 0.0) for agent, total in self.costs_after.items()}
+
+    def header(self) -> dict[str, Any]:
+        p, o = self.options.profile, self.options
+        return {
+            "id": self.id, "profile": p.name, "description": p.description, "folder": str(self.folder),
+            "started_at": self.started.isoformat(timespec="seconds"),
+            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "target": self.target.url if self.target else None, "stack": o.host is None,
+            "users": p.peak_users, "spawn_rate": p.spawn_rate, "run_time_s": p.run_time_s,
+            "stages": p.stage_table(), "workers": p.workers, "wait_s": list(p.wait_s),
+            "llm": p.llm.model_dump() if o.host is None else None, "env": p.env, "locust_exit_code": 0,
+        }  # fmt: skip
+
+    def analyse(self) -> Analysis:
+        o = self.options
+        assert self.target is not None
+        return analyse(
+            folder=self.folder, reports=o.reports, run=self.header(), profile=o.profile, sla=o.sla,
+            audit_path=self.target.audit_log, scenarios=o.scenarios, agent_costs=self.agent_costs(),
+        )  # fmt: skip
 
 
-def _llm_config(profile: LoadProfile, folder: Path) -> Path:
-    """The mock LLM's config file for this run, validated by the server's own schema first."""
-    from ..llm.server import parse_config
+def _each(runs: Sequence[_Run], step: Callable[[_Run], T]) -> list[T]:
+    """`step` on every run at once (in the calling thread when there is one: signals work there)."""
+    if len(runs) == 1:
+        return [step(runs[0])]
+    with ThreadPoolExecutor(max_workers=len(runs)) as pool:
+        futures = [pool.submit(step, run) for run in runs]
+    errors = [f.exception() for f in futures if f.exception() is not None]
+    if errors:
+        raise errors[0]  # type: ignore[misc]
+    return [f.result() for f in futures]
 
-    data = profile.llm.server_config()
+
+def run_loads(many: Sequence[RunOptions]) -> list[Analysis]:
+    """Run every profile side by side; reports land in `<reports>/load/<profile>-<time>-<id>/`."""
+    runs = [_Run(options) for options in many]
     try:
-        parse_config(data, f"load profile {profile.name!r} llm")
-    except HarnessError as exc:
-        raise LoadError(f"{exc}; fix it in the profile's llm table") from None
-    path = folder / "llm.json"
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    return path
-
-
-@contextmanager
-def _target(options: RunOptions, folder: Path) -> Iterator[tuple[str, Path | None]]:
-    """(base URL, audit log or None): the given host, or a stack started for this run alone."""
-    if options.host is not None:
-        yield check_loopback(options.host), options.audit_log
-        return
-    from ..stack import Stack
-
-    config = _llm_config(options.profile, folder)
-    # No chaos proxy between the service and the LLM: a load run measures the system, not the proxy.
-    with Stack(
-        folder,
-        proxy=False,
-        llm_args=["--config", str(config)],
-        reference_env=options.profile.env,
-        health_timeout_s=60,
-    ) as stack:
-        yield stack.service_url, stack.dir / "audit.jsonl"
-
-
-def _run_locust(options: RunOptions, host: str, folder: Path, run_id: str) -> int:
-    env = locust_env(options.profile, run_id=run_id, samples=folder / "raw", scenarios=options.scenarios)
-    procs = LocustProcesses(options.profile, host=host, folder=folder, env=env)
-    started = time.monotonic()
-    procs.start()
-    try:
-        title = f"load {options.profile.name}"
-        deadline = started + procs.hard_limit_s()
-        show_progress(
-            LiveSamples(folder / "raw"),
-            total_s=options.profile.run_time_s,
-            title=title,
-            done=lambda: procs.poll() is not None or time.monotonic() > deadline,
-            enabled=options.progress,
-        )
-        code = procs.wait(started)
+        _each(runs, _Run.start_target)
+        _each(runs, lambda run: run.load(run.options.progress and len(runs) == 1))
     finally:
-        procs.stop()
-    if code != 0:
-        raise LoadError(procs.failure(code))
-    return code
-
-
-def _header(options: RunOptions, run_id: str, host: str, started: datetime) -> dict[str, Any]:
-    p = options.profile
-    return {
-        "id": run_id, "profile": p.name, "description": p.description,
-        "started_at": started.isoformat(timespec="seconds"),
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "target": host, "stack": options.host is None, "users": p.peak_users, "spawn_rate": p.spawn_rate,
-        "run_time_s": p.run_time_s, "stages": p.stage_table(), "workers": p.workers, "wait_s": list(p.wait_s),
-        "llm": p.llm.model_dump() if options.host is None else None, "env": p.env, "locust_exit_code": 0,
-    }  # fmt: skip
+        for run in runs:
+            if run.target is not None:
+                run.target.stop()
+    return [run.analyse() for run in runs]
 
 
 def run_load(options: RunOptions) -> Analysis:
-    """Run the profile and analyse it; the report lands in `<reports>/load/<profile>-<time>-<id>/`."""
-    run_id = "".join(random.choices(string.ascii_lowercase, k=8))
-    started = datetime.now(UTC)
-    folder = options.reports / "load" / f"{options.profile.name}-{started:%Y%m%d-%H%M%S}-{run_id}"
-    (folder / "raw").mkdir(parents=True, exist_ok=True)
-    with _target(options, folder) as (host, audit_path):
-        _run_locust(options, host, folder, run_id)
-    return analyse(
-        folder=folder, reports=options.reports, run=_header(options, run_id, host, started),
-        profile=options.profile, sla=options.sla, audit_path=audit_path, scenarios=options.scenarios,
-    )  # fmt: skip
+    """Run one profile and analyse it."""
+    return run_loads([options])[0]

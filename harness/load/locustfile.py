@@ -43,7 +43,7 @@ import gevent
 from locust import FastHttpUser, LoadTestShape, between, constant, events, task
 from locust.env import Environment
 from locust.exception import StopUser
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
 
 from harness.load._mix import Deck, Item, default_mix, read_items
 
@@ -217,8 +217,6 @@ def _stop_after(environment: Environment, seconds: float) -> None:
     # stop() first: users get --stop-timeout to finish, workers flush their samples and report
     # stopped; a plain quit() (what -t does) leaves a master only 0.5 s for the workers' last data.
     runner.stop()
-    if isinstance(runner, MasterRunner):
-        gevent.sleep(3.5)  # one more worker stats report, so Locust's own figures are complete too
     runner.quit()
 
 
@@ -251,6 +249,11 @@ class ChatUser(FastHttpUser):
     def chat(self) -> None:
         if MAX_REQUESTS is not None and SAMPLES.sent >= MAX_REQUESTS:
             raise StopUser()  # the count bound: this process has sent its share
+        runner = self.environment.runner
+        if runner is not None and runner.state not in (STATE_RUNNING, STATE_SPAWNING):
+            # Stopping: a user waking from its think time as the stop begins would otherwise start
+            # a request that Locust kills in flight (it kills users it found waiting).
+            raise StopUser()
         item = DECK.draw()
         request_id = SAMPLES.next_id()
         SAMPLES.inflight[request_id] = (item, time.time())

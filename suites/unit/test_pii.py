@@ -22,7 +22,7 @@ from harness.reference._pii import (
 )
 from harness.strategies import ALL_PII, iban_complete
 
-FAST = settings(max_examples=60, deadline=None)
+FAST = settings(deadline=None)  # example count from the hypothesis profile (root conftest)
 
 # Surrounding text: letters, digits, punctuation and spaces of any script.
 noise = st.text(st.characters(categories=("L", "N", "P", "Zs")), max_size=30)
@@ -142,7 +142,7 @@ def test_ordinary_text_is_untouched(text: str) -> None:
 
 
 @FAST
-@given(st.text(st.characters(categories=("L", "Zs", "P")), max_size=60))
+@given(st.text(st.characters(categories=("L", "Zs", "P"), exclude_characters="@"), max_size=60))
 def test_text_without_digits_or_at_signs_is_untouched(text: str) -> None:
     assert redact(text) == text
 

@@ -84,7 +84,7 @@ async def test_timeouts_bound_a_hanging_llm(make_system: Make, on: bool) -> None
     system = make_system(timeouts={"fast_agent_s": 0.05, "request_deadline_s": 0.2}, **switch("timeouts", on))
     system.llm.complete = _hang  # type: ignore[method-assign]
     task = asyncio.ensure_future(system.ainvoke("Anyone there?"))
-    done, _ = await asyncio.wait({task}, timeout=1.0)
+    done, _ = await asyncio.wait({task}, timeout=0.6)
     if on:
         result = task.result()
         assert result.escalated and result.errors[0]["code"] == "llm_timeout"
@@ -165,7 +165,7 @@ async def test_request_deadline_backstop_catches_a_hang_outside_any_llm_call(mak
     system.nodes.intake = _hang_node  # type: ignore[method-assign]
     system.graph = build_graph(system.nodes)
     task = asyncio.ensure_future(system.ainvoke("Stuck in intake"))
-    done, _ = await asyncio.wait({task}, timeout=1.0)
+    done, _ = await asyncio.wait({task}, timeout=0.6)
     if on:
         result = task.result()
         assert result.escalation_reason == "deadline_exceeded" and result.errors[-1]["agent"] == "system"

@@ -1,0 +1,228 @@
+"""Run one experiment: steady state, fault, rollback, recovery — and the rollback always happens.
+
+    result = await run_experiment(experiment, targets, suite="short")
+    result["verdict"]   # held | failed | aborted (no steady state, no fault) | error | interrupted
+
+The fault is injected inside `try` and rolled back in its `finally`, synchronously, so a failed
+assertion, an exception, a timeout or a cancellation (Ctrl-C, SIGTERM: the CLI turns both into
+one) cannot leave it active. Before returning, the run checks that the stack is clean.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .._exceptions import ChaosError
+from ._faults import Targets, injector_for, latency_config, leftovers, rollback_action
+from ._kinds import fault_json
+from ._load import LoadGenerator, Sample, new_run_id, queries_for
+from ._measure import BreakerWatch, phase_stats, read_audit, reconcile, recovery_s, violations
+from ._schema import Experiment
+
+__all__ = ["Progress", "run_experiment", "settle"]
+
+#: Called as progress(phase, seconds) when a phase starts: before, during, after, done.
+Progress = Callable[[str, float], None]
+
+_PROBES = ("My app crashes at login", "Why was I charged twice on my invoice?", "What are your opening hours?")
+
+
+async def settle(service_url: str, max_s: float = 15.0) -> list[str]:
+    """Wait until no breaker is open, sending a few probe queries so half-open ones can close:
+    an experiment must start from steady state, not from the previous one's aftermath.
+    Returns the breakers still not closed when `max_s` ran out."""
+    deadline = time.monotonic() + max_s
+    async with httpx.AsyncClient(base_url=service_url, timeout=10.0, trust_env=False) as client:
+        for round_ in range(int(max_s / 0.3) + 1):
+            breakers = (await client.get("/health")).json().get("breakers", {})
+            not_closed = sorted(a for a, s in breakers.items() if s != "closed")
+            if not not_closed or time.monotonic() > deadline:
+                return not_closed
+            if not any(breakers[a] == "open" for a in not_closed):
+                # half-open: a successful call closes it (unique text: a cache hit calls no agent)
+                await asyncio.gather(
+                    *(client.post("/v1/chat", json={"query": f"{q} #settle{round_}", "user_id": "settle"})
+                      for q in _PROBES)
+                )
+            await asyncio.sleep(0.3)
+    return not_closed
+
+
+def _audit_size(path: str | None) -> int:
+    return Path(path).stat().st_size if path and Path(path).exists() else 0
+
+
+class _Run:
+    """The state of one run, so that `finally` blocks know what to undo and what to report."""
+
+    def __init__(self, exp: Experiment, targets: Targets, suite: str, timeout_s: float) -> None:
+        self.exp, self.targets, self.suite = exp, targets, suite
+        self.before_s, self.during_s, self.after_s = exp.phases_for(suite)
+        self.run_id = new_run_id()
+        self.t0 = time.monotonic()
+        self.injector = injector_for(exp.method, targets)
+        self.inject_at: float | None = None
+        self.rollback_at: float | None = None
+        self.rollback_errors: list[str] = []
+        queries = queries_for(exp.load.pool, seed=exp.name)
+        self.load = LoadGenerator(
+            targets.service_url, queries, rate=exp.load.rate, run_id=self.run_id, t0=self.t0,
+            unique=exp.load.pool is None, max_in_flight=exp.load.max_in_flight, timeout_s=timeout_s,
+        )  # fmt: skip
+        self.watch = BreakerWatch(targets.service_url, self.t0)
+
+    def now(self) -> float:
+        return time.monotonic() - self.t0
+
+    def rollback(self, latency_baseline: dict[str, Any] | None) -> None:
+        """The fault's own rollback, then the file's extra ones; every error is kept, none stops
+        the others."""
+        steps: list[tuple[str, Callable[[], None]]] = [("own", self.injector.rollback)]
+        steps += [(name, lambda n=name: rollback_action(n, self.targets, latency_baseline))
+                  for name in self.exp.rollbacks]  # fmt: skip
+        for name, step in steps:
+            try:
+                step()
+            except ChaosError as exc:
+                self.rollback_errors.append(f"{name}: {exc}")
+        self.rollback_at = self.now()
+
+    def samples(self, phase: str) -> list[Sample]:
+        inject = self.inject_at if self.inject_at is not None else float("inf")
+        rollback = self.rollback_at if self.rollback_at is not None else float("inf")
+        bounds = {"before": (0.0, inject), "during": (inject, rollback), "after": (rollback, float("inf"))}
+        low, high = bounds[phase]
+        return [x for x in self.load.samples if low <= x.sent_at < high]
+
+
+async def _wait_for_answers(samples: list[Sample], max_s: float) -> None:
+    """Until every sample given has its response (or `max_s` passed): the steady-state check
+    needs complete data."""
+    for _ in range(int(max_s / 0.05) + 1):
+        if all(x.latency_ms is not None or x.error is not None for x in samples):
+            return
+        await asyncio.sleep(0.05)
+
+
+async def run_experiment(
+    exp: Experiment,
+    targets: Targets,
+    *,
+    suite: str = "short",
+    timeout_s: float = 40.0,
+    label: str = "on",
+    progress: Progress | None = None,
+    sink: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Run `exp` against `targets` under background load; the result is a chaos.json entry,
+    also appended to `sink` (so a caller still gets it when the run is cancelled)."""
+    notify = progress or (lambda phase, seconds: None)
+    baseline = latency_config(targets)
+    dirty = leftovers(targets, baseline)
+    if dirty:
+        raise ChaosError(f"{exp.name}: the stack is not clean before the run: {'; '.join(dirty)}")
+    not_closed = await settle(targets.service_url)
+    run = _Run(exp, targets, suite, timeout_s)
+    audit_offset = _audit_size(targets.audit_log)
+    stop = asyncio.Event()
+    total = run.before_s + run.during_s + run.after_s
+    tasks = [asyncio.create_task(run.load.run(stop, total + 30)), asyncio.create_task(run.watch.run(stop, total + 60))]
+    verdict, problems = "held", []
+    try:
+        notify("before", run.before_s)
+        await asyncio.sleep(run.before_s)
+        steady = run.samples("before")  # those sent so far, once all of them are answered
+        await _wait_for_answers(steady, max_s=timeout_s)
+        problems = violations("before", phase_stats(steady), exp.hypothesis)
+        if problems:
+            verdict = "aborted"  # no steady state to compare with: the fault is not injected
+        else:
+            notify("during", run.during_s)
+            try:
+                run.inject_at = run.now()
+                run.injector.inject()
+                await asyncio.sleep(run.during_s)
+            finally:
+                run.rollback(baseline)
+        notify("after", run.after_s)
+        await asyncio.sleep(run.after_s)
+    except ChaosError as exc:
+        verdict, problems = "error", [str(exc)]
+    except asyncio.CancelledError:
+        verdict, problems = "interrupted", ["the run was interrupted (Ctrl-C or SIGTERM)"]
+        raise
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if verdict != "interrupted":  # interrupted: whoever stopped us does not want to wait
+            await run.load.drain()
+        await run.load.aclose()
+        result = _result(run, verdict, problems, not_closed, baseline, audit_offset, label)
+        notify("done", 0.0)
+        if sink is not None:
+            sink.append(result)
+    return result
+
+
+def _result(
+    run: _Run,
+    verdict: str,
+    problems: list[str],
+    not_closed: list[str],
+    baseline: dict[str, Any],
+    audit_offset: int,
+    label: str,
+) -> dict[str, Any]:
+    exp, h = run.exp, run.exp.hypothesis
+    phases = {p: phase_stats(run.samples(p)) for p in ("before", "during", "after")}
+    base_tokens = phases["before"].tokens_per_answer
+    for p in ("during", "after"):
+        if base_tokens > 0:
+            phases[p].token_inflation = phases[p].tokens_per_answer / base_tokens
+    if verdict == "held":
+        problems = [v for p in ("during", "after") for v in violations(p, phases[p], h)]
+    audit = read_audit(run.targets.audit_log, audit_offset, f"chaos-{run.run_id}-")
+    requests = reconcile(run.load.samples, audit) | {"skipped": run.load.skipped}
+    recovery = recovery_s(run.samples("after"), run.rollback_at, h) if run.rollback_at is not None else None
+    if verdict == "held":
+        if requests["lost"] > h.lost:
+            problems.append(f"lost {requests['lost']} > {h.lost}")
+        if h.recovery_s is not None and (recovery is None or recovery > h.recovery_s):
+            got = "never (within the after phase)" if recovery is None else f"{recovery:.2f} s"
+            problems.append(f"recovery {got} > {h.recovery_s:g} s")
+        verdict = "failed" if problems else "held"
+    try:
+        left = leftovers(run.targets, baseline)
+    except ChaosError as exc:
+        left = [f"could not check: {exc}"]
+    return {
+        "name": exp.name,
+        "title": exp.title,
+        "family": exp.method.family,
+        "resilience": label,
+        "fault": fault_json(exp.method.fault),
+        "target": exp.method.target.model_dump(exclude_none=True),
+        "intensity": exp.method.intensity,
+        "durations_s": {"before": run.before_s, "during": run.during_s, "after": run.after_s},
+        "hypothesis": h.model_dump(exclude_none=True),
+        "verdict": verdict,
+        "held": verdict == "held",
+        "violations": problems,
+        "phases": {p: s.to_json() for p, s in phases.items()},
+        "recovery_s": None if recovery is None else round(recovery, 3),
+        "breaker_transitions": run.watch.transitions,
+        "breakers_not_closed_at_start": not_closed,
+        "requests": requests,
+        "timeline_s": {
+            "injected": None if run.inject_at is None else round(run.inject_at, 3),
+            "rolled_back": None if run.rollback_at is None else round(run.rollback_at, 3),
+            "ended": round(run.now(), 3),
+        },
+        "rollback": {"actions": exp.all_rollbacks(), "errors": run.rollback_errors, "leftovers": left},
+    }

@@ -1,0 +1,102 @@
+"""What a run loads: a stack started for it alone (mock LLM + reference service), or a system already
+running on loopback (`--host`). Also the service's own cost counters, read before and after."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from .._exceptions import HarnessError, LoadError
+from ._profiles import LoadProfile
+
+if TYPE_CHECKING:
+    from ..stack import Stack
+
+__all__ = ["Target", "check_loopback", "scrape_costs"]
+
+_COST_METRIC = "harness_cost_usd"  # the reference service's per-agent cost counter
+
+
+def check_loopback(host: str) -> str:
+    """Load goes to this machine only: 127.0.0.0/8, ::1 or localhost."""
+    parts = urlsplit(host if "://" in host else f"http://{host}")
+    name = parts.hostname or ""
+    try:
+        loopback = name == "localhost" or ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        loopback = False
+    if parts.scheme not in ("http", "https") or not loopback:
+        raise LoadError(
+            f"--host {host!r}: harness load only targets loopback (http://127.0.0.1:PORT); "
+            "to load another host run locust -f harness/load/locustfile.py --host ... yourself"
+        )
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def llm_config(profile: LoadProfile, folder: Path) -> Path:
+    """The mock LLM's config file for this run, validated by the server's own schema first."""
+    from ..llm.server import parse_config
+
+    data = profile.llm.server_config()
+    try:
+        parse_config(data, f"load profile {profile.name!r} llm")
+    except HarnessError as exc:
+        raise LoadError(f"{exc}; fix it in the profile's llm table") from None
+    path = folder / "llm.json"
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def scrape_costs(url: str) -> dict[str, float] | None:
+    """Per-agent cost so far from the service's Prometheus counters; None if it has none."""
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    try:
+        text = httpx.get(f"{url}/metrics", timeout=5).raise_for_status().text
+        families = list(text_string_to_metric_families(text))
+    except (httpx.HTTPError, ValueError):
+        return None
+    costs = {
+        sample.labels.get("agent", "?"): float(sample.value)
+        for family in families
+        if family.name == _COST_METRIC
+        for sample in family.samples
+        if sample.name == f"{_COST_METRIC}_total"
+    }
+    return costs or None
+
+
+@dataclass
+class Target:
+    """A running target: `url` to load, the audit log to reconcile against, the stack if ours."""
+
+    url: str
+    audit_log: Path | None
+    stack: Stack | None = None
+
+    @classmethod
+    def start(cls, profile: LoadProfile, folder: Path, host: str | None, audit_log: Path | None) -> Target:
+        if host is not None:
+            return cls(check_loopback(host), audit_log)
+        from ..stack import Stack
+
+        config = llm_config(profile, folder)
+        # No chaos proxy between the service and the LLM: a load run measures the system, not it.
+        stack = Stack(
+            folder,
+            proxy=False,
+            llm_args=["--config", str(config)],
+            reference_env=profile.env,
+            health_timeout_s=60,
+        )
+        stack.start()
+        return cls(stack.service_url, stack.dir / "audit.jsonl", stack)
+
+    def stop(self) -> None:
+        if self.stack is not None:
+            self.stack.stop()

@@ -1,0 +1,119 @@
+"""Short load runs that prove the SLA evaluation right: a healthy configuration passes, and each
+broken one is caught by exactly the threshold it breaks, no more (see profiles.toml here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+pytestmark = [pytest.mark.system, pytest.mark.slow]
+
+Doc = dict[str, Any]
+
+
+def _folder(doc: Doc) -> Path:
+    return Path(doc["run"]["folder"])
+
+
+def _accounted(doc: Doc) -> None:
+    req = doc["requests"]
+    assert req["lost"] == 0, req["examples"]
+    assert req["audit_checked"] is True
+    assert req["sent"] == req["answered"] + req["failed"] + req["no_outcome"]
+    for status, counts in req["by_status"].items():
+        if status != "0":  # a client timeout may or may not have reached the service
+            assert counts["client"] == counts["server"], (status, counts)
+
+
+def test_healthy_run_breaches_nothing(load_runs: dict[str, Doc]) -> None:
+    doc = load_runs["healthy"]
+    assert doc["failures"] == [] and doc["verdict"] == "pass", doc["checks"]
+    _accounted(doc)
+    assert doc["requests"]["sent"] >= 150  # enough for the escalation band to mean something
+    assert doc["requests"]["failed"] == 0
+
+
+def test_healthy_run_merges_both_locust_workers(load_runs: dict[str, Doc]) -> None:
+    doc = load_runs["healthy"]
+    samples = pd.read_csv(_folder(doc) / "samples.csv")
+    assert doc["run"]["workers"] == 2
+    per_worker = samples["worker"].value_counts()
+    assert len(per_worker) == 2 and per_worker.min() > 0.3 * len(samples), per_worker
+    assert samples["id"].is_unique
+    # Locust's own count (bucketed stats, same requests) agrees with our raw samples.
+    assert doc["locust_bucketed"]["count"] == len(samples)
+
+
+def test_slow_llm_is_caught_by_p95_alone(load_runs: dict[str, Doc]) -> None:
+    doc = load_runs["slow_llm"]
+    assert doc["failures"] == ["p95_ms_max"], doc["checks"]
+    check = next(c for c in doc["checks"] if c["name"] == "p95_ms_max")
+    assert check["decisive"] and check["ci95"][0] >= 2000
+    # The service's own timings put the blame on the LLM path, not on the service.
+    assert doc["latency_ms"]["llm_path"]["p95"]["value"] > 2000
+    assert doc["latency_ms"]["overhead"]["p50"]["value"] < 0.2 * doc["latency_ms"]["client"]["p50"]["value"]
+    _accounted(doc)
+
+
+def test_llm_errors_are_caught_by_the_error_rate_alone(load_runs: dict[str, Doc]) -> None:
+    doc = load_runs["llm_errors"]
+    assert doc["failures"] == ["error_rate_max"], doc["checks"]
+    _accounted(doc)
+    req = doc["requests"]
+    assert req["failed"] > 0 and set(req["by_status"]) <= {"200", "422", "503"}
+    assert req["by_status"]["503"]["client"] == req["failed"]  # every failure is the service's 503
+    assert doc["rates"]["error"]["ci95"][0] > 0
+
+
+def test_broken_escalation_rule_is_caught_by_the_escalation_floor_alone(load_runs: dict[str, Doc]) -> None:
+    doc = load_runs["broken_escalation"]
+    assert doc["failures"] == ["escalation_rate_min"], doc["checks"]
+    _accounted(doc)
+    assert "low_confidence" not in doc["escalation_reasons"]
+    assert "low_confidence" in load_runs["healthy"]["escalation_reasons"]
+
+
+@pytest.mark.parametrize("name", ["healthy", "slow_llm", "llm_errors", "broken_escalation"])
+def test_report_follows_the_schema(load_runs: dict[str, Doc], name: str) -> None:
+    doc = load_runs[name]
+    assert doc["schema"] == "harness.sla/1"
+    assert {c["name"] for c in doc["checks"]} == {
+        "p95_ms_max", "error_rate_max", "escalation_rate_min", "escalation_rate_max",
+        "tokens_per_request_max", "lost_max", "sent_min",
+    }  # fmt: skip
+    for check in doc["checks"]:
+        assert set(check) == {"name", "metric", "op", "limit", "value", "ci95", "unit", "pass", "decisive"}
+    for key in ("p50", "p95", "p99", "p999"):
+        point = doc["latency_ms"]["client"][key]
+        assert point["ci95"][0] <= point["value"] <= point["ci95"][1]
+    folder = _folder(doc)
+    assert set(doc["files"].values()) <= {p.name for p in folder.glob("*.csv")}
+    assert (folder.parents[1] / "sla.json").exists()  # the latest run's copy at <reports>/sla.json
+
+
+@pytest.mark.parametrize("name", ["healthy", "llm_errors"])
+def test_time_series_has_a_row_a_second_and_every_request(load_runs: dict[str, Doc], name: str) -> None:
+    doc = load_runs[name]
+    series = pd.read_csv(_folder(doc) / "timeseries.csv")
+    assert list(series["second"]) == list(range(len(series)))
+    completed = doc["requests"]["sent"] - doc["requests"]["no_outcome"]
+    assert series["requests"].sum() == completed
+    assert series["failed"].sum() == doc["requests"]["failed"]
+    assert abs(len(series) - doc["run"]["run_time_s"]) <= 3
+
+
+def test_per_agent_figures_add_up_to_the_requests(load_runs: dict[str, Doc]) -> None:
+    doc = load_runs["healthy"]
+    agents = doc["agents"]
+    assert {"supervisor", "technical_support", "billing_support"} <= set(agents)
+    assert doc["agents_cost_source"] == "service_metrics"
+    # The service's own per-agent cost counters sum to what the client was told per request.
+    agent_cost = sum(a["cost_usd"] for a in agents.values())
+    assert agent_cost == pytest.approx(doc["cost_usd"]["total"], rel=1e-6)
+    tokens = sum(a["tokens_in"] + a["tokens_out"] for a in agents.values())
+    assert tokens == doc["tokens"]["in_total"] + doc["tokens"]["out_total"]
+    shares = sum(r["share"] for r in doc["routes"].values())
+    assert shares == pytest.approx(1.0)
