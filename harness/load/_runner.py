@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import string
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -117,9 +118,7 @@ class _Run:
 
 
 def _each(runs: Sequence[_Run], step: Callable[[_Run], T]) -> list[T]:
-    """`step` on every run at once (in the calling thread when there is one: signals work there)."""
-    if len(runs) == 1:
-        return [step(runs[0])]
+    """`step` on every run at once, each in a thread that lives until its step is over."""
     with ThreadPoolExecutor(max_workers=len(runs)) as pool:
         futures = [pool.submit(step, run) for run in runs]
     errors = [f.exception() for f in futures if f.exception() is not None]
@@ -128,16 +127,57 @@ def _each(runs: Sequence[_Run], step: Callable[[_Run], T]) -> list[T]:
     return [f.result() for f in futures]
 
 
+class _Keeper(threading.Thread):
+    """Starts one run's target and stops it, in the same thread: the stack's processes get
+    PR_SET_PDEATHSIG, which fires when the *thread* that started them ends."""
+
+    def __init__(self, run: _Run) -> None:
+        super().__init__(name=f"target-{run.options.profile.name}", daemon=True)
+        self.run_, self.ready, self.release = run, threading.Event(), threading.Event()
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.run_.start_target()
+        except BaseException as exc:  # handed to the main thread, which raises it
+            self.error = exc
+        finally:
+            self.ready.set()
+        self.release.wait()
+        if self.run_.target is not None:
+            self.run_.target.stop()
+
+
+def _side_by_side(runs: list[_Run]) -> None:
+    keepers = [_Keeper(run) for run in runs]
+    try:
+        for keeper in keepers:
+            keeper.start()
+        for keeper in keepers:
+            keeper.ready.wait()
+        errors = [k.error for k in keepers if k.error is not None]
+        if errors:
+            raise errors[0]
+        _each(runs, lambda run: run.load(False))
+    finally:
+        for keeper in keepers:
+            keeper.release.set()
+        for keeper in keepers:
+            keeper.join(timeout=60)
+
+
 def run_loads(many: Sequence[RunOptions]) -> list[Analysis]:
     """Run every profile side by side; reports land in `<reports>/load/<profile>-<time>-<id>/`."""
     runs = [_Run(options) for options in many]
-    try:
-        _each(runs, _Run.start_target)
-        _each(runs, lambda run: run.load(run.options.progress and len(runs) == 1))
-    finally:
-        for run in runs:
-            if run.target is not None:
-                run.target.stop()
+    if len(runs) == 1:  # in this thread: Ctrl-C and SIGTERM stop the stack cleanly
+        try:
+            runs[0].start_target()
+            runs[0].load(runs[0].options.progress)
+        finally:
+            if runs[0].target is not None:
+                runs[0].target.stop()
+    else:
+        _side_by_side(runs)
     return [run.analyse() for run in runs]
 
 

@@ -9,6 +9,8 @@
                \\--(cache hit)--> END
 
 Every conditional edge reads the state only; no edge can point back, so no request can loop.
+Edges are coroutines: LangGraph runs a sync edge function in a thread pool, a thread handoff
+per edge per request.
 """
 
 from __future__ import annotations
@@ -42,13 +44,13 @@ EDGES: tuple[tuple[str, str], ...] = (
 )
 
 
-def _after_intake(state: SupportState) -> str:
+async def _after_intake(state: SupportState) -> str:
     if state.get("escalate"):
         return Route.ESCALATE.value
     return END if state.get("cache_hit") else "supervisor"
 
 
-def _after_supervisor(state: SupportState) -> str:
+async def _after_supervisor(state: SupportState) -> str:
     if state.get("escalate"):
         return Route.ESCALATE.value
     if state.get("answer") is not None:  # served from the cache as a fallback
@@ -58,7 +60,7 @@ def _after_supervisor(state: SupportState) -> str:
     return route if route in SPECIALISTS else Route.ESCALATE.value
 
 
-def _after_specialist(state: SupportState) -> str:
+async def _after_specialist(state: SupportState) -> str:
     if state.get("escalate") or not _valid_answer(state):
         return Route.ESCALATE.value
     return END
