@@ -45,6 +45,6 @@ def all_metrics(**options: Any) -> list[Any]:
 def assert_metrics(case: LLMTestCase, metrics: Sequence[Any] | None = None) -> None:
     """`deepeval.assert_test` run synchronously: its async path leaves an event loop open and,
     inside a running loop, patches asyncio globally (nest_asyncio)."""
-    from deepeval import assert_test
+    from deepeval import assert_test  # type: ignore[attr-defined]
 
     assert_test(case, list(metrics) if metrics is not None else all_metrics(), run_async=False)

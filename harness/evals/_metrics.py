@@ -37,9 +37,9 @@ class _Deterministic(BaseMetric):  # type: ignore[misc]
 
     def measure(self, test_case: LLMTestCase, *args: Any, **kwargs: Any) -> float:
         meta = dict(test_case.metadata or {})
-        self.score, self.reason = self._judge(dict(meta.get("outcome") or {}), meta, test_case)
-        self.success = self.score >= self.threshold
-        return self.score
+        score, self.reason = self._judge(dict(meta.get("outcome") or {}), meta, test_case)
+        self.score, self.success = score, score >= float(self.threshold or 0.0)
+        return score
 
     async def a_measure(self, test_case: LLMTestCase, *args: Any, **kwargs: Any) -> float:
         return self.measure(test_case)

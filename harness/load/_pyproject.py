@@ -46,7 +46,7 @@ def table(doc: Mapping[str, Any], dotted: str, *, source: str) -> dict[str, Any]
 
 def deep_merge(
     base: Mapping[str, Any], top: Mapping[str, Any], *, whole: frozenset[str] = frozenset()
-) -> dict:
+) -> dict[str, Any]:
     """`top` over `base`; nested tables merge key by key, except the keys in `whole` (replaced)."""
     out = dict(base)
     for key, value in top.items():

@@ -27,7 +27,7 @@ sla.json, schema "harness.sla/1" (fields are only ever added within a version)::
     tokens          per_request {value, ci95}, in_total, out_total, in_per_request, out_per_request
     cost_usd        total, per_request {value, ci95}
     agents          {agent: {calls, latency_ms (as above), tokens_in, tokens_out, cost_usd}},
-                    agents_cost_source "audit" | "derived" | null
+                    agents_cost_source "service_metrics" | "audit" | null
     throughput      duration_s, rps_mean, rps_peak, error_rate_peak (whole seconds only)
     stages          staged profiles: {stages: [{users, from_s, until_s, requests, rps, p50_ms,
                     p95_ms, p99_ms, error_rate}], knee: {users, rps, p95_ms, baseline_p95_ms} | null,
@@ -90,7 +90,8 @@ def build_document(
         **measured,
         **extra,
     }
-    return _clean(doc)
+    cleaned: dict[str, Any] = _clean(doc)
+    return cleaned
 
 
 def write_csvs(folder: Path, frames: dict[str, pd.DataFrame | None]) -> dict[str, str]:

@@ -25,7 +25,7 @@ from ._locust import LocustProcesses, locust_env
 from ._profiles import LoadProfile
 from ._progress import LiveSamples, show_progress
 from ._sla import SLA
-from ._target import Target, scrape_costs
+from ._target import Target, check_loopback, scrape_costs
 
 __all__ = ["RunOptions", "run_load", "run_loads"]
 
@@ -168,6 +168,9 @@ def _side_by_side(runs: list[_Run]) -> None:
 
 def run_loads(many: Sequence[RunOptions]) -> list[Analysis]:
     """Run every profile side by side; reports land in `<reports>/load/<profile>-<time>-<id>/`."""
+    for options in many:  # before anything is created or sent
+        if options.host is not None:
+            check_loopback(options.host)
     runs = [_Run(options) for options in many]
     if len(runs) == 1:  # in this thread: Ctrl-C and SIGTERM stop the stack cleanly
         try:

@@ -4,6 +4,14 @@
     locust -f harness/load/locustfile.py --host http://127.0.0.1:8000 --headless -u 20 -r 5 -t 1m
     harness load --profile smoke                         # the harness: stack, exact percentiles, SLA
 
+Across machines, Locust's distributed mode works unchanged (`harness load --workers N` does the
+same on loopback); the workers send their samples to the master, so only it needs the folder:
+
+    HARNESS_LOAD_SAMPLES=reports/raw HARNESS_LOAD_RUN_TIME_S=600 \
+    locust -f harness/load/locustfile.py --master --headless --expect-workers 8 -u 400 -r 20 \
+        --host http://TARGET:8000                                   # on the master host
+    locust -f harness/load/locustfile.py --worker --master-host MASTER   # on each worker host
+
 Each request posts one scenario (`query`, `user_id`, `customer_tier`) with a unique
 `X-Request-Id`; a 200 is a success, or a 422 for a scenario labelled to be rejected. Locust's own
 statistics are kept as usual (one row per category). Besides them, every request's raw timing
@@ -134,7 +142,7 @@ def _answer_fields(response: Any) -> dict[str, Any]:
         return {}
 
 
-@events.request.add_listener
+@events.request.add_listener  # type: ignore[untyped-decorator]
 def _on_request(
     response_time: float, response: Any, context: dict[str, Any], exception: Any, start_time: float, **_: Any
 ) -> None:
@@ -193,7 +201,7 @@ def _forwarder(environment: Environment) -> None:
         _flush_to_master(environment)
 
 
-@events.init.add_listener
+@events.init.add_listener  # type: ignore[untyped-decorator]
 def _on_init(environment: Environment, **_: Any) -> None:
     runner = environment.runner
     if isinstance(runner, WorkerRunner):
@@ -220,7 +228,7 @@ def _stop_after(environment: Environment, seconds: float) -> None:
     runner.quit()
 
 
-@events.test_start.add_listener
+@events.test_start.add_listener  # type: ignore[untyped-decorator]
 def _on_test_start(environment: Environment, **_: Any) -> None:
     global _timer_started
     if RUN_TIME_S and not _timer_started and not isinstance(environment.runner, WorkerRunner):
@@ -228,7 +236,7 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
         gevent.spawn(_stop_after, environment, RUN_TIME_S)
 
 
-@events.test_stop.add_listener
+@events.test_stop.add_listener  # type: ignore[untyped-decorator]
 def _on_test_stop(environment: Environment, **_: Any) -> None:
     _record_inflight()
     if SAMPLES.forward:
@@ -269,7 +277,9 @@ class ChatUser(FastHttpUser):
             if response.status_code == expected:
                 response.success()
             else:
-                response.failure(f"HTTP {response.status_code}, expected {expected}")
+                cause = getattr(response, "error", None)  # status 0: what the socket said
+                detail = f": {type(cause).__name__}: {cause}" if cause is not None else ""
+                response.failure(f"HTTP {response.status_code}, expected {expected}{detail}")
 
 
 if STAGES:
@@ -278,7 +288,7 @@ if STAGES:
         """Users by stage: `[until_s, users, spawn_rate]`; the last stage holds until the run ends."""
 
         def tick(self) -> tuple[int, float] | None:
-            elapsed = self.get_run_time()
+            elapsed = self.get_run_time()  # type: ignore[no-untyped-call]
             for until_s, users, spawn_rate in STAGES:
                 if elapsed < until_s:
                     return int(users), float(spawn_rate)

@@ -86,7 +86,8 @@ def build_graph(nodes: Nodes, handoff: HandoffFaults | None = None) -> Any:
         (Route.GENERAL.value, nodes.general_support),
         (Route.ESCALATE.value, nodes.escalate_to_human),
     ):
-        graph.add_node(name, _with_handoff(name, fn, handoff) if handoff else fn)
+        action: Any = _with_handoff(name, fn, handoff) if handoff else fn
+        graph.add_node(name, action)
     graph.add_edge(START, "intake")
     graph.add_conditional_edges("intake", _after_intake, ["supervisor", Route.ESCALATE.value, END])
     graph.add_conditional_edges("supervisor", _after_supervisor, [*SPECIALISTS, Route.ESCALATE.value, END])

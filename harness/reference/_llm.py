@@ -57,8 +57,8 @@ class LLMClient:
         self._sdk = openai.AsyncOpenAI(
             base_url=base_url,
             api_key=api_key,
-            http_client=self._http,
-            max_retries=0,  # type: ignore[arg-type]
+            http_client=self._http,  # type: ignore[arg-type]
+            max_retries=0,
         )
 
     async def aclose(self) -> None:

@@ -6,19 +6,13 @@ with `__`, e.g. `HARNESS_BREAKER__FAILURE_THRESHOLD=3`), the pyproject table, th
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    PyprojectTomlConfigSettingsSource,
-    SettingsConfigDict,
-)
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic_settings import SettingsConfigDict
 
-from .._exceptions import ConfigError
+from .._config import HarnessSettings, build_settings
 
 __all__ = ["ModelPrice", "Settings", "load_settings"]
 
@@ -104,7 +98,7 @@ class ResilienceSwitches(BaseModel):
     cache: bool = True
 
 
-class Settings(BaseSettings):
+class Settings(HarnessSettings):
     """Every threshold of the reference system."""
 
     model_config = SettingsConfigDict(
@@ -131,52 +125,7 @@ class Settings(BaseSettings):
     max_query_chars: int = Field(4000, ge=10)
     redact_llm_input: bool = True
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, _pyproject_source(settings_cls))
-
-
-# Which pyproject.toml `load_settings` reads; a ContextVar because pydantic-settings builds
-# sources from the class, not from the call.
-_PYPROJECT: ContextVar[Path | None] = ContextVar("harness_pyproject", default=None)
-
-
-def _pyproject_source(settings_cls: type[BaseSettings]) -> PydanticBaseSettingsSource:
-    return PyprojectTomlConfigSettingsSource(settings_cls, _PYPROJECT.get() or _find_pyproject())
-
-
-def _find_pyproject() -> Path:
-    for folder in (Path.cwd(), *Path.cwd().parents):
-        if (folder / "pyproject.toml").is_file():
-            return folder / "pyproject.toml"
-    return Path.cwd() / "pyproject.toml"
-
 
 def load_settings(pyproject: str | Path | None = None, **overrides: Any) -> Settings:
     """Build the settings; a bad value raises one-line `ConfigError` naming the setting."""
-    token = _PYPROJECT.set(Path(pyproject) if pyproject else None)
-    try:
-        return Settings(**overrides)
-    except ValidationError as exc:
-        raise ConfigError(_one_line(exc)) from None
-    finally:
-        _PYPROJECT.reset(token)
-
-
-def _one_line(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    dotted = ".".join(str(p) for p in err["loc"]) or "settings"
-    env = "HARNESS_" + "__".join(str(p) for p in err["loc"]).upper()
-    given = err.get("input")
-    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return (
-        f"invalid setting {dotted} = {given!r}: {err['msg']}; "
-        f"fix it in [tool.harness.reference] or env {env}{more}"
-    )
+    return build_settings(Settings, pyproject, **overrides)
