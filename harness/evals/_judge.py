@@ -28,7 +28,7 @@ class OpenAICompatibleJudge(DeepEvalBaseLLM):  # type: ignore[misc]
         return openai.AsyncOpenAI(
             base_url=self.base_url,
             api_key=self.api_key,
-            http_client=httpx.AsyncClient(timeout=60),  # type: ignore[arg-type]  (httpx, so respx sees it)
+            http_client=httpx.AsyncClient(timeout=60),  # type: ignore[arg-type]
             max_retries=1,
         )
 
