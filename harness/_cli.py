@@ -10,16 +10,20 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ._exceptions import HarnessError
+from ._exceptions import ConfigError, HarnessError
 
 __all__ = ["main"]
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    """Run the test pyramid (today: the unit tier) with coverage under reports/."""
-    from ._run import run_unit_tier
+    """Run the test pyramid (unit, integration, system, chaos) and write everything under reports/."""
+    from ._run import TIERS, run_pyramid
 
-    return run_unit_tier(Path(args.reports), workers=args.workers, extra=args.pytest_args)
+    tiers = tuple(args.tiers.split(",")) if args.tiers else TIERS
+    unknown = [t for t in tiers if t not in TIERS]
+    if unknown:
+        raise ConfigError(f"--tiers: unknown tier {unknown[0]!r}; choose from {', '.join(TIERS)}")
+    return run_pyramid(Path(args.reports), tiers=tiers, workers=args.workers, extra=args.pytest_args)
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
@@ -86,7 +90,11 @@ def _cmd_stack(args: argparse.Namespace) -> int:
         print("stopped: " + ", ".join(stopped) if stopped else "no stack was running")
         return 0
     stack = Stack(args.reports, detached=not args.foreground).start()
-    proxy = f"proxy API {stack.proxy_api_url} (the service reaches the LLM through it)\n" if stack.with_proxy else ""
+    proxy = (
+        f"proxy API {stack.proxy_api_url} (the service reaches the LLM through it)\n"
+        if stack.with_proxy
+        else ""
+    )
     print(f"mock LLM  {stack.llm_url}\n{proxy}service   {stack.service_url}\nlogs      {stack.dir}")
     if args.foreground:
         try:
@@ -108,8 +116,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="harness", description="Testing and chaos harness for LLM multi-agent systems."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add(sub, "run", _cmd_run, help="run the test pyramid and write reports/ (unit tier so far)")
+    _add(sub, "run", _cmd_run, help="run the test pyramid and write reports/")
     sub.choices["run"].add_argument("--reports", default="reports", help="output folder")
+    sub.choices["run"].add_argument("--tiers", help="comma-separated subset, e.g. unit,integration")
     sub.choices["run"].add_argument("-n", "--workers", default="0", help="pytest-xdist workers (0: none)")
     sub.choices["run"].add_argument("pytest_args", nargs="*", help="extra pytest arguments after --")
     ask = _add(sub, "ask", _cmd_ask, help="ask the reference system one question")

@@ -1,22 +1,45 @@
-"""`harness run`: drive the test tiers as subprocesses and collect their results under reports/.
+"""`harness run`: the test pyramid, tier by tier, each in its own pytest process.
 
-Each tier runs in its own pytest process, so a crash or a gevent patch in one cannot touch the
-others, and its JUnit XML and coverage land in a known place for the release report.
+A tier's own process means a crash or a gevent patch in one cannot touch the others. Each tier
+writes JUnit XML to `reports/junit/<tier>.xml` and its output to `reports/logs/<tier>.log`; the
+unit and integration tiers measure branch coverage of the reference system (`reports/coverage/`).
+`reports/pyramid.json` sums it up for the release report.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ._exceptions import ConfigError
 
-__all__ = ["run_unit_tier"]
+__all__ = ["TIERS", "TierResult", "run_pyramid"]
 
-_FAST = ["-p", "no:deepeval", "-p", "no:langsmith_plugin", "-p", "no:locust"]
+TIERS = ("unit", "integration", "system", "chaos")
+_COVERED = ("unit", "integration")  # in-process tiers: coverage of the system under test
+_PERCENT = re.compile(rb"\[\s*(\d+)%\]")
+
+
+@dataclass
+class TierResult:
+    tier: str
+    exit_code: int
+    seconds: float
+    tests: int = 0
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
 
 
 def _suites_dir() -> Path:
@@ -26,51 +49,131 @@ def _suites_dir() -> Path:
     raise ConfigError("no suites/unit folder here or above; run `harness run` from a harness checkout")
 
 
-def run_unit_tier(reports: Path, *, workers: str = "0", extra: list[str] | None = None) -> int:
-    """Unit tier with branch coverage of the reference system; returns pytest's exit code."""
-    suites = _suites_dir()
-    cov_dir = reports / "coverage"
-    cov_dir.mkdir(parents=True, exist_ok=True)
-    (reports / "junit").mkdir(parents=True, exist_ok=True)
+def _command(tier: str, suites: Path, reports: Path, workers: str, extra: list[str]) -> list[str]:
     cmd = [
         sys.executable,
         "-m",
         "pytest",
-        str(suites / "unit"),
-        *_FAST,
+        str(suites / tier),
         "-q",
-        "--cov=harness.reference",
-        "--cov-branch",
-        "--cov-report=term",
-        f"--cov-report=html:{cov_dir / 'html'}",
-        f"--cov-report=json:{cov_dir / 'coverage.json'}",
-        f"--junitxml={reports / 'junit' / 'unit.xml'}",
+        f"--junitxml={reports / 'junit' / f'{tier}.xml'}",
     ]
-    if workers not in ("0", ""):
+    if tier in _COVERED:
+        cov = reports / "coverage"
+        cmd += [
+            "--cov=harness.reference",
+            "--cov-branch",
+            f"--cov-report=html:{cov / 'html'}",
+            f"--cov-report=json:{cov / f'{tier}.json'}",
+            "--cov-report=",
+        ]
+        if tier != _COVERED[0]:
+            cmd.append("--cov-append")
+    if workers not in ("0", "") and tier == "unit":
         cmd += ["-n", workers]
-    started = time.perf_counter()
-    code = subprocess.call([*cmd, *(extra or [])], cwd=suites.parent)
-    _summarise(cov_dir, time.perf_counter() - started, code)
-    return code
+    return [*cmd, *extra]
 
 
-def _summarise(cov_dir: Path, seconds: float, code: int) -> None:
-    data = json.loads((cov_dir / "coverage.json").read_text()) if (cov_dir / "coverage.json").exists() else {}
-    totals = data.get("totals", {})
-    branches = totals.get("num_branches", 0)
-    summary = {
-        "tier": "unit",
-        "exit_code": code,
-        "seconds": round(seconds, 2),
-        "line_coverage_pct": round(
-            100 * totals.get("covered_lines", 0) / max(1, totals.get("num_statements", 0)), 2
-        ),
-        "branch_coverage_pct": round(100 * totals.get("covered_branches", 0) / max(1, branches), 2),
-        "coverage_html": str(cov_dir / "html" / "index.html"),
+def _junit_counts(path: Path) -> dict[str, int]:
+    if not path.exists():
+        return {}
+    root = ElementTree.parse(path).getroot()
+    suite = root if root.tag == "testsuite" else root.find("testsuite")
+    if suite is None:
+        return {}
+    tests, failed, errors, skipped = (
+        int(suite.get(k, "0")) for k in ("tests", "failures", "errors", "skipped")
+    )
+    return {
+        "tests": tests,
+        "failed": failed,
+        "errors": errors,
+        "skipped": skipped,
+        "passed": tests - failed - errors - skipped,
     }
-    (cov_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    print(
-        f"\nunit tier: {'passed' if code == 0 else 'FAILED'} in {seconds:.1f} s; "
-        f"harness/reference coverage: {summary['line_coverage_pct']}% lines, "
-        f"{summary['branch_coverage_pct']}% branches; report: {summary['coverage_html']}"
+
+
+def _run_tier(tier: str, cmd: list[str], log: Path, progress: Progress, cwd: Path) -> tuple[int, float]:
+    task = progress.add_task(tier, total=100)
+    started = time.monotonic()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
+        while proc.poll() is None:
+            time.sleep(0.5)
+            found = _PERCENT.findall(log.read_bytes()[-4000:])
+            progress.update(task, completed=int(found[-1]) if found else 0)
+    progress.update(
+        task, completed=100, description=f"{tier} {'ok' if proc.returncode in (0, 5) else 'FAILED'}"
+    )
+    return proc.returncode, time.monotonic() - started
+
+
+def run_pyramid(
+    reports: Path,
+    *,
+    tiers: tuple[str, ...] = TIERS,
+    workers: str = "0",
+    extra: list[str] | None = None,
+    console: Console | None = None,
+) -> int:
+    """Run each tier, print a summary; 0 when every tier passed."""
+    suites, console = _suites_dir(), console or Console()
+    for folder in ("junit", "logs", "coverage"):
+        (reports / folder).mkdir(parents=True, exist_ok=True)
+    results: list[TierResult] = []
+    columns = (
+        TextColumn("{task.description:<14}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        for tier in tiers:
+            if not (suites / tier).is_dir():
+                continue
+            cmd = _command(tier, suites, reports, workers, extra or [])
+            code, seconds = _run_tier(tier, cmd, reports / "logs" / f"{tier}.log", progress, suites.parent)
+            results.append(
+                TierResult(tier, code, round(seconds, 2), **_junit_counts(reports / "junit" / f"{tier}.xml"))
+            )
+    summary = _write_summary(reports, results)
+    _print(console, results, summary)
+    return 0 if all(r.exit_code == 0 for r in results) else 1
+
+
+def _coverage(path: Path) -> dict[str, float]:
+    totals = json.loads(path.read_text())["totals"] if path.exists() else {}
+    branches = max(1, totals.get("num_branches", 0))
+    return {
+        "line_pct": round(totals.get("percent_statements_covered", 0.0), 2),
+        "branch_pct": round(100 * totals.get("covered_branches", 0) / branches, 2),
+    }
+
+
+def _write_summary(reports: Path, results: list[TierResult]) -> dict[str, Any]:
+    # Each covered tier appends to the same data, so the last one's report is the combined figure.
+    ran = [r.tier for r in results if r.tier in _COVERED]
+    summary: dict[str, Any] = {
+        "tiers": [asdict(r) for r in results],
+        "coverage": {
+            **(_coverage(reports / "coverage" / f"{ran[-1]}.json") if ran else {}),
+            "unit_only": _coverage(reports / "coverage" / "unit.json"),
+            "html": str(reports / "coverage" / "html" / "index.html"),
+        },
+    }
+    (reports / "pyramid.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def _print(console: Console, results: list[TierResult], summary: dict[str, Any]) -> None:
+    for r in results:
+        state = "[green]passed[/]" if r.exit_code == 0 else f"[red]FAILED (exit {r.exit_code})[/]"
+        console.print(
+            f"{r.tier:<12} {state}  {r.passed} passed, {r.failed} failed, {r.errors} errors, "
+            f"{r.skipped} skipped in {r.seconds:.1f} s   log: reports/logs/{r.tier}.log"
+        )
+    cov, unit = summary["coverage"], summary["coverage"]["unit_only"]
+    console.print(
+        f"coverage of harness/reference: {cov.get('line_pct')}% lines, {cov.get('branch_pct')}% branches "
+        f"(unit tier alone: {unit['line_pct']}% lines, {unit['branch_pct']}% branches); {cov['html']}"
     )

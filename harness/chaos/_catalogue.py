@@ -1,7 +1,7 @@
 """Reading experiment files: YAML in, `Experiment` out, or one error naming file, field and choices.
 
-    load_experiment("latency.yaml")
-    # ExperimentError: latency.yaml: method.fault.kind: 'lag' is not one of latency, jitter, ...
+`load_experiment("latency.yaml")` raises, for a misspelt kind:
+`ExperimentError: latency.yaml: method.fault.kind: 'lag' is not one of latency, jitter, ...`
 """
 
 from __future__ import annotations

@@ -95,7 +95,13 @@ class NetworkInjector:
             toxics.insert(0, ("limit_data", {"bytes": f["cut_after_bytes"]}))
         streams = ["upstream", "downstream"] if stream == "both" else [stream]
         return [
-            {"name": f"{TOXIC_PREFIX}{t}-{s}", "type": t, "stream": s, "toxicity": self.intensity, "attributes": a}
+            {
+                "name": f"{TOXIC_PREFIX}{t}-{s}",
+                "type": t,
+                "stream": s,
+                "toxicity": self.intensity,
+                "attributes": a,
+            }
             for s in streams
             for t, a in toxics
         ]

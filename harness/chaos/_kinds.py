@@ -155,13 +155,41 @@ class Corrupt(_Fault):
 
 
 _NETWORK = (Latency, Jitter, Bandwidth, Timeout, ResetPeer, Down, SlowClose, LimitData)
-_LLM = (Status, Hang, Malformed, Truncated, Empty, InvalidRoute, SchemaViolation, HallucinatedTool, SlowTokens)
+_LLM = (
+    Status,
+    Hang,
+    Malformed,
+    Truncated,
+    Empty,
+    InvalidRoute,
+    SchemaViolation,
+    HallucinatedTool,
+    SlowTokens,
+)
 _HANDOFF = (Drop, Delay, Duplicate, Corrupt)
 
 Fault = Annotated[
-    Latency | Jitter | Bandwidth | Timeout | ResetPeer | Down | SlowClose | LimitData
-    | Status | Hang | Malformed | Truncated | Empty | InvalidRoute | SchemaViolation
-    | HallucinatedTool | SlowTokens | Drop | Delay | Duplicate | Corrupt,
+    Latency
+    | Jitter
+    | Bandwidth
+    | Timeout
+    | ResetPeer
+    | Down
+    | SlowClose
+    | LimitData
+    | Status
+    | Hang
+    | Malformed
+    | Truncated
+    | Empty
+    | InvalidRoute
+    | SchemaViolation
+    | HallucinatedTool
+    | SlowTokens
+    | Drop
+    | Delay
+    | Duplicate
+    | Corrupt,
     Field(discriminator="kind"),
 ]
 

@@ -187,7 +187,9 @@ def reconcile(samples: list[Sample], audit: dict[str, int] | None) -> dict[str, 
         return doc
     answered = [x for x in samples if x.kind not in LOST_KINDS]
     missing = sorted(x.request_id for x in answered if x.request_id not in audit)
-    mismatched = sorted(x.request_id for x in answered if audit.get(x.request_id, x.http_status) != x.http_status)
+    mismatched = sorted(
+        x.request_id for x in answered if audit.get(x.request_id, x.http_status) != x.http_status
+    )
     late = sorted(rid for rid in lost if rid in audit)  # answered by the service, never by the client
     all_lost = lost | set(missing)
     doc.update(

@@ -30,27 +30,36 @@ __all__ = ["Progress", "run_experiment", "settle"]
 #: Called as progress(phase, seconds) when a phase starts: before, during, after, done.
 Progress = Callable[[str, float], None]
 
-_PROBES = ("My app crashes at login", "Why was I charged twice on my invoice?", "What are your opening hours?")
+_PROBES = (
+    "My app crashes at login",
+    "Why was I charged twice on my invoice?",
+    "What are your opening hours?",
+)
 
 
 async def settle(service_url: str, max_s: float = 15.0) -> list[str]:
-    """Wait until no breaker is open, sending a few probe queries so half-open ones can close:
-    an experiment must start from steady state, not from the previous one's aftermath.
+    """Warm up, then wait until every breaker is closed, sending a few probe queries so
+    half-open ones can close: an experiment must start from steady state, not from the
+    previous one's aftermath (nor from a cold start).
     Returns the breakers still not closed when `max_s` ran out."""
     deadline = time.monotonic() + max_s
     async with httpx.AsyncClient(base_url=service_url, timeout=10.0, trust_env=False) as client:
         for round_ in range(int(max_s / 0.3) + 1):
             breakers = (await client.get("/health")).json().get("breakers", {})
             not_closed = sorted(a for a, s in breakers.items() if s != "closed")
-            if not not_closed or time.monotonic() > deadline:
+            if round_ > 0 and (not not_closed or time.monotonic() > deadline):
                 return not_closed
-            if not any(breakers[a] == "open" for a in not_closed):
+            # Round 0 warms up (connections, first calls); later ones let half-open breakers close.
+            if round_ == 0 or not any(breakers[a] == "open" for a in not_closed):
                 # half-open: a successful call closes it (unique text: a cache hit calls no agent)
                 await asyncio.gather(
-                    *(client.post("/v1/chat", json={"query": f"{q} #settle{round_}", "user_id": "settle"})
-                      for q in _PROBES)
+                    *(
+                        client.post("/v1/chat", json={"query": f"{q} #settle{round_}", "user_id": "settle"})
+                        for q in _PROBES
+                    )
                 )
-            await asyncio.sleep(0.3)
+            if not_closed:
+                await asyncio.sleep(0.3)
     return not_closed
 
 
@@ -72,9 +81,15 @@ class _Run:
         self.rollback_errors: list[str] = []
         queries = queries_for(exp.load.pool, seed=exp.name)
         self.load = LoadGenerator(
-            targets.service_url, queries, rate=exp.load.rate, run_id=self.run_id, t0=self.t0,
-            unique=exp.load.pool is None, max_in_flight=exp.load.max_in_flight, timeout_s=timeout_s,
-        )  # fmt: skip
+            targets.service_url,
+            queries,
+            rate=exp.load.rate,
+            run_id=self.run_id,
+            t0=self.t0,
+            unique=exp.load.pool is None,
+            max_in_flight=exp.load.max_in_flight,
+            timeout_s=timeout_s,
+        )
         self.watch = BreakerWatch(targets.service_url, self.t0)
 
     def now(self) -> float:
@@ -83,12 +98,13 @@ class _Run:
     def rollback(self, latency_baseline: dict[str, Any] | None) -> None:
         """The fault's own rollback, then the file's extra ones; every error is kept, none stops
         the others."""
-        steps: list[tuple[str, Callable[[], None]]] = [("own", self.injector.rollback)]
-        steps += [(name, lambda n=name: rollback_action(n, self.targets, latency_baseline))
-                  for name in self.exp.rollbacks]  # fmt: skip
-        for name, step in steps:
+        try:
+            self.injector.rollback()
+        except ChaosError as exc:
+            self.rollback_errors.append(f"own: {exc}")
+        for name in self.exp.rollbacks:
             try:
-                step()
+                rollback_action(name, self.targets, latency_baseline)
             except ChaosError as exc:
                 self.rollback_errors.append(f"{name}: {exc}")
         self.rollback_at = self.now()
@@ -117,6 +133,7 @@ async def run_experiment(
     suite: str = "short",
     timeout_s: float = 40.0,
     label: str = "on",
+    switches_off: list[str] | None = None,
     progress: Progress | None = None,
     sink: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
@@ -132,7 +149,10 @@ async def run_experiment(
     audit_offset = _audit_size(targets.audit_log)
     stop = asyncio.Event()
     total = run.before_s + run.during_s + run.after_s
-    tasks = [asyncio.create_task(run.load.run(stop, total + 30)), asyncio.create_task(run.watch.run(stop, total + 60))]
+    tasks = [
+        asyncio.create_task(run.load.run(stop, total + 30)),
+        asyncio.create_task(run.watch.run(stop, total + 60)),
+    ]
     verdict, problems = "held", []
     try:
         notify("before", run.before_s)
@@ -143,10 +163,10 @@ async def run_experiment(
         if problems:
             verdict = "aborted"  # no steady state to compare with: the fault is not injected
         else:
-            notify("during", run.during_s)
             try:
                 run.inject_at = run.now()
                 run.injector.inject()
+                notify("during", run.during_s)
                 await asyncio.sleep(run.during_s)
             finally:
                 run.rollback(baseline)
@@ -164,6 +184,7 @@ async def run_experiment(
             await run.load.drain()
         await run.load.aclose()
         result = _result(run, verdict, problems, not_closed, baseline, audit_offset, label)
+        result["switches_off"] = switches_off or []
         notify("done", 0.0)
         if sink is not None:
             sink.append(result)

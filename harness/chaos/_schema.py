@@ -33,7 +33,9 @@ Node = Literal[
     "intake", "supervisor", "technical_support", "billing_support", "general_support", "escalate_to_human"
 ]
 NODES: tuple[str, ...] = get_args(Node)
-Rollback = Literal["remove_toxics", "enable_proxy", "clear_llm_faults", "restore_llm_latency", "clear_handoff"]
+Rollback = Literal[
+    "remove_toxics", "enable_proxy", "clear_llm_faults", "restore_llm_latency", "clear_handoff"
+]
 ROLLBACKS: tuple[str, ...] = get_args(Rollback)
 
 # The rollback each kind needs; the runner always performs it, whatever the file lists.
@@ -131,7 +133,7 @@ class Phases(BaseModel):
 
 
 def _short_default() -> Phases:
-    return Phases(before_s=1.2, during_s=2.5, after_s=2.5)
+    return Phases(before_s=1.0, during_s=2.0, after_s=2.0)
 
 
 class Experiment(BaseModel):

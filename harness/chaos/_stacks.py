@@ -68,7 +68,9 @@ def attach(stack_json: str | Path) -> Targets:
     try:
         doc = json.loads(path.read_text())
     except OSError as exc:
-        raise ChaosError(f"--stack {path}: cannot read it ({exc.strerror}); start one: harness stack up") from None
+        raise ChaosError(
+            f"--stack {path}: cannot read it ({exc.strerror}); start one: harness stack up"
+        ) from None
     except ValueError as exc:
         raise ChaosError(f"--stack {path}: not JSON: {exc}") from None
     missing = [k for k in ("service_url", "llm_url", "proxy_api_url") if not doc.get(k)]

@@ -1,0 +1,43 @@
+"""Chaos experiments: declarative YAML faults (network, LLM, handoff) under background load.
+
+    harness chaos --suite nightly          # or: python -m harness.chaos --suite short --bite
+
+    from harness.chaos import load_catalogue, run_experiment
+    result = await run_experiment(load_catalogue(names=["net-latency"])[0], targets, suite="short")
+
+Each experiment states a steady-state hypothesis (error rate, P95, lost requests, recovery...),
+injects one fault for a while, rolls it back whatever happens, and reports whether the
+hypothesis held before, during and after. Files: `harness/chaos/experiments/*.yaml`; report
+schema: docs/chaos-schema.md.
+"""
+
+from ._catalogue import CATALOGUE_DIR, load_catalogue, load_experiment
+from ._cli import add_arguments, run
+from ._faults import Targets, leftovers
+from ._kinds import FAULT_KINDS
+from ._report import SCHEMA, bite_table, build_report, write_report
+from ._runner import run_experiment, settle
+from ._schema import Experiment
+from ._stacks import CHAOS_ENV, attach, owned_stack, targets_of
+
+__all__ = [
+    "CATALOGUE_DIR",
+    "CHAOS_ENV",
+    "FAULT_KINDS",
+    "SCHEMA",
+    "Experiment",
+    "Targets",
+    "add_arguments",
+    "attach",
+    "bite_table",
+    "build_report",
+    "leftovers",
+    "load_catalogue",
+    "load_experiment",
+    "owned_stack",
+    "run",
+    "run_experiment",
+    "settle",
+    "targets_of",
+    "write_report",
+]
