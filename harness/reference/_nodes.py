@@ -186,9 +186,9 @@ class Nodes:
     async def _complete(
         self, agent: str, state: SupportState, messages: list[dict[str, str]], temperature: float = 0.2
     ) -> tuple[Completion, dict[str, Any]]:
+        """One guarded LLM call, logged as one `llm_call` line (tokens on success, code on error)."""
         model = model_for(agent, state["query"], self.settings)
         started = self.clock.monotonic()
-        error_code = None
         try:
             done: Completion = await self.guards[agent].call(
                 lambda timeout: self.llm.complete(
@@ -197,30 +197,10 @@ class Nodes:
                 deadline_at=state["deadline_at"],
             )
         except HarnessError as exc:
-            error_code = exc.code
+            _log_call(state, agent, model, started, self.clock, error_code=exc.code)
             raise
-        finally:
-            latency_ms = (self.clock.monotonic() - started) * 1000
-            log_event(
-                "llm_call",
-                level=logging.WARNING if error_code else logging.INFO,
-                trace_id=state["trace_id"],
-                agent=agent,
-                model=model,
-                latency_ms=round(latency_ms, 2),
-                error_code=error_code,
-            )
         cost = cost_usd(done.model, done.tokens_in, done.tokens_out, self.settings.prices)
-        log_event(
-            "llm_usage",
-            trace_id=state["trace_id"],
-            agent=agent,
-            model=done.model,
-            tokens_in=done.tokens_in,
-            tokens_out=done.tokens_out,
-            cost_usd=round(cost, 8),
-            latency_ms=round(latency_ms, 2),
-        )
+        latency_ms = _log_call(state, agent, done.model, started, self.clock, done=done, cost=cost)
         return done, {
             agent: {
                 "latency_ms": latency_ms,
@@ -287,3 +267,30 @@ def _spent(stats: dict[str, Any]) -> Update:
     if not stats:
         return {}
     return {"agent_stats": stats, "cost_usd": sum(s.get("cost_usd", 0.0) for s in stats.values())}
+
+
+def _log_call(
+    state: SupportState,
+    agent: str,
+    model: str,
+    started: float,
+    clock: Clock,
+    *,
+    done: Completion | None = None,
+    cost: float = 0.0,
+    error_code: str | None = None,
+) -> float:
+    latency_ms = (clock.monotonic() - started) * 1000
+    log_event(
+        "llm_call",
+        level=logging.WARNING if error_code else logging.INFO,
+        trace_id=state["trace_id"],
+        agent=agent,
+        model=model,
+        latency_ms=round(latency_ms, 2),
+        tokens_in=done.tokens_in if done else None,
+        tokens_out=done.tokens_out if done else None,
+        cost_usd=round(cost, 8) if done else None,
+        error_code=error_code,
+    )
+    return latency_ms

@@ -66,7 +66,7 @@ async def test_a_whole_request_logs_every_agent_and_no_pii(
     for secret in ("4111111111111111", "luis@correo.es", "12345678Z", "ES91 2100 0418 4502 0005 1332"):
         assert secret not in raw
     docs = lines(log_stream)
-    calls = [d for d in docs if d["event"] == "llm_usage"]
+    calls = [d for d in docs if d["event"] == "llm_call"]
     assert [d["agent"] for d in calls] == ["supervisor", "billing_support"]
     assert all(d["trace_id"] == result.trace_id and "latency_ms" in d and "tokens_out" in d for d in calls), calls
     assert docs[-1]["event"] == "request_done"
