@@ -20,17 +20,20 @@ from __future__ import annotations
 
 import argparse
 import math
+import random
 import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.load import SLA, LoadProfile, available_profiles  # noqa: E402
-from harness.load._pyproject import deep_merge  # noqa: E402
-from harness.load._runner import RunOptions, run_load  # noqa: E402
+from harness.load import SLA, LoadProfile, available_profiles
+from harness.load._pyproject import deep_merge
+from harness.load._runner import RunOptions, run_load
+from harness.load._stats import PERCENTILES
 
 REPORTS = Path("reports/bench/load")
 NO_CACHE = {"HARNESS_CACHE__ENABLED": "false"}
@@ -51,16 +54,35 @@ def _run(profile: LoadProfile) -> dict[str, Any]:
     return analysis.document
 
 
-def _overhead_ms(doc: dict[str, Any]) -> float:
-    """Median per request of what is not the drawn latency: client - LLM path + the undrawn calls."""
+def _median_overhead(doc: dict[str, Any]) -> float:
+    """Median per request of everything but the supervisor's drawn call: client - supervisor call."""
     folder = Path(doc["run"]["folder"])
     client = pd.read_csv(folder / "samples.csv").set_index("id")["ms"]
     agents = pd.read_csv(folder / "server_agents.csv")
-    path = agents.groupby("request_id")["latency_ms"].sum()
-    undrawn = agents[agents["agent"] != "supervisor"].groupby("request_id")["latency_ms"].sum()
-    # The supervisor's call has the same fixed cost (SDK, HTTP, the mock) as the undrawn one.
-    both = pd.concat([client, path, undrawn], axis=1, keys=["client", "path", "undrawn"]).dropna()
-    return float((both["client"] - both["path"] + 2 * both["undrawn"]).median())
+    supervisor = agents[agents["agent"] == "supervisor"].set_index("request_id")["latency_ms"]
+    return float((client - supervisor).dropna().median())
+
+
+def _drawn(known: dict[str, Any], n: int, seed: int = 0) -> list[float]:
+    """The n delays the mock actually slept: its latency generator is `Random(f"{seed}:latency")`
+    and only the supervisor's calls (the one model with a non-zero profile) draw from it."""
+    if known.get("kind") == "fixed":
+        return [known["ttft_median_ms"]] * n
+    rng = random.Random(f"{seed}:latency")
+    return [rng.lognormvariate(math.log(known["ttft_median_ms"]), known["ttft_sigma"]) for _ in range(n)]
+
+
+def _row(name: str, q: str, truth: float, drawn: float, ours: dict[str, Any], bucket: float) -> str:
+    low, high = ours["ci95"]
+    value = ours["value"]
+    return (
+        f"{name:<10} {q:<4} {truth:8.1f} {drawn:8.1f} {value:9.1f} {_err(value, truth)} {_err(value, drawn)} "
+        f"{low:8.1f}-{high:<8.1f} {bucket:8.1f} {_err(bucket, truth)}"
+    )
+
+
+def _err(value: float, truth: float) -> str:
+    return f"{100 * (value / truth - 1):+6.2f}%"
 
 
 def fidelity(users: int, seconds: float) -> None:
@@ -72,11 +94,13 @@ def fidelity(users: int, seconds: float) -> None:
             {k: 1000.0 * math.exp(0.2 * z) for k, z in Z.items()},
         ),
     ]
+    print(f"\nFidelity: {users} users, no think time, {seconds:.0f} s a case, technical queries, cache off.")
+    print("true: the profile's quantile; drawn: of the delays the mock slept; reported: the supervisor")
+    print("step's P (end-to-end minus the system's own overhead, per request, from the audit log);")
+    print("Locust: its bucketed end-to-end P minus the median overhead.")
     print(
-        f"\nFidelity: {users} users, no think time, {seconds:.0f} s a case; true quantiles of the supervisor's draw"
-    )
-    print(
-        f"{'case':<10} {'q':<4} {'true':>8} {'ours':>9} {'err':>7} {'ours 95% CI':>21} {'Locust':>8} {'err':>7}"
+        f"{'case':<10} {'q':<4} {'true':>8} {'drawn':>8} {'reported':>9} {'vs true':>7} {'vs drawn':>7} "
+        f"{'reported 95% CI':>17} {'Locust':>8} {'vs true':>7}"
     )
     for name, known, true in cases:
         llm = {
@@ -89,19 +113,19 @@ def fidelity(users: int, seconds: float) -> None:
             mix={"technical": 1}, llm=llm, env=NO_CACHE,
         )  # fmt: skip
         doc = _run(profile)
-        overhead = _overhead_ms(doc)
-        client, locust = doc["latency_ms"]["client"], doc["locust_bucketed"] or {}
+        overhead = _median_overhead(doc)
+        reported = doc["agents"]["supervisor"]["latency_ms"]
+        drawn = np.sort(_drawn(known, reported["count"]))
+        locust = doc["locust_bucketed"] or {}
         for q, truth in true.items():
-            ours = client[q]["value"] - overhead
-            low, high = (x - overhead for x in client[q]["ci95"])
-            bucket = (locust.get(q) or math.nan) - overhead
-            print(
-                f"{name:<10} {q:<4} {truth:8.1f} {ours:9.1f} {100 * (ours / truth - 1):+6.2f}% "
-                f"{low:9.1f} – {high:9.1f} {bucket:8.1f} {100 * (bucket / truth - 1):+6.2f}%"
-            )
+            at = drawn[max(0, math.ceil(PERCENTILES[q] * drawn.size) - 1)]
+            print(_row(name, q, truth, float(at), reported[q], (locust.get(q) or math.nan) - overhead))
+        client = doc["latency_ms"]["client"]
         print(
-            f"{'':<10} n = {client['count']}, overhead subtracted {overhead:.1f} ms (median), "
-            f"lost {doc['requests']['lost']}, errors {doc['requests']['failed']}"
+            f"{'':<10} n = {reported['count']}; end-to-end P50/P95/P99 "
+            f"{client['p50']['value']:.0f}/{client['p95']['value']:.0f}/{client['p99']['value']:.0f} ms, "
+            f"median overhead {overhead:.1f} ms; lost {doc['requests']['lost']}, "
+            f"errors {doc['requests']['failed']}"
         )
 
 
@@ -114,7 +138,8 @@ def overhead(users: int, seconds: float) -> None:
     lat = doc["latency_ms"]
     e2e, path, over = lat["client_with_llm"], lat["llm_path"], lat["overhead"]
     print(
-        f"\nOverhead: {users} concurrent users, realistic model, cache off, {seconds:.0f} s, n = {e2e['count']}"
+        f"\nOverhead: {users} concurrent users, realistic model, cache off, {seconds:.0f} s, "
+        f"n = {e2e['count']}"
     )
     for q in ("p50", "p95", "p99"):
         gap = e2e[q]["value"] - path[q]["value"]
@@ -123,7 +148,8 @@ def overhead(users: int, seconds: float) -> None:
             f"gap {gap:6.1f} ms   (per-request overhead {q} {over[q]['value']:6.1f} ms)"
         )
     print(
-        f"  throughput {doc['throughput']['rps_mean']:.1f} req/s, errors {doc['requests']['failed']}, lost {doc['requests']['lost']}"
+        f"  throughput {doc['throughput']['rps_mean']:.1f} req/s, errors {doc['requests']['failed']}, "
+        f"lost {doc['requests']['lost']}"
     )
 
 

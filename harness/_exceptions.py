@@ -22,6 +22,7 @@
     ├── ChaosError                  a chaos run could not inject, roll back or reach its stack
     │   └── ExperimentError         an experiment file is invalid (names file, field, allowed)
     ├── LoadError                   a load run could not run: a profile, an SLA table, Locust itself
+    ├── ReportError                 the release report, gate or compare has no usable input
     └── MockLLMError
         ├── ScriptError             a mock LLM script is malformed (raised at setup)
         └── UnscriptedCallError     (also AssertionError) a call no script matched
@@ -51,6 +52,7 @@ __all__ = [
     "PermanentLLMError",
     "ProxyError",
     "RateLimitExceededError",
+    "ReportError",
     "ResilienceError",
     "ScenarioError",
     "ScriptError",
@@ -223,3 +225,10 @@ class ExperimentError(ChaosError, ValueError):
     """A chaos experiment file is invalid; the message names the file, the field and what is allowed."""
 
     code = "experiment_error"
+
+
+class ReportError(HarnessError, ValueError):
+    """The release report, the gate or compare has no usable input: a missing or corrupt
+    summary, a reports folder that is not one; the message names the file."""
+
+    code = "report_error"

@@ -38,29 +38,35 @@ _PROBES = (
 
 
 async def settle(service_url: str, max_s: float = 15.0) -> list[str]:
-    """Warm up, then wait until every breaker is closed, sending a few probe queries so
-    half-open ones can close: an experiment must start from steady state, not from the
-    previous one's aftermath (nor from a cold start).
-    Returns the breakers still not closed when `max_s` ran out."""
+    """Warm a fresh stack up, then wait until every breaker is closed, sending probe queries
+    so half-open ones can close: an experiment must start from steady state, not from a cold
+    start or the previous experiment's aftermath. Returns the breakers still not closed when
+    `max_s` ran out."""
     deadline = time.monotonic() + max_s
     async with httpx.AsyncClient(base_url=service_url, timeout=10.0, trust_env=False) as client:
+        if service_url not in _WARMED:
+            await _probe(client, "warm")  # a fresh service's first calls are slow
+            _WARMED.add(service_url)
         for round_ in range(int(max_s / 0.3) + 1):
             breakers = (await client.get("/health")).json().get("breakers", {})
             not_closed = sorted(a for a, s in breakers.items() if s != "closed")
-            if round_ > 0 and (not not_closed or time.monotonic() > deadline):
-                return not_closed
-            # Round 0 warms up (connections, first calls); later ones let half-open breakers close.
-            if round_ == 0 or not any(breakers[a] == "open" for a in not_closed):
-                # half-open: a successful call closes it (unique text: a cache hit calls no agent)
-                await asyncio.gather(
-                    *(
-                        client.post("/v1/chat", json={"query": f"{q} #settle{round_}", "user_id": "settle"})
-                        for q in _PROBES
-                    )
-                )
-            if not_closed:
-                await asyncio.sleep(0.3)
+            if not not_closed or time.monotonic() > deadline:
+                break
+            if not any(breakers[a] == "open" for a in not_closed):
+                await _probe(client, str(round_))  # half-open: one successful call closes it
+            await asyncio.sleep(0.3)
     return not_closed
+
+
+async def _probe(client: httpx.AsyncClient, tag: str) -> None:
+    # Unique texts: a cache hit would call no agent.
+    await asyncio.gather(
+        *(client.post("/v1/chat", json={"query": f"{q} #settle{tag}", "user_id": "settle"}) for q in _PROBES)
+    )
+
+
+#: Services this process has already warmed up.
+_WARMED: set[str] = set()
 
 
 def _audit_size(path: str | None) -> int:

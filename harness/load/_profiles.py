@@ -55,7 +55,7 @@ class LoadProfile(BaseModel):
     duration_s: float = Field(30.0, gt=0, le=86_400)
     stages: list[Stage] = Field(default_factory=list)
     wait_s: tuple[float, float] = (0.0, 0.0)
-    stop_timeout_s: float = Field(15.0, ge=0, le=600)
+    stop_timeout_s: float = Field(45.0, ge=0, le=600)
     request_timeout_s: float = Field(40.0, gt=0, le=600)
     max_requests: int = Field(1_000_000, ge=1, le=100_000_000)
     workers: int = Field(0, ge=0, le=64)
@@ -65,11 +65,17 @@ class LoadProfile(BaseModel):
     sla: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _wait_in_order(self) -> LoadProfile:
+    def _consistent(self) -> LoadProfile:
         low, high = self.wait_s
         if not 0 <= low <= high <= 3600:
             raise ValueError(
                 f"wait_s must be [min, max] with 0 <= min <= max <= 3600, got {list(self.wait_s)}"
+            )
+        if self.stop_timeout_s < self.request_timeout_s:
+            # Else a request still waiting at the end is killed unanswered and counted as lost.
+            raise ValueError(
+                f"stop_timeout_s ({self.stop_timeout_s:g}) must be at least request_timeout_s "
+                f"({self.request_timeout_s:g})"
             )
         return self
 
@@ -122,9 +128,10 @@ def available_profiles(
 
 def _describe(exc: ValidationError) -> str:
     err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"]) or "profile"
+    where = ".".join(str(p) for p in err["loc"])
     hint = " (unknown key: check the spelling)" if err["type"] == "extra_forbidden" else ""
-    return f"{where}: {err['msg']}{hint}"
+    message = err["msg"].removeprefix("Value error, ") + hint
+    return f"{where}: {message}" if where else message
 
 
 def load_profile(

@@ -97,17 +97,16 @@ def stop_mid_fault(proc: subprocess.Popen[bytes], targets: Targets, sig: int, lo
         ) from None
 
 
-# A toxic, a disabled proxy, an LLM fault rule, a latency profile and a handoff rule: every
-# kind of state an injector leaves on a stack.
+# A toxic, a disabled proxy, a latency profile; the tests below add an LLM fault rule (exception),
+# a handoff rule (timeout) and a black-hole toxic (SIGTERM to a run that owns its stack).
 @pytest.mark.parametrize(
     ("name", "sig"),
     [
         ("net-latency", signal.SIGINT),
         ("net-down", signal.SIGTERM),
-        ("llm-503-technical", signal.SIGINT),
-        ("llm-slow-tokens", signal.SIGTERM),
-        ("handoff-delay", signal.SIGINT),
+        ("llm-slow-tokens", signal.SIGINT),
     ],
+    ids=["toxic-SIGINT", "proxy-disabled-SIGTERM", "latency-profile-SIGINT"],
 )
 def test_a_signal_mid_fault_rolls_it_back(
     name: str, sig: int, chaos_stacks: ChaosStacks, tmp_path: Path

@@ -236,7 +236,7 @@ def test_profiles_merge_from_package_pyproject_file_and_flags(tmp_path: Path) ->
 def test_staged_profiles_ramp_and_spike() -> None:
     ramp = load_profile("ramp", pyproject=ROOT / "pyproject.toml")
     table = ramp.stage_table()
-    assert [row[1] for row in table] == [2, 4, 8, 16, 32, 64] and table[-1][0] == ramp.run_time_s == 120
+    assert [row[1] for row in table] == [1, 2, 4, 8, 16, 32, 64] and table[-1][0] == ramp.run_time_s == 140
     spike = load_profile("spike", pyproject=ROOT / "pyproject.toml")
     assert spike.peak_users == 100
 

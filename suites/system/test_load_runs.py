@@ -43,8 +43,11 @@ def test_healthy_run_merges_both_locust_workers(load_runs: dict[str, Doc]) -> No
     per_worker = samples["worker"].value_counts()
     assert len(per_worker) == 2 and per_worker.min() > 0.3 * len(samples), per_worker
     assert samples["id"].is_unique
-    # Locust's own count (bucketed stats, same requests) agrees with our raw samples.
-    assert doc["locust_bucketed"]["count"] == len(samples)
+    # Every sample reached the master: the service's audit log has each id once, and no other.
+    _accounted(doc)
+    # Locust's own statistics can only miss requests (a worker's last report after its stop is
+    # discarded by the master), never count more than were sent.
+    assert 0.9 * len(samples) <= doc["locust_bucketed"]["count"] <= len(samples)
 
 
 def test_slow_llm_is_caught_by_p95_alone(load_runs: dict[str, Doc]) -> None:

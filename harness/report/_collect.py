@@ -1,0 +1,140 @@
+"""Read a reports folder into a `Summary`: the pyramid, coverage, the load run, chaos, MAST tags and
+the gate's verdict. A missing or unreadable input is a note and an empty section, never a crash:
+the report must still say what is missing, and the gate then fails for want of evidence.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import harness
+
+from ._chaos import find_chaos, read_chaos
+from ._coverage import read_coverage, read_graph
+from ._gate import GateSettings, evaluate, verdict
+from ._mast import Observation, tag, tag_chaos, tag_sla, tag_tests
+from ._pyramid import read_pyramid
+from ._scrub import scrub_obj
+from ._sla import find_sla, read_sla, relative_to
+from ._summary import ChaosSection, SlaSection, Summary
+
+__all__ = ["build_summary", "read_samples"]
+
+_LABELS = Path(harness.__file__).resolve().parent / "scenarios" / "data" / "customer_queries.jsonl"
+
+
+def read_samples(sla: SlaSection, reports: Path) -> list[dict[str, str]]:
+    """The raw client-side samples of the load run (samples.csv), or [] when not kept."""
+    name = sla.files.get("samples")
+    if not name:
+        return []
+    path = Path(name) if Path(name).is_absolute() else reports / name
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            return list(csv.DictReader(fh))
+    except OSError:
+        return []
+
+
+def _labels() -> dict[str, dict[str, Any]]:
+    # Read as plain JSON: harness.scenarios would import the whole reference system.
+    labels = {}
+    for line in _LABELS.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            doc = json.loads(line)
+            labels[doc["id"]] = doc
+    return labels
+
+
+def _against_labels(rows: list[dict[str, str]]) -> tuple[dict[str, int], dict[str, int]]:
+    """Counts of answers off their scenario's label, and of escalation reasons."""
+    labels = _labels()
+    counts = {"wrong_route": 0, "missed_escalation": 0, "no_response": 0}
+    reasons: dict[str, int] = {}
+    for row in rows:
+        if row.get("status") == "0":
+            counts["no_response"] += 1
+        if row.get("reason"):
+            reasons[row["reason"]] = reasons.get(row["reason"], 0) + 1
+        label = labels.get(row.get("scenario", ""))
+        if row.get("status") != "200" or label is None or label.get("category") != row.get("category"):
+            continue  # a custom scenario file: its labels are not ours to judge by
+        expected, escalated = label["expected"], row.get("escalated") == "True"
+        if expected["escalated"] and not escalated:
+            counts["missed_escalation"] += 1
+        elif not expected["escalated"] and not escalated and row.get("route") != expected["route"]:
+            counts["wrong_route"] += 1
+    return counts, reasons
+
+
+def _sla(reports: Path, path: Path | None, notes: list[str]) -> SlaSection | None:
+    path = path or find_sla(reports)
+    if path is None:
+        notes.append("no sla.json (reports/sla.json or the system tier's healthy run): no load run")
+        return None
+    try:
+        return read_sla(path, reports)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        notes.append(f"{relative_to(path, reports)}: not a usable sla.json ({exc.__class__.__name__}: {exc})")
+        return None
+
+
+def _chaos(reports: Path, paths: list[Path] | None, notes: list[str]) -> ChaosSection | None:
+    paths = paths or find_chaos(reports)
+    if not paths:
+        notes.append("no chaos.json (reports/chaos.json or reports/chaos-tests/chaos-*.json): no chaos run")
+        return None
+    try:
+        return read_chaos(paths, [relative_to(p, reports) for p in paths])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        notes.append(f"chaos report unusable ({exc.__class__.__name__}: {exc})")
+        return None
+
+
+def build_summary(
+    reports: Path,
+    settings: GateSettings,
+    *,
+    sla: Path | None = None,
+    chaos: list[Path] | None = None,
+) -> Summary:
+    """Everything under `reports`, judged by `settings`, with every string scrubbed of PII and
+    secrets (test messages and violations quote what others wrote)."""
+    notes: list[str] = []
+    pyramid = read_pyramid(reports, notes)
+    section_sla = _sla(reports, sla, notes)
+    section_chaos = _chaos(reports, chaos, notes)
+    observations: list[Observation] = tag_tests(pyramid.failed_tests)
+    if section_sla is not None:
+        labelled, reasons = _against_labels(read_samples(section_sla, reports))
+        observations += tag_sla(section_sla, labelled, reasons)
+    if section_chaos is not None:
+        observations += tag_chaos(section_chaos)
+    summary = Summary(
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        verdict="NO-GO",
+        gates=[],
+        pyramid=pyramid,
+        coverage=read_coverage(reports, notes),
+        graph=read_graph(reports, notes),
+        sla=section_sla,
+        chaos=section_chaos,
+        mast=tag(observations),
+        notes=notes,
+    )
+    summary.gates = evaluate(summary, settings)
+    summary.verdict = "GO" if verdict(summary.gates) == "GO" else "NO-GO"
+    clean = scrub_obj(summary.model_dump(by_alias=True))
+    return Summary.model_validate(clean)
+
+
+def write_summary(summary: Summary, reports: Path) -> Path:
+    path = reports / "summary.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(summary.dump(), encoding="utf-8")
+    tmp.replace(path)  # a reader never sees half a summary
+    return path

@@ -1,0 +1,127 @@
+"""The pyramid from JUnit XML: tests, outcomes and time per tier, and its shape against 70/20/8/2.
+
+`harness run` writes `junit/<tier>.xml` and `pyramid.json` (exit codes); the counts come from
+the XML, which pytest writes even when a tier fails, so a crashed tier still shows what ran.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+from ._summary import FailedTest, PyramidSection, TierResult
+
+__all__ = ["IDEAL_SHARES", "TIERS", "read_pyramid"]
+
+TIERS = ("unit", "integration", "system", "chaos")
+#: The classic test pyramid, as shares of all tests: many fast tests, few slow ones.
+IDEAL_SHARES = {"unit": 0.70, "integration": 0.20, "system": 0.08, "chaos": 0.02}
+# The report lists this many failed tests in full; the count is always exact.
+_MAX_FAILED_LISTED = 60
+_MAX_MESSAGE = 240
+
+
+def _suites(path: Path) -> list[ElementTree.Element]:
+    root = ElementTree.parse(path).getroot()
+    return [root] if root.tag == "testsuite" else root.findall("testsuite")
+
+
+def _first_line(text: str | None) -> str:
+    line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+    return line[:_MAX_MESSAGE]
+
+
+def _failed(tier: str, case: ElementTree.Element) -> FailedTest | None:
+    for kind in ("failure", "error"):
+        node = case.find(kind)
+        if node is not None:
+            return FailedTest(
+                tier=tier,
+                classname=case.get("classname", ""),
+                name=case.get("name", ""),
+                kind=kind,  # type: ignore[arg-type]  # one of the two literals, by the loop
+                message=_first_line(node.get("message") or node.text),
+            )
+    return None
+
+
+def _tier(
+    tier: str, reports: Path, recorded: dict[str, Any], notes: list[str]
+) -> tuple[TierResult, list[FailedTest]]:
+    path = reports / "junit" / f"{tier}.xml"
+    log = reports / "logs" / f"{tier}.log"
+    result = TierResult(
+        tier=tier,
+        ran=False,
+        ideal_share=IDEAL_SHARES[tier],
+        exit_code=recorded.get("exit_code"),
+        log=f"logs/{tier}.log" if log.exists() else None,
+    )
+    if not path.exists():
+        return result, []
+    failed: list[FailedTest] = []
+    tests = failures = errors = skipped = 0
+    seconds = 0.0
+    try:
+        suites = _suites(path)
+    except ElementTree.ParseError as exc:
+        notes.append(f"junit/{tier}.xml is not valid XML ({exc}); the tier counts as not run")
+        return result, []
+    for suite in suites:
+        tests += int(suite.get("tests", "0"))
+        failures += int(suite.get("failures", "0"))
+        errors += int(suite.get("errors", "0"))
+        skipped += int(suite.get("skipped", "0"))
+        seconds += float(suite.get("time", "0") or 0)
+        failed += [f for case in suite.iter("testcase") if (f := _failed(tier, case)) is not None]
+    passed = tests - failures - errors - skipped
+    judged = tests - skipped
+    result = result.model_copy(
+        update={
+            "ran": True,
+            "tests": tests,
+            "passed": passed,
+            "failed": failures,
+            "errors": errors,
+            "skipped": skipped,
+            # The tier's own process time when `harness run` recorded it (imports, fixtures).
+            "seconds": round(float(recorded.get("seconds", seconds)), 2),
+            "pass_rate": round(passed / judged, 6) if judged else None,
+            "junit": f"junit/{tier}.xml",
+        }
+    )
+    return result, failed
+
+
+def _recorded(reports: Path) -> dict[str, dict[str, Any]]:
+    path = reports / "pyramid.json"
+    try:
+        doc = json.loads(path.read_text()) if path.exists() else {}
+    except ValueError:
+        return {}  # a corrupt pyramid.json only loses the exit codes; the XML has the counts
+    return {t["tier"]: t for t in doc.get("tiers", []) if isinstance(t, dict) and "tier" in t}
+
+
+def read_pyramid(reports: Path, notes: list[str]) -> PyramidSection:
+    """Every tier, run or not; a problem with an input is appended to `notes`."""
+    recorded = _recorded(reports)
+    tiers: list[TierResult] = []
+    failed: list[FailedTest] = []
+    for tier in TIERS:
+        result, tier_failed = _tier(tier, reports, recorded.get(tier, {}), notes)
+        tiers.append(result)
+        failed += tier_failed
+    total = sum(t.tests for t in tiers)
+    for t in tiers:
+        t.share = round(t.tests / total, 6) if total else 0.0
+    distance = 0.5 * sum(abs(t.share - t.ideal_share) for t in tiers) if total else 1.0
+    return PyramidSection(
+        tiers=tiers,
+        total_tests=total,
+        seconds=round(sum(t.seconds for t in tiers), 2),
+        shape_distance=round(distance, 4),
+        failed_tests=failed[:_MAX_FAILED_LISTED],
+        failed_tests_total=len(failed),
+    )

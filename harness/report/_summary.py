@@ -1,0 +1,284 @@
+"""`reports/summary.json`, schema `harness.summary/1`: every number the release report shows.
+
+The HTML is rendered from this model alone (charts aside, which are drawn from the CSVs it
+names), so `harness gate` and `harness compare` judge exactly what the release manager saw.
+Field by field in docs/summary-schema.md. Within `harness.summary/1` fields are only added.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "SCHEMA",
+    "ChaosExperiment",
+    "ChaosSection",
+    "CoverageSection",
+    "Evidence",
+    "FailedTest",
+    "GateResult",
+    "GraphRun",
+    "GraphSection",
+    "MastTag",
+    "Percentile",
+    "PhaseCheck",
+    "PyramidSection",
+    "SlaAgent",
+    "SlaCheck",
+    "SlaSection",
+    "Summary",
+    "TierResult",
+]
+
+SCHEMA = "harness.summary/1"
+
+# Unknown fields are kept out on reading (`ignore`), so a newer summary still loads in an older gate.
+_MODEL = ConfigDict(extra="ignore")
+
+
+class GateResult(BaseModel):
+    model_config = _MODEL
+    name: str  # e.g. "coverage.line", "pyramid.unit", "sla.p95_ms_max", "chaos.held", "lost"
+    group: Literal["coverage", "pyramid", "sla", "chaos", "lost"]
+    value: float | None  # null: nothing was measured (which fails)
+    threshold: float | None
+    op: str  # ">=", "<=", "<", "==", "pass"
+    unit: str
+    passed: bool
+    reason: str
+
+
+class FailedTest(BaseModel):
+    model_config = _MODEL
+    tier: str
+    classname: str
+    name: str
+    kind: Literal["failure", "error"]
+    message: str  # first line only, PII and secrets redacted
+    mast: list[str] = Field(default_factory=list)
+
+
+class TierResult(BaseModel):
+    model_config = _MODEL
+    tier: str
+    ran: bool
+    tests: int = 0
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
+    exit_code: int | None = None  # from pyramid.json; null when `harness run` did not record it
+    pass_rate: float | None = None  # passed / (tests - skipped); null when nothing ran
+    share: float = 0.0  # of all tests in the pyramid
+    ideal_share: float = 0.0
+    junit: str | None = None  # link relative to the reports folder
+    log: str | None = None
+
+
+class PyramidSection(BaseModel):
+    model_config = _MODEL
+    tiers: list[TierResult]
+    total_tests: int
+    seconds: float
+    # Total variation distance between the actual and the ideal shares: 0 is the ideal shape.
+    shape_distance: float
+    failed_tests: list[FailedTest] = Field(default_factory=list)
+    failed_tests_total: int = 0
+
+
+class CoverageFile(BaseModel):
+    model_config = _MODEL
+    file: str
+    line_pct: float
+    branch_pct: float | None
+    missing_lines: int
+
+
+class CoverageSection(BaseModel):
+    model_config = _MODEL
+    source: str  # the coverage.py JSON read, relative to the reports folder
+    line_pct: float
+    branch_pct: float | None
+    covered_lines: int
+    num_statements: int
+    covered_branches: int
+    num_branches: int
+    unit_only_line_pct: float | None = None
+    unit_only_branch_pct: float | None = None
+    html: str | None = None  # "coverage/html/index.html" when it exists
+    least_covered: list[CoverageFile] = Field(default_factory=list)
+
+
+class GraphRun(BaseModel):
+    model_config = _MODEL
+    name: str  # in_process, http
+    requests: int
+    edges_total: int
+    edges_covered: int
+    edge_coverage_pct: float
+    missing_edges: list[list[str]]
+    targets_missing: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class GraphSection(BaseModel):
+    model_config = _MODEL
+    runs: list[GraphRun]
+    edges_total: int  # the union over runs
+    edges_covered: int  # covered by at least one run
+    edge_coverage_pct: float
+    missing_edges: list[list[str]]  # missed by every run
+    edges: list[dict[str, str | int]] = Field(default_factory=list)  # {from, to, hits} summed
+
+
+class Percentile(BaseModel):
+    model_config = _MODEL
+    name: str  # p50, p95, p99, p999
+    value: float | None
+    ci95: list[float] | None = None
+
+
+class SlaCheck(BaseModel):
+    model_config = _MODEL
+    name: str
+    metric: str
+    op: str
+    limit: float | None
+    value: float | None
+    ci95: list[float] | None = None
+    unit: str
+    passed: bool
+    decisive: bool = True
+
+
+class SlaAgent(BaseModel):
+    model_config = _MODEL
+    agent: str
+    calls: int
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float | None
+
+
+class SlaSection(BaseModel):
+    model_config = _MODEL
+    source: str  # the sla.json read, relative to the reports folder when inside it
+    profile: str
+    run_id: str
+    started_at: str | None = None
+    duration_s: float | None = None
+    users: int | None = None
+    verdict: Literal["pass", "fail"]
+    checks: list[SlaCheck]
+    sent: int
+    answered: int
+    failed: int
+    lost: int
+    no_outcome: int
+    latency_count: int
+    latency_mean_ms: float | None
+    percentiles: list[Percentile]  # client side, end to end
+    server_percentiles: list[Percentile] = Field(default_factory=list)
+    error_rate: float | None
+    error_rate_ci95: list[float] | None = None
+    errors: int = 0
+    escalation_rate: float | None = None
+    rps_mean: float | None = None
+    rps_peak: float | None = None
+    tokens_per_request: float | None = None
+    tokens_in_total: int | None = None
+    tokens_out_total: int | None = None
+    cost_total_usd: float | None = None
+    cost_per_request_usd: float | None = None
+    cost_per_request_ci95: list[float] | None = None
+    agents: list[SlaAgent] = Field(default_factory=list)
+    # CSVs of the run, relative to the reports folder when inside it (else absolute): `compare`
+    # runs its tests on the raw samples they hold.
+    files: dict[str, str] = Field(default_factory=dict)
+
+
+class PhaseCheck(BaseModel):
+    model_config = _MODEL
+    phase: Literal["before", "during", "after"]
+    probe: str  # error_rate, p95_ms, misrouted_rate, token_inflation
+    value: float | None
+    limit: float
+    held: bool
+
+
+class ChaosExperiment(BaseModel):
+    model_config = _MODEL
+    name: str
+    title: str
+    family: str
+    fault: str  # the fault's kind
+    resilience: str  # "on", or "off" for a bite run
+    verdict: str  # held, failed, aborted, error, interrupted
+    held: bool
+    phases: dict[str, dict[str, float | int | None]]  # before/during/after: sent, error_rate, p95_ms...
+    checks: list[PhaseCheck]
+    violations: list[str]
+    recovery_s: float | None
+    recovery_limit_s: float | None
+    lost: int
+    lost_limit: int
+    injected_s: float | None
+    rolled_back_s: float | None
+    ended_s: float | None
+    breaker_transitions: list[dict[str, str | float]] = Field(default_factory=list)
+
+
+class ChaosSection(BaseModel):
+    model_config = _MODEL
+    sources: list[str]
+    suite: str
+    experiments: list[ChaosExperiment]  # resilience on first, then any bite runs
+    on_runs: int
+    held: int
+    failed: int
+    aborted: int
+    errors: int
+    lost: int
+    leftovers: int
+    bites_checked: int = 0
+    bites: int = 0
+
+
+class Evidence(BaseModel):
+    model_config = _MODEL
+    source: str  # junit:<tier>, sla, chaos:<experiment>
+    detail: str
+
+
+class MastTag(BaseModel):
+    model_config = _MODEL
+    mode: str  # FM-1.1 ... FM-3.3
+    name: str
+    category: str
+    # True when the system caught the failure itself (a safe escalation): shown, not a breach.
+    contained: bool
+    count: int
+    evidence: list[Evidence]
+
+
+class Summary(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    schema_: str = Field(SCHEMA, alias="schema")
+    generated_at: str
+    verdict: Literal["GO", "NO-GO"]
+    gates: list[GateResult]
+    pyramid: PyramidSection
+    coverage: CoverageSection | None = None
+    graph: GraphSection | None = None
+    sla: SlaSection | None = None
+    chaos: ChaosSection | None = None
+    mast: list[MastTag] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)  # inputs missing or unreadable, one line each
+
+    def dump(self) -> str:
+        return self.model_dump_json(by_alias=True, indent=2) + "\n"
