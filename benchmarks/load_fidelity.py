@@ -1,13 +1,14 @@
 """Fidelity and overhead of the load tier's numbers, printed (not a test: figures depend on the machine).
 
-    python benchmarks/load_fidelity.py [--users 40] [--seconds 120] [--skip-overhead]
+    python benchmarks/load_fidelity.py [--users 20] [--seconds 120] [--skip-overhead] [--skip-fidelity]
 
 Fidelity: the mock LLM draws the supervisor's latency from a known distribution and answers the
-specialist at once (every request: technical scenarios, cache off, so exactly one drawn call):
-`fixed` 1,234 ms, then lognormal (median 1,000 ms, sigma 0.2: P95 1,389 ms, P99 1,592 ms). With
-the system's own overhead subtracted (its median: client - LLM path + the undrawn calls, from the
-audit log), our P50/P95/P99 should lie within 2% of the true quantiles; Locust's bucketed figures
-(the same requests) are shown beside them.
+specialist at once (technical scenarios, cache off: exactly one drawn call a request): `fixed`
+1,234 ms, then lognormal (median 1,000 ms, sigma 0.2: P95 1,389.5 ms, P99 1,592.4 ms). With the
+system's own overhead subtracted, the reported P50/P95/P99 should lie within 2% of the true
+quantiles. Beside them, end-to-end over the same requests: our exact figure and Locust's
+bucketed one. "drawn" is the quantile of the delays the mock really slept (its generator is
+seeded), which separates sampling noise from measurement error.
 
 Overhead: at 50 concurrent users against the `realistic` model (cache off), the end-to-end P95
 (client side) minus the P95 of the LLM critical path (the sum of the agents' call times, from the
@@ -26,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -38,6 +38,14 @@ from harness.load._stats import PERCENTILES
 REPORTS = Path("reports/bench/load")
 NO_CACHE = {"HARNESS_CACHE__ENABLED": "false"}
 Z = {"p50": 0.0, "p95": 1.6448536269514722, "p99": 2.3263478740408408}
+CASES = [
+    ("fixed", {"kind": "fixed", "ttft_median_ms": 1234.0}),
+    ("lognormal", {"ttft_median_ms": 1000.0, "ttft_sigma": 0.2}),
+]
+HEADER = (
+    f"{'case':<9} {'q':<4} {'true':>7} {'drawn':>7} {'reported':>8} {'vs true':>7} {'vs drawn':>8} "
+    f"{'reported 95% CI':>15} | {'e2e ours':>8} {'Locust':>7} {'Locust vs ours':>14}"
+)
 
 
 def _profile(name: str, **fields: Any) -> LoadProfile:
@@ -54,79 +62,74 @@ def _run(profile: LoadProfile) -> dict[str, Any]:
     return analysis.document
 
 
-def _median_overhead(doc: dict[str, Any]) -> float:
-    """Median per request of everything but the supervisor's drawn call: client - supervisor call."""
-    folder = Path(doc["run"]["folder"])
-    client = pd.read_csv(folder / "samples.csv").set_index("id")["ms"]
-    agents = pd.read_csv(folder / "server_agents.csv")
-    supervisor = agents[agents["agent"] == "supervisor"].set_index("request_id")["latency_ms"]
-    return float((client - supervisor).dropna().median())
+def _true(known: dict[str, Any]) -> dict[str, float]:
+    if known.get("kind") == "fixed":
+        return dict.fromkeys(Z, known["ttft_median_ms"])
+    return {q: known["ttft_median_ms"] * math.exp(known["ttft_sigma"] * z) for q, z in Z.items()}
 
 
-def _drawn(known: dict[str, Any], n: int, seed: int = 0) -> list[float]:
+def _drawn(known: dict[str, Any], n: int, seed: int = 0) -> np.ndarray:
     """The n delays the mock actually slept: its latency generator is `Random(f"{seed}:latency")`
     and only the supervisor's calls (the one model with a non-zero profile) draw from it."""
     if known.get("kind") == "fixed":
-        return [known["ttft_median_ms"]] * n
+        return np.full(n, known["ttft_median_ms"])
     rng = random.Random(f"{seed}:latency")
-    return [rng.lognormvariate(math.log(known["ttft_median_ms"]), known["ttft_sigma"]) for _ in range(n)]
+    median, sigma = math.log(known["ttft_median_ms"]), known["ttft_sigma"]
+    return np.sort([rng.lognormvariate(median, sigma) for _ in range(n)])
 
 
-def _row(name: str, q: str, truth: float, drawn: float, ours: dict[str, Any], bucket: float) -> str:
-    low, high = ours["ci95"]
-    value = ours["value"]
-    return (
-        f"{name:<10} {q:<4} {truth:8.1f} {drawn:8.1f} {value:9.1f} {_err(value, truth)} {_err(value, drawn)} "
-        f"{low:8.1f}-{high:<8.1f} {bucket:8.1f} {_err(bucket, truth)}"
-    )
+def _call_floor_ms(doc: dict[str, Any]) -> float:
+    """The fixed cost of one LLM call inside the service (SDK, HTTP, the mock) without a drawn
+    delay: the median of the zero-latency specialist's call, in the same run."""
+    return float(doc["agents"]["technical_support"]["latency_ms"]["p50"]["value"])
 
 
 def _err(value: float, truth: float) -> str:
     return f"{100 * (value / truth - 1):+6.2f}%"
 
 
-def fidelity(users: int, seconds: float) -> None:
-    cases = [
-        ("fixed", {"kind": "fixed", "ttft_median_ms": 1234.0}, dict.fromkeys(Z, 1234.0)),
-        (
-            "lognormal",
-            {"ttft_median_ms": 1000.0, "ttft_sigma": 0.2},
-            {k: 1000.0 * math.exp(0.2 * z) for k, z in Z.items()},
-        ),
-    ]
-    print(f"\nFidelity: {users} users, no think time, {seconds:.0f} s a case, technical queries, cache off.")
-    print("true: the profile's quantile; drawn: of the delays the mock slept; reported: the supervisor")
-    print("step's P (end-to-end minus the system's own overhead, per request, from the audit log);")
-    print("Locust: its bucketed end-to-end P minus the median overhead.")
-    print(
-        f"{'case':<10} {'q':<4} {'true':>8} {'drawn':>8} {'reported':>9} {'vs true':>7} {'vs drawn':>7} "
-        f"{'reported 95% CI':>17} {'Locust':>8} {'vs true':>7}"
-    )
-    for name, known, true in cases:
-        llm = {
-            "latency": "zero",
-            "models": {"gpt-4o-mini": "known"},
-            "profiles": {"known": {**known, "per_token_ms": 0}},
-        }
-        profile = _profile(
-            f"fidelity-{name}", users=users, spawn_rate=float(users), duration_s=seconds, wait_s=[0, 0],
-            mix={"technical": 1}, llm=llm, env=NO_CACHE,
-        )  # fmt: skip
-        doc = _run(profile)
-        overhead = _median_overhead(doc)
-        reported = doc["agents"]["supervisor"]["latency_ms"]
-        drawn = np.sort(_drawn(known, reported["count"]))
-        locust = doc["locust_bucketed"] or {}
-        for q, truth in true.items():
-            at = drawn[max(0, math.ceil(PERCENTILES[q] * drawn.size) - 1)]
-            print(_row(name, q, truth, float(at), reported[q], (locust.get(q) or math.nan) - overhead))
-        client = doc["latency_ms"]["client"]
+def _case(name: str, known: dict[str, Any], users: int, seconds: float) -> None:
+    llm = {
+        "latency": "zero",
+        "models": {"gpt-4o-mini": "known"},
+        "profiles": {"known": {**known, "per_token_ms": 0}},
+    }
+    profile = _profile(
+        f"fidelity-{name}", users=users, spawn_rate=float(users), duration_s=seconds, wait_s=[0, 0],
+        mix={"technical": 1}, llm=llm, env=NO_CACHE,
+    )  # fmt: skip
+    doc = _run(profile)
+    floor = _call_floor_ms(doc)
+    # The supervisor step per request = end-to-end minus everything else the system did (its own
+    # per-request overhead, from the audit log); one call's fixed cost is the system's too.
+    step = doc["agents"]["supervisor"]["latency_ms"]
+    drawn = _drawn(known, step["count"])
+    client, locust = doc["latency_ms"]["client"], doc["locust_bucketed"] or {}
+    for q, truth in _true(known).items():
+        at = float(drawn[max(0, math.ceil(PERCENTILES[q] * drawn.size) - 1)])
+        reported = step[q]["value"] - floor
+        low, high = (x - floor for x in step[q]["ci95"])
+        ours, bucket = client[q]["value"], locust.get(q) or math.nan
         print(
-            f"{'':<10} n = {reported['count']}; end-to-end P50/P95/P99 "
-            f"{client['p50']['value']:.0f}/{client['p95']['value']:.0f}/{client['p99']['value']:.0f} ms, "
-            f"median overhead {overhead:.1f} ms; lost {doc['requests']['lost']}, "
-            f"errors {doc['requests']['failed']}"
+            f"{name:<9} {q:<4} {truth:7.1f} {at:7.1f} {reported:8.1f} {_err(reported, truth)} "
+            f"{_err(reported, at):>8} {low:7.1f}-{high:<7.1f} | "
+            f"{ours:8.1f} {bucket:7.0f} {_err(bucket, ours):>14}"
         )
+    print(
+        f"{'':<9} n = {step['count']}, one LLM call's fixed cost {floor:.1f} ms; Locust counted "
+        f"{locust.get('count', 0):.0f} of {client['count']} requests; lost {doc['requests']['lost']}, "
+        f"errors {doc['requests']['failed']}"
+    )
+
+
+def fidelity(users: int, seconds: float) -> None:
+    print(f"\nFidelity: {users} users, no think time, {seconds:.0f} s a case, technical queries, cache off.")
+    print("true: the profile's quantile. drawn: of the delays the mock slept. reported: the harness's")
+    print("percentile of the drawn LLM step (end-to-end minus the system's own per-request overhead and")
+    print("one call's fixed cost). Right of |: end-to-end, same requests: ours exact, Locust's bucketed.")
+    print(HEADER)
+    for name, known in CASES:
+        _case(name, known, users, seconds)
 
 
 def overhead(users: int, seconds: float) -> None:
@@ -155,7 +158,7 @@ def overhead(users: int, seconds: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=40, help="users for the fidelity runs")
+    parser.add_argument("--users", type=int, default=20, help="users for the fidelity runs")
     parser.add_argument("--seconds", type=float, default=120, help="seconds per fidelity run")
     parser.add_argument("--overhead-seconds", type=float, default=60)
     parser.add_argument("--skip-overhead", action="store_true")

@@ -58,7 +58,7 @@ class Injector(Protocol):
 def _call(method: str, url: str, body: Any = None, ok: tuple[int, ...] = (200, 201, 204)) -> Any:
     """One control-API call; a refusal is a ChaosError quoting the API's own message."""
     try:
-        resp = httpx.request(method, url, json=body, timeout=_TIMEOUT)
+        resp = httpx.request(method, url, json=body, timeout=_TIMEOUT, trust_env=False)
     except httpx.HTTPError as exc:
         raise ChaosError(f"{method} {url}: {type(exc).__name__}: {exc}") from None
     if resp.status_code not in ok:

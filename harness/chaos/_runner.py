@@ -159,31 +159,15 @@ async def run_experiment(
         asyncio.create_task(run.load.run(stop, total + 30)),
         asyncio.create_task(run.watch.run(stop, total + 60)),
     ]
-    verdict, problems = "held", []
+    verdict, problems = "interrupted", ["the run was interrupted (Ctrl-C, SIGTERM or a timeout)"]
     try:
-        notify("before", run.before_s)
-        await asyncio.sleep(run.before_s)
-        steady = run.samples("before")  # those sent so far, once all of them are answered
-        await _wait_for_answers(steady, max_s=timeout_s)
-        problems = violations("before", phase_stats(steady), exp.hypothesis)
-        if problems:
-            verdict = "aborted"  # no steady state to compare with: the fault is not injected
-        else:
-            try:
-                run.inject_at = run.now()
-                run.injector.inject()
-                notify("during", run.during_s)
-                await asyncio.sleep(run.during_s)
-            finally:
-                run.rollback(baseline)
-        notify("after", run.after_s)
-        await asyncio.sleep(run.after_s)
+        verdict, problems = await _method(run, notify, baseline)
     except ChaosError as exc:
         verdict, problems = "error", [str(exc)]
-    except asyncio.CancelledError:
-        verdict, problems = "interrupted", ["the run was interrupted (Ctrl-C or SIGTERM)"]
+    except Exception as exc:
+        verdict, problems = "error", [f"{type(exc).__name__}: {exc}"]
         raise
-    finally:
+    finally:  # also on cancellation, with verdict "interrupted"
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
         if verdict != "interrupted":  # interrupted: whoever stopped us does not want to wait
@@ -195,6 +179,28 @@ async def run_experiment(
         if sink is not None:
             sink.append(result)
     return result
+
+
+async def _method(run: _Run, notify: Progress, baseline: dict[str, Any]) -> tuple[str, list[str]]:
+    """Steady state, then the fault (rolled back in `finally`), then recovery. Returns
+    ("held", []) to be judged on the whole run, or ("aborted", why) with no fault injected."""
+    notify("before", run.before_s)
+    await asyncio.sleep(run.before_s)
+    steady = run.samples("before")  # those sent so far, once all of them are answered
+    await _wait_for_answers(steady, max_s=run.load.timeout_s)
+    problems = violations("before", phase_stats(steady), run.exp.hypothesis)
+    if problems:
+        return "aborted", problems  # no steady state to compare with: no fault
+    try:
+        run.inject_at = run.now()
+        run.injector.inject()
+        notify("during", run.during_s)
+        await asyncio.sleep(run.during_s)
+    finally:
+        run.rollback(baseline)
+    notify("after", run.after_s)
+    await asyncio.sleep(run.after_s)
+    return "held", []
 
 
 def _result(

@@ -18,8 +18,17 @@ __all__ = ["find_chaos", "read_chaos"]
 
 _PROBES = ("error_rate", "p95_ms", "misrouted_rate", "token_inflation")
 _PHASES = ("before", "during", "after")
-_PHASE_FIELDS = ("sent", "answered", "error_rate", "p50_ms", "p95_ms", "misrouted_rate", "degraded",
-                 "token_inflation", "lost")  # fmt: skip
+_PHASE_FIELDS = (
+    "sent",
+    "answered",
+    "error_rate",
+    "p50_ms",
+    "p95_ms",
+    "misrouted_rate",
+    "degraded",
+    "token_inflation",
+    "lost",
+)
 
 
 def find_chaos(reports: Path) -> list[Path]:
@@ -40,7 +49,7 @@ def _checks(hypothesis: dict[str, Any], phases: dict[str, dict[str, Any]]) -> li
             value = stats.get(probe)
             # A phase that never ran (an aborted run has no "during") holds nothing.
             held = bool(stats.get("sent")) and (value is None or value <= limit)
-            out.append(PhaseCheck(phase=phase, probe=probe, value=value, limit=float(limit), held=held))  # type: ignore[arg-type]
+            out.append(PhaseCheck(phase=phase, probe=probe, value=value, limit=float(limit), held=held))
     return out
 
 

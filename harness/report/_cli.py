@@ -28,10 +28,17 @@ __all__ = [
 def add_report_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     add = parser.add_argument
     add("--reports", default="reports", help="the reports folder to read and write (default reports)")
-    add("--sla", metavar="FILE", help="the load run's sla.json (default REPORTS/sla.json, else the "
-        "system tier's healthy run)")  # fmt: skip
-    add("--chaos", metavar="FILE", action="append", help="a chaos.json (repeatable; default "
-        "REPORTS/chaos.json, else REPORTS/chaos-tests/chaos-*.json)")  # fmt: skip
+    add(
+        "--sla",
+        metavar="FILE",
+        help="the load run's sla.json (default REPORTS/sla.json, else the system tier's healthy run)",
+    )
+    add(
+        "--chaos",
+        metavar="FILE",
+        action="append",
+        help="a chaos.json (repeatable; default REPORTS/chaos.json, else REPORTS/chaos-tests/chaos-*.json)",
+    )
     add("--pyproject", metavar="FILE", help="pyproject.toml with [tool.harness.gate] (default: nearest)")
     return parser
 
@@ -42,8 +49,9 @@ def run_report(args: argparse.Namespace) -> int:
     from ._gate import load_gate_settings
 
     try:
-        built = build_report(args.reports, settings=load_gate_settings(args.pyproject), sla=args.sla,
-                             chaos=args.chaos)  # fmt: skip
+        built = build_report(
+            args.reports, settings=load_gate_settings(args.pyproject), sla=args.sla, chaos=args.chaos
+        )
     except HarnessError as exc:
         print(f"harness report: {exc}", file=sys.stderr)
         return 2
@@ -58,7 +66,11 @@ def run_report(args: argparse.Namespace) -> int:
 
 def add_gate_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     add = parser.add_argument
-    add("--summary", default="reports/summary.json", help="the summary to judge (default reports/summary.json)")
+    add(
+        "--summary",
+        default="reports/summary.json",
+        help="the summary to judge (default reports/summary.json)",
+    )
     add("--pyproject", metavar="FILE", help="pyproject.toml with [tool.harness.gate] (default: nearest)")
     return parser
 
@@ -78,7 +90,9 @@ def run_gate(args: argparse.Namespace) -> int:
         print(f"{'PASS' if g.passed else 'FAIL'}  {g.name:<28} {g.reason}")
     result = verdict(gates)
     failing = sum(not g.passed for g in gates)
-    print(result + (f": {failing} of {len(gates)} gates fail" if failing else f": all {len(gates)} gates pass"))
+    print(
+        result + (f": {failing} of {len(gates)} gates fail" if failing else f": all {len(gates)} gates pass")
+    )
     return 0 if result == "GO" else 1
 
 
@@ -87,9 +101,18 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
     add("baseline", help="the current release's summary.json (or its reports folder)")
     add("candidate", help="the canary's summary.json (or its reports folder)")
     add("--alpha", type=float, default=0.01, help="significance level of each one-sided test (default 0.01)")
-    add("--min-effect", type=float, default=0.05, help="smallest relative worsening that counts (default 0.05)")
-    add("--min-error-increase", type=float, default=0.005,
-        help="smallest error-rate increase that counts, absolute (default 0.005)")  # fmt: skip
+    add(
+        "--min-effect",
+        type=float,
+        default=0.05,
+        help="smallest relative worsening that counts (default 0.05)",
+    )
+    add(
+        "--min-error-increase",
+        type=float,
+        default=0.005,
+        help="smallest error-rate increase that counts, absolute (default 0.005)",
+    )
     add("--json", metavar="FILE", help="also write the findings as JSON")
     return parser
 
@@ -105,8 +128,15 @@ def run_compare(args: argparse.Namespace) -> int:
     try:
         base, base_dir = load_summary(Path(args.baseline))
         cand, cand_dir = load_summary(Path(args.candidate))
-        findings = compare(base, base_dir, cand, cand_dir, alpha=args.alpha, min_effect=args.min_effect,
-                           min_error_increase=args.min_error_increase)  # fmt: skip
+        findings = compare(
+            base,
+            base_dir,
+            cand,
+            cand_dir,
+            alpha=args.alpha,
+            min_effect=args.min_effect,
+            min_error_increase=args.min_error_increase,
+        )
     except HarnessError as exc:
         print(f"harness compare: {exc}", file=sys.stderr)
         return 2
@@ -116,7 +146,8 @@ def run_compare(args: argparse.Namespace) -> int:
             change = f"{100 * f.change:+.2f} pts"
         p = "" if f.p_value is None else f" p={f.p_value:.3g}"
         flag = "REGRESSION" if f.regression else "ok"
-        print(f"{flag:<10} {f.metric:<18} {_fmt(f.baseline)} -> {_fmt(f.candidate)} ({change}); {f.test}{p}; {f.note}")
+        values = f"{_fmt(f.baseline)} -> {_fmt(f.candidate)} ({change})"
+        print(f"{flag:<10} {f.metric:<18} {values}; {f.test}{p}; {f.note}")
     if args.json:
         Path(args.json).write_text(json.dumps([f.as_dict() for f in findings], indent=2) + "\n")
     regressions = [f.metric for f in findings if f.regression]
@@ -126,7 +157,9 @@ def run_compare(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m harness.report report|gate|compare`, until `harness` itself has the three."""
-    parser = argparse.ArgumentParser(prog="python -m harness.report", description="Release report, gate, compare.")
+    parser = argparse.ArgumentParser(
+        prog="python -m harness.report", description="Release report, gate, compare."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     add_report_arguments(sub.add_parser("report", help="write reports/summary.json and reports/index.html"))
     add_gate_arguments(sub.add_parser("gate", help="GO or NO-GO from reports/summary.json"))

@@ -22,7 +22,7 @@ from ._scrub import scrub_obj
 from ._sla import find_sla, read_sla, relative_to
 from ._summary import ChaosSection, SlaSection, Summary
 
-__all__ = ["build_summary", "read_samples"]
+__all__ = ["build_summary", "read_samples", "scenario_labels", "write_summary"]
 
 _LABELS = Path(harness.__file__).resolve().parent / "scenarios" / "data" / "customer_queries.jsonl"
 
@@ -40,7 +40,7 @@ def read_samples(sla: SlaSection, reports: Path) -> list[dict[str, str]]:
         return []
 
 
-def _labels() -> dict[str, dict[str, Any]]:
+def scenario_labels() -> dict[str, dict[str, Any]]:
     # Read as plain JSON: harness.scenarios would import the whole reference system.
     labels = {}
     for line in _LABELS.read_text(encoding="utf-8").splitlines():
@@ -52,7 +52,7 @@ def _labels() -> dict[str, dict[str, Any]]:
 
 def _against_labels(rows: list[dict[str, str]]) -> tuple[dict[str, int], dict[str, int]]:
     """Counts of answers off their scenario's label, and of escalation reasons."""
-    labels = _labels()
+    labels = scenario_labels()
     counts = {"wrong_route": 0, "missed_escalation": 0, "no_response": 0}
     reasons: dict[str, int] = {}
     for row in rows:

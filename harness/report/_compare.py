@@ -50,7 +50,9 @@ def load_summary(path: Path) -> tuple[Summary, Path]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ReportError(f"{path}: cannot read the summary ({exc.strerror or exc}); run `harness report`") from None
+        raise ReportError(
+            f"{path}: cannot read the summary ({exc.strerror or exc}); run `harness report`"
+        ) from None
     try:
         return Summary.model_validate_json(text), path.parent
     except ValueError as exc:
@@ -58,7 +60,9 @@ def load_summary(path: Path) -> tuple[Summary, Path]:
         raise ReportError(f"{path}: not a harness summary ({first})") from None
 
 
-def sample_column(sla: SlaSection | None, folder: Path, column: str, *, answered_only: bool = False) -> list[float]:
+def sample_column(
+    sla: SlaSection | None, folder: Path, column: str, *, answered_only: bool = False
+) -> list[float]:
     """One numeric column of the run's samples.csv ([] when the run kept none)."""
     name = sla.files.get("samples") if sla else None
     if not name:
@@ -95,13 +99,19 @@ def _raw_test(metric: str, x: list[float], y: list[float], alpha: float, min_eff
     effect = max(c for c in (change, mean_change, 0.0) if c is not None)
     regression = p < alpha and effect >= min_effect
     what = "P95" if q == 0.95 else "median"
-    note = (f"{what} {base:.4g} -> {cand:.4g}, 95% interval of the difference [{low:.4g}, {high:.4g}] "
-            f"(n = {len(x)} vs {len(y)}; diff {diff:.4g})")  # fmt: skip
+    note = (
+        f"{what} {base:.4g} -> {cand:.4g}, 95% interval of the difference [{low:.4g}, {high:.4g}] "
+        f"(n = {len(x)} vs {len(y)}; diff {diff:.4g})"
+    )
     return Finding(metric, base, cand, change, "Mann-Whitney U, one-sided", p, (low, high), regression, note)
 
 
-def _interval_test(metric: str, base: tuple[float | None, list[float] | None],
-                   cand: tuple[float | None, list[float] | None], min_effect: float) -> Finding:  # fmt: skip
+def _interval_test(
+    metric: str,
+    base: tuple[float | None, list[float] | None],
+    cand: tuple[float | None, list[float] | None],
+    min_effect: float,
+) -> Finding:
     (bv, bci), (cv, cci) = base, cand
     change = _relative(bv, cv)
     apart = bool(bci and cci and cci[0] > bci[1])
@@ -115,27 +125,65 @@ def _p95(s: SlaSection) -> tuple[float | None, list[float] | None]:
     return (p.value, p.ci95) if p else (None, None)
 
 
-def compare(base: Summary, base_dir: Path, cand: Summary, cand_dir: Path, *, alpha: float = 0.01,
-            min_effect: float = 0.05, min_error_increase: float = 0.005) -> list[Finding]:  # fmt: skip
+def compare(
+    base: Summary,
+    base_dir: Path,
+    cand: Summary,
+    cand_dir: Path,
+    *,
+    alpha: float = 0.01,
+    min_effect: float = 0.05,
+    min_error_increase: float = 0.005,
+) -> list[Finding]:
     b, c = base.sla, cand.sla
     if b is None or c is None:
         which = "baseline" if b is None else "candidate"
         raise ReportError(f"the {which} summary has no load run (sla): nothing to compare")
     out = []
     x, y = sample_column(b, base_dir, "ms"), sample_column(c, cand_dir, "ms")
-    out.append(_raw_test("latency", x, y, alpha, min_effect) if x and y
-               else _interval_test("latency", _p95(b), _p95(c), min_effect))  # fmt: skip
+    out.append(
+        _raw_test("latency", x, y, alpha, min_effect)
+        if x and y
+        else _interval_test("latency", _p95(b), _p95(c), min_effect)
+    )
     z, p = two_proportions_greater(b.errors, b.sent, c.errors, c.sent)
     rb, rc = (b.error_rate or 0.0), (c.error_rate or 0.0)
-    out.append(Finding("error_rate", rb, rc, rc - rb, "two-proportion z-test, one-sided", p, None,
-                       p < alpha and rc - rb >= min_error_increase,
-                       f"{b.errors}/{b.sent} vs {c.errors}/{c.sent} (z = {z:.2f})"))  # fmt: skip
+    out.append(
+        Finding(
+            "error_rate",
+            rb,
+            rc,
+            rc - rb,
+            "two-proportion z-test, one-sided",
+            p,
+            None,
+            p < alpha and rc - rb >= min_error_increase,
+            f"{b.errors}/{b.sent} vs {c.errors}/{c.sent} (z = {z:.2f})",
+        )
+    )
     x = sample_column(b, base_dir, "cost_usd", answered_only=True)
     y = sample_column(c, cand_dir, "cost_usd", answered_only=True)
-    out.append(_raw_test("cost_per_request", x, y, alpha, min_effect) if x and y
-               else _interval_test("cost_per_request", (b.cost_per_request_usd, b.cost_per_request_ci95),
-                                   (c.cost_per_request_usd, c.cost_per_request_ci95), min_effect))  # fmt: skip
-    out.append(Finding("tokens_per_request", b.tokens_per_request, c.tokens_per_request,
-                       _relative(b.tokens_per_request, c.tokens_per_request), "shown, not judged", None, None,
-                       False, "tokens are judged through their cost"))  # fmt: skip
+    out.append(
+        _raw_test("cost_per_request", x, y, alpha, min_effect)
+        if x and y
+        else _interval_test(
+            "cost_per_request",
+            (b.cost_per_request_usd, b.cost_per_request_ci95),
+            (c.cost_per_request_usd, c.cost_per_request_ci95),
+            min_effect,
+        )
+    )
+    out.append(
+        Finding(
+            "tokens_per_request",
+            b.tokens_per_request,
+            c.tokens_per_request,
+            _relative(b.tokens_per_request, c.tokens_per_request),
+            "shown, not judged",
+            None,
+            None,
+            False,
+            "tokens are judged through their cost",
+        )
+    )
     return out

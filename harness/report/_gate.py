@@ -64,8 +64,9 @@ def load_gate_settings(pyproject: str | Path | None = None, **overrides: Any) ->
     return build_settings(GateSettings, pyproject, **overrides)
 
 
-def _result(group: str, name: str, value: float | None, op: str, threshold: float | None,
-            unit: str, what: str) -> GateResult:  # fmt: skip
+def _result(
+    group: str, name: str, value: float | None, op: str, threshold: float | None, unit: str, what: str
+) -> GateResult:
     assert threshold is not None
     if value is None:
         passed, reason = False, f"{what}: not measured, so no evidence (needs {op} {_fmt(threshold, unit)})"
@@ -73,8 +74,16 @@ def _result(group: str, name: str, value: float | None, op: str, threshold: floa
         passed = value >= threshold if op == ">=" else value <= threshold
         word = "meets" if passed else "misses"
         reason = f"{what} {_fmt(value, unit)} {word} {op} {_fmt(threshold, unit)}"
-    return GateResult(name=name, group=group, value=value, threshold=threshold, op=op, unit=unit,  # type: ignore[arg-type]
-                      passed=passed, reason=reason)  # fmt: skip
+    return GateResult(
+        name=name,
+        group=group,
+        value=value,
+        threshold=threshold,
+        op=op,
+        unit=unit,
+        passed=passed,
+        reason=reason,
+    )
 
 
 def _fmt(value: float, unit: str) -> str:
@@ -90,15 +99,27 @@ def _coverage(s: Summary, g: GateSettings) -> list[GateResult]:
     cov = s.coverage
     if g.coverage_line_min is not None:
         value = cov.line_pct if cov else None
-        out.append(_result("coverage", "coverage.line", value, ">=", g.coverage_line_min, "%", "line coverage"))
+        out.append(
+            _result("coverage", "coverage.line", value, ">=", g.coverage_line_min, "%", "line coverage")
+        )
     if g.coverage_branch_min is not None:
         value = cov.branch_pct if cov else None
-        out.append(_result("coverage", "coverage.branch", value, ">=", g.coverage_branch_min, "%",
-                           "branch coverage"))  # fmt: skip
+        out.append(
+            _result("coverage", "coverage.branch", value, ">=", g.coverage_branch_min, "%", "branch coverage")
+        )
     if g.graph_edge_coverage_min is not None:
         value = s.graph.edge_coverage_pct if s.graph else None
-        out.append(_result("coverage", "coverage.graph_edges", value, ">=", g.graph_edge_coverage_min, "%",
-                           "graph edge coverage"))  # fmt: skip
+        out.append(
+            _result(
+                "coverage",
+                "coverage.graph_edges",
+                value,
+                ">=",
+                g.graph_edge_coverage_min,
+                "%",
+                "graph edge coverage",
+            )
+        )
     return out
 
 
@@ -114,6 +135,8 @@ def _pyramid(s: Summary, g: GateSettings) -> list[GateResult]:
         r = _result("pyramid", f"pyramid.{tier}", rate, ">=", minimum, "ratio", f"{tier} tier pass rate")
         if t and t.ran:
             r.reason += f" ({t.passed} passed, {t.failed} failed, {t.errors} errors, {t.skipped} skipped)"
+        elif not (t and t.ran):
+            r.reason = f"{tier} tier did not run (no junit/{tier}.xml): no evidence, so no pass"
         if r.passed and t and t.exit_code not in (None, 0):
             # Every test passed, yet pytest failed: a crash, a collection error, a coverage floor.
             r.passed, r.reason = False, f"{r.reason}; but the tier's pytest exited {t.exit_code}"
@@ -126,16 +149,35 @@ def _sla(s: Summary, g: GateSettings) -> list[GateResult]:
         return []
     if s.sla is None:
         reason = "no load run report (sla.json): run the system tier or `harness load`"
-        return [GateResult(name="sla", group="sla", value=None, threshold=None, op="pass", unit="",
-                           passed=False, reason=reason)]  # fmt: skip
+        return [
+            GateResult(
+                name="sla",
+                group="sla",
+                value=None,
+                threshold=None,
+                op="pass",
+                unit="",
+                passed=False,
+                reason=reason,
+            )
+        ]
     out = []
     for c in s.sla.checks:
         value = "not measured" if c.value is None else f"{c.value:.4g}"
         word = "meets" if c.passed else "misses"
         hedge = "" if c.decisive else " (not decisive: the 95% interval straddles the limit)"
-        out.append(GateResult(name=f"sla.{c.name}", group="sla", value=c.value, threshold=c.limit, op=c.op,
-                              unit=c.unit, passed=c.passed,
-                              reason=f"SLA {c.name}: {c.metric} {value} {word} {c.op} {c.limit:g}{hedge}"))  # fmt: skip
+        out.append(
+            GateResult(
+                name=f"sla.{c.name}",
+                group="sla",
+                value=c.value,
+                threshold=c.limit,
+                op=c.op,
+                unit=c.unit,
+                passed=c.passed,
+                reason=f"SLA {c.name}: {c.metric} {value} {word} {c.op} {c.limit:g}{hedge}",
+            )
+        )
     return out
 
 
@@ -154,8 +196,11 @@ def _chaos(s: Summary, g: GateSettings) -> list[GateResult]:
 def _lost(s: Summary, g: GateSettings) -> list[GateResult]:
     if g.lost_requests_max is None:
         return []
-    parts = [(n, v) for n, v in (("load run", s.sla and s.sla.lost), ("chaos", s.chaos and s.chaos.lost))
-             if v is not None]  # fmt: skip
+    parts: list[tuple[str, int]] = []
+    if s.sla is not None:
+        parts.append(("load run", s.sla.lost))
+    if s.chaos is not None:
+        parts.append(("chaos", s.chaos.lost))
     value = float(sum(v for _, v in parts)) if parts else None
     r = _result("lost", "lost", value, "<=", g.lost_requests_max, "requests", "lost requests")
     if parts:

@@ -43,7 +43,11 @@ def _float(value: str | None) -> float | None:
 
 def _sla_charts(sla: SlaSection, reports: Path) -> dict[str, str]:
     out: dict[str, str] = {}
-    ms = [v for r in read_samples(sla, reports) if r.get("status") not in ("", None) and (v := _float(r.get("ms"))) is not None]
+    ms = [
+        v
+        for r in read_samples(sla, reports)
+        if r.get("status") not in ("", None) and (v := _float(r.get("ms"))) is not None
+    ]
     pcts = {p.name: p.value for p in sla.percentiles if p.name in ("p50", "p95", "p99")}
     limit = next((c.limit for c in sla.checks if c.name == "p95_ms_max"), None)
     if ms:
@@ -97,7 +101,28 @@ def _measure(value: float | None, unit: str) -> str:
         return f"${value:.5f}"
     if unit == "ms":
         return f"{value:,.1f} ms"
-    return f"{value:,.4g}" + (f" {unit}" if unit else "")
+    text = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.4g}"
+    return text + (f" {unit}" if unit else "")
+
+
+_PROBES = {
+    "error_rate": "errors",
+    "p95_ms": "P95",
+    "misrouted_rate": "misrouted",
+    "token_inflation": "tokens",
+}
+
+
+def _probe(value: float | None, probe: str) -> str:
+    """A chaos probe's value the way its limit reads: rates in %, P95 in ms, inflation as a factor."""
+    name = _PROBES.get(probe, probe)
+    if value is None:
+        return f"{name} –"
+    if probe == "p95_ms":
+        return f"{name} {value:,.0f} ms"
+    if probe == "token_inflation":
+        return f"{name} ×{value:.2f}"
+    return f"{name} {_pct(value)}"
 
 
 def _environment() -> jinja2.Environment:
@@ -108,7 +133,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(num=_num, pct=_pct, measure=_measure)
+    env.filters.update(num=_num, pct=_pct, measure=_measure, probe=_probe)
     return env
 
 

@@ -15,7 +15,7 @@ one, and lists every tag with its evidence. The mapping (also in docs/summary-sc
     duplicated handoff, token budget or inflation breached  FM-1.3 step repetition
     empty or truncated answer not caught                    FM-3.1 premature termination
     hallucinated tool call not caught                       FM-2.6 reasoning-action mismatch
-    failed test: by keywords of its name and message        see TEST_RULES
+    failed test: by keywords of its name and message        see TEST_RULES (first match)
 
 "Contained" means the system noticed and handed the query to a human: shown, not a breach.
 Tests of the harness's own parts (proxy, mock LLM, stack, this report) are never tagged.
@@ -72,21 +72,22 @@ def _rule(pattern: str, *modes: str) -> _Rule:
     return _Rule(re.compile(pattern, re.IGNORECASE), modes)
 
 
-#: Keywords in a failed test's id and message -> modes; every rule that matches applies.
+#: Keywords in a failed test's id and message -> modes. The first rule that matches decides, so
+#: the specific come first: "test_dropped_handoff_escalates" is about the handoff, not escalation.
 TEST_RULES = (
-    _rule(r"misrout|wrong[_ ]?route|routing|route_correct", "FM-2.3", "FM-1.2"),
-    _rule(r"escalat|policy|vip|cancellation|refund", "FM-1.1"),
-    _rule(r"\bpii\b|_pii|leak|redact", "FM-1.1"),
     _rule(r"handoff|\blost\b|_lost|dropped", "FM-2.4", "FM-1.4"),
-    _rule(r"schema|invalid_output|repair|malformed", "FM-3.2"),
     _rule(r"unrecogni[sz]ed|ambiguous|clarif", "FM-2.2"),
-    _rule(r"\bhang|\bhung|deadline|never_hangs|termination", "FM-1.5"),
-    _rule(r"\bloop|repeat|repetition|duplicate|token_budget|inflation", "FM-1.3"),
-    _rule(r"truncat|empty_answer|premature", "FM-3.1"),
+    _rule(r"\bhang|_hang|\bhung|deadline|termination", "FM-1.5"),
     _rule(r"hallucinat|tool_call", "FM-2.6"),
-    _rule(r"confidence|verif", "FM-3.3"),
+    _rule(r"schema|invalid_output|repair|malformed", "FM-3.2"),
+    _rule(r"truncat|empty_answer|premature", "FM-3.1"),
+    _rule(r"\bloop|repeat|repetition|duplicate|token_budget|inflation", "FM-1.3"),
+    _rule(r"misrout|wrong[_ ]?route|routing|route_correct", "FM-2.3", "FM-1.2"),
     _rule(r"session|history|reset_conversation", "FM-2.1"),
     _rule(r"ignor", "FM-2.5"),
+    _rule(r"confidence|verif", "FM-3.3"),
+    _rule(r"\bpii\b|_pii|leak|redact", "FM-1.1"),
+    _rule(r"escalat|policy|vip|cancellation|refund", "FM-1.1"),
 )
 # Tests of the harness's own machinery: their failures say nothing about the agents.
 _HARNESS_PARTS = re.compile(
@@ -127,7 +128,7 @@ def tag_tests(failed: Iterable[FailedTest]) -> list[Observation]:
         if _HARNESS_PARTS.match(test.classname):
             continue
         text = f"{test.classname}.{test.name} {test.message}"
-        modes = tuple(dict.fromkeys(m for r in TEST_RULES if r.pattern.search(text) for m in r.modes))
+        modes = next((r.modes for r in TEST_RULES if r.pattern.search(text)), ())
         test.mast = list(modes)
         if modes:
             detail = f"{test.classname}::{test.name} failed: {test.message or test.kind}"
@@ -140,11 +141,22 @@ def tag_sla(sla: SlaSection, labelled: dict[str, int], reasons: dict[str, int]) 
     `missed_escalation`); `reasons`: escalation reason -> answers."""
     src, out = f"sla:{sla.profile}", []
     if labelled.get("missed_escalation"):
-        out.append(Observation(("FM-1.1",), src, f"{labelled['missed_escalation']} answers the labels send to "
-                               "a human were answered by an agent"))  # fmt: skip
+        out.append(
+            Observation(
+                ("FM-1.1",),
+                src,
+                f"{labelled['missed_escalation']} answers the labels send to "
+                "a human were answered by an agent",
+            )
+        )
     if labelled.get("wrong_route"):
-        out.append(Observation(("FM-2.3", "FM-1.2"), src, f"{labelled['wrong_route']} answers on a route "
-                               "other than the labelled one"))  # fmt: skip
+        out.append(
+            Observation(
+                ("FM-2.3", "FM-1.2"),
+                src,
+                f"{labelled['wrong_route']} answers on a route other than the labelled one",
+            )
+        )
     for check in sla.checks:
         if check.passed:
             continue
@@ -156,7 +168,9 @@ def tag_sla(sla: SlaSection, labelled: dict[str, int], reasons: dict[str, int]) 
         out.append(Observation(("FM-2.4", "FM-1.4"), src, f"{sla.lost} requests lost (reconciliation)"))
     hung = labelled.get("no_response", 0) + sla.no_outcome
     if hung:
-        out.append(Observation(("FM-1.5",), src, f"{hung} requests hung: no response before the client gave up"))
+        out.append(
+            Observation(("FM-1.5",), src, f"{hung} requests hung: no response before the client gave up")
+        )
     for reason, modes in _CONTAINED_REASONS.items():
         if reasons.get(reason):
             detail = f"{reasons[reason]} answers escalated with reason {reason}"
@@ -183,7 +197,9 @@ def tag(observations: Iterable[Observation]) -> list[MastTag]:
     grouped: dict[tuple[str, bool], list[Evidence]] = {}
     for obs in observations:
         for mode in obs.modes:
-            grouped.setdefault((mode, obs.contained), []).append(Evidence(source=obs.source, detail=obs.detail))
+            grouped.setdefault((mode, obs.contained), []).append(
+                Evidence(source=obs.source, detail=obs.detail)
+            )
     tags = [
         MastTag(
             mode=mode,

@@ -41,7 +41,7 @@ def _failed(tier: str, case: ElementTree.Element) -> FailedTest | None:
                 tier=tier,
                 classname=case.get("classname", ""),
                 name=case.get("name", ""),
-                kind=kind,  # type: ignore[arg-type]  # one of the two literals, by the loop
+                kind=kind,
                 message=_first_line(node.get("message") or node.text),
             )
     return None

@@ -84,7 +84,11 @@ def _embedded(data: bytes) -> Iterator[bytes]:
 def scan_artifacts(folder: str | Path, planted: Mapping[str, str] | Iterable[str]) -> list[Leak]:
     """Every (file, planted value) found under `folder`, in any of its forms. `planted` maps a
     label to each value (or is a plain list of values, labelled by position)."""
-    named = dict(planted) if isinstance(planted, Mapping) else {f"value #{i + 1}": v for i, v in enumerate(planted)}
+    named = (
+        dict(planted)
+        if isinstance(planted, Mapping)
+        else {f"value #{i + 1}": v for i, v in enumerate(planted)}
+    )
     forms = {label: variants(value) for label, value in named.items() if len(value) >= _MIN_LEN}
     leaks: list[Leak] = []
     for path in _files(Path(folder)):

@@ -33,7 +33,7 @@ def mann_whitney_greater(baseline: Sequence[float], candidate: Sequence[float]) 
     if n1 == 0 or n2 == 0:
         return 0.0, 1.0
     both = np.concatenate([x, y])
-    values, inverse, counts = np.unique(both, return_inverse=True, return_counts=True)
+    _, inverse, counts = np.unique(both, return_inverse=True, return_counts=True)
     # Average rank of each distinct value: ties share the mean of the ranks they span.
     first = np.cumsum(counts) - counts + 1
     ranks = (first + (counts - 1) / 2.0)[inverse]

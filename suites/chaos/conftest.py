@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,14 @@ class ChaosStacks:
         return targets_of(self.stack(switches_off))
 
     def stop(self) -> None:
-        for stack in self.running.values():
+        stacks = list(self.running.values())
+        # Every process at once (each takes a while to exit), then each stack in reverse order
+        # of start: `Stack.stop` restores the signal handlers its start replaced, which only
+        # the main thread may do.
+        parts = [part for stack in stacks for part in stack.processes]
+        with ThreadPoolExecutor(max(1, len(parts))) as pool:
+            list(pool.map(lambda part: part.stop(), parts))
+        for stack in reversed(stacks):
             stack.stop()
         self.running.clear()
 

@@ -135,6 +135,15 @@ def test_a_signal_mid_fault_rolls_it_back(
     [result] = report["experiments"]
     assert result["verdict"] == "interrupted"
     assert result["rollback"]["errors"] == [] and result["rollback"]["leftovers"] == []
+    assert undocumented(report) == []
+
+
+def undocumented(report: dict[str, Any]) -> list[str]:
+    """Fields of a real report that docs/chaos-schema.md does not name."""
+    doc = (ROOT / "docs" / "chaos-schema.md").read_text()
+    [result] = report["experiments"]
+    fields = [*report, *report["summary"], *result, *result["phases"]["before"], *result["requests"]]
+    return [name for name in fields if f"`{name}`" not in doc]
 
 
 def test_sigterm_on_a_run_that_owns_its_stack_leaves_no_process(tmp_path: Path) -> None:
