@@ -111,7 +111,35 @@ def signal_pause() -> None:
     signal.pause()
 
 
-def _parser() -> argparse.ArgumentParser:
+def _delegate(module: str, runner: str = "run") -> Callable[[argparse.Namespace], int]:
+    """A subcommand whose options and body live in another package (imported when it runs)."""
+
+    def fn(args: argparse.Namespace) -> int:
+        import importlib
+
+        return int(getattr(importlib.import_module(module), runner)(args))
+
+    return fn
+
+
+def _delegated(
+    sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+    name: str,
+    module: str,
+    fn: Callable[[argparse.Namespace], int],
+    help: str,
+    command: str | None,
+) -> None:
+    """A subcommand whose options come from its own package, imported only when it is the one
+    being run: importing them all would make every `harness` call seconds slower."""
+    parser = _add(sub, name, fn, help=help)
+    if command == name:
+        import importlib
+
+        importlib.import_module(module).add_arguments(parser)
+
+
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="harness", description="Testing and chaos harness for LLM multi-agent systems."
     )
@@ -134,13 +162,19 @@ def _parser() -> argparse.ArgumentParser:
     srv.add_argument("--port", type=int, help="port (default 8000)")
     srv.add_argument("--llm-base-url", help="OpenAI-compatible base URL of the LLM")
     srv.add_argument("--audit-log", help="JSONL audit log file")
-    from .llm.server import add_arguments as llm_arguments
-
-    llm_arguments(_add(sub, "llm", _cmd_llm, help="run the mock LLM server (OpenAI-compatible)"))
+    _delegated(
+        sub, "llm", "harness.llm.server", _cmd_llm, "run the mock LLM server (OpenAI-compatible)", command
+    )
     prx = _add(sub, "proxy", _cmd_proxy, help="run the Toxiproxy-compatible proxy server")
     prx.add_argument("--host", default="127.0.0.1", help="API bind address (default 127.0.0.1)")
     prx.add_argument("--port", type=int, default=8474, help="API port (default 8474)")
     prx.add_argument("--config", help="JSON array of proxies to create at start, like /populate")
+    _delegated(
+        sub, "load", "harness.load", _delegate("harness.load"), "Locust load run against SLAs", command
+    )
+    _delegated(
+        sub, "chaos", "harness.chaos", _delegate("harness.chaos"), "chaos experiments under load", command
+    )
     stk = _add(sub, "stack", _cmd_stack, help="start or stop the mock LLM server and the service")
     stk.add_argument("action", choices=["up", "down"])
     stk.add_argument("--reports", default="reports", help="where logs and stack.json go")
@@ -161,7 +195,9 @@ def _add(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    args = _parser(command).parse_args(argv)
     try:
         return int(args.fn(args))
     except HarnessError as exc:

@@ -172,7 +172,7 @@ def agents_chart(agents: list[SlaAgent], latencies: dict[str, list[float]]) -> s
         if all(latencies.get(n) for n in names):
             a1.boxplot(
                 [latencies[n] for n in names],
-                vert=False,
+                orientation="horizontal",
                 widths=0.6,
                 showfliers=False,
                 medianprops={"color": INK},
