@@ -25,12 +25,12 @@ if TYPE_CHECKING:
         run_report,
     )
     from ._collect import build_summary
-    from ._compare import Finding, compare, load_summary
+    from ._compare import Finding, compare
     from ._example import write_example_reports
     from ._gate import GateSettings, evaluate, load_gate_settings
     from ._scan import Leak, scan_artifacts
     from ._scrub import scrub
-    from ._summary import SCHEMA, Summary
+    from ._summary import SCHEMA, Summary, load_summary
 
 __all__ = [
     "SCHEMA",
@@ -71,7 +71,7 @@ _HOME = {
     "compare": "_compare",
     "evaluate": "_gate",
     "load_gate_settings": "_gate",
-    "load_summary": "_compare",
+    "load_summary": "_summary",
     "run_compare": "_cli",
     "run_gate": "_cli",
     "run_report": "_cli",

@@ -77,8 +77,8 @@ def add_gate_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
 
 def run_gate(args: argparse.Namespace) -> int:
     """Print each gate and its reason; 0 GO, 1 NO-GO, 2 unusable summary or settings."""
-    from ._compare import load_summary
     from ._gate import evaluate, load_gate_settings, verdict
+    from ._summary import load_summary
 
     try:
         summary, _ = load_summary(Path(args.summary))
@@ -123,7 +123,8 @@ def _fmt(value: float | None) -> str:
 
 def run_compare(args: argparse.Namespace) -> int:
     """Print each metric's test; 0 no significant regression, 1 at least one, 2 unusable input."""
-    from ._compare import compare, load_summary
+    from ._compare import compare
+    from ._summary import load_summary
 
     try:
         base, base_dir = load_summary(Path(args.baseline))

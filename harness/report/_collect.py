@@ -135,6 +135,6 @@ def build_summary(
 def write_summary(summary: Summary, reports: Path) -> Path:
     path = reports / "summary.json"
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(summary.dump(), encoding="utf-8")
+    tmp.write_text(summary.model_dump_json(by_alias=True, indent=2) + "\n", encoding="utf-8")
     tmp.replace(path)  # a reader never sees half a summary
     return path

@@ -25,7 +25,7 @@ from .._exceptions import ReportError
 from ._stats import bootstrap_diff, mann_whitney_greater, nearest_rank, two_proportions_greater
 from ._summary import SlaSection, Summary
 
-__all__ = ["Finding", "compare", "load_summary", "sample_column"]
+__all__ = ["Finding", "compare", "sample_column"]
 
 
 @dataclass
@@ -42,22 +42,6 @@ class Finding:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def load_summary(path: Path) -> tuple[Summary, Path]:
-    """A summary.json, or a reports folder holding one; (summary, its folder)."""
-    path = path / "summary.json" if path.is_dir() else path
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ReportError(
-            f"{path}: cannot read the summary ({exc.strerror or exc}); run `harness report`"
-        ) from None
-    try:
-        return Summary.model_validate_json(text), path.parent
-    except ValueError as exc:
-        first = str(exc).splitlines()[0]
-        raise ReportError(f"{path}: not a harness summary ({first})") from None
 
 
 def sample_column(

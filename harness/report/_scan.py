@@ -4,9 +4,10 @@
     assert not leaks, leaks        # a Leak never repeats the value it found
 
 A value is looked for in the forms it could take on its way to a file: as given, without its
-separators ("4111 1111 1111 1111" -> "4111111111111111"), JSON-escaped, URL-encoded,
-HTML-escaped; case-insensitively; in text and binary files alike (a SQLite coverage database, a
-PNG's metadata); and inside base64 `data:` URIs, which is how the report embeds its charts.
+separators ("4111 1111 1111 1111" -> "4111111111111111"), with other ones for a number
+("4111-1111-1111-1111"), JSON-escaped, URL-encoded, HTML-escaped; case-insensitively; in text
+and binary files alike (a SQLite coverage database, a PNG's metadata); and inside base64 `data:`
+URIs, which is how the report embeds its charts.
 """
 
 from __future__ import annotations
@@ -57,20 +58,36 @@ def variants(value: str) -> dict[str, bytes]:
     return out
 
 
+def _spaced(value: str) -> re.Pattern[bytes] | None:
+    """For a number (a card, an IBAN, a phone): its characters with any separators between."""
+    compact = _SEPARATORS.sub("", value).lower()
+    if len(compact) < 8 or sum(c.isdigit() for c in compact) < 6:
+        return None
+    return re.compile(rb"[\s.\-/()]{0,3}".join(re.escape(c.encode()) for c in compact))
+
+
+@dataclass(frozen=True)
+class _Needles:
+    exact: dict[str, bytes]
+    spaced: re.Pattern[bytes] | None
+
+
 def _files(folder: Path) -> Iterator[Path]:
     for path in sorted(folder.rglob("*")):
         if path.is_file() and not path.is_symlink():
             yield path
 
 
-def _find(data: bytes, planted: Mapping[str, dict[str, bytes]]) -> Iterator[tuple[str, str, int]]:
+def _find(data: bytes, planted: Mapping[str, _Needles]) -> Iterator[tuple[str, str, int]]:
     low = data.lower()
-    for label, forms in planted.items():
-        for form, needle in forms.items():
-            at = low.find(needle)
-            if at >= 0:
-                yield label, form, low.count(b"\n", 0, at) + 1
-                break  # one leak per value per file is enough to name it
+    for label, needles in planted.items():
+        found = [(low.find(needle), form) for form, needle in needles.exact.items()]
+        hits = sorted((at, form) for at, form in found if at >= 0)
+        if not hits and needles.spaced is not None and (match := needles.spaced.search(low)):
+            hits = [(match.start(), "separated")]
+        if hits:  # one leak per value per file is enough to name it
+            at, form = hits[0]
+            yield label, form, low.count(b"\n", 0, at) + 1
 
 
 def _embedded(data: bytes) -> Iterator[bytes]:
@@ -89,7 +106,11 @@ def scan_artifacts(folder: str | Path, planted: Mapping[str, str] | Iterable[str
         if isinstance(planted, Mapping)
         else {f"value #{i + 1}": v for i, v in enumerate(planted)}
     )
-    forms = {label: variants(value) for label, value in named.items() if len(value) >= _MIN_LEN}
+    forms = {
+        label: _Needles(variants(value), _spaced(value))
+        for label, value in named.items()
+        if len(value) >= _MIN_LEN
+    }
     leaks: list[Leak] = []
     for path in _files(Path(folder)):
         try:

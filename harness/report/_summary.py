@@ -7,30 +7,21 @@ Field by field in docs/summary-schema.md. Within `harness.summary/1` fields are 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .._exceptions import ReportError
+
+# fmt: off
 __all__ = [
-    "SCHEMA",
-    "ChaosExperiment",
-    "ChaosSection",
-    "CoverageSection",
-    "Evidence",
-    "FailedTest",
-    "GateResult",
-    "GraphRun",
-    "GraphSection",
-    "MastTag",
-    "Percentile",
-    "PhaseCheck",
-    "PyramidSection",
-    "SlaAgent",
-    "SlaCheck",
-    "SlaSection",
-    "Summary",
-    "TierResult",
+    "SCHEMA", "ChaosExperiment", "ChaosSection", "CoverageSection", "Evidence", "FailedTest",
+    "GateResult", "GraphRun", "GraphSection", "MastTag", "Percentile", "PhaseCheck",
+    "PyramidSection", "SlaAgent", "SlaCheck", "SlaSection", "Summary", "TierResult",
+    "load_summary",
 ]
+# fmt: on
 
 SCHEMA = "harness.summary/1"
 
@@ -280,5 +271,18 @@ class Summary(BaseModel):
     mast: list[MastTag] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)  # inputs missing or unreadable, one line each
 
-    def dump(self) -> str:
-        return self.model_dump_json(by_alias=True, indent=2) + "\n"
+
+def load_summary(path: Path) -> tuple[Summary, Path]:
+    """A summary.json, or a reports folder holding one; (summary, its folder)."""
+    path = path / "summary.json" if path.is_dir() else path
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ReportError(
+            f"{path}: cannot read the summary ({exc.strerror or exc}); run `harness report`"
+        ) from None
+    try:
+        return Summary.model_validate_json(text), path.parent
+    except ValueError as exc:  # pydantic's ValidationError is one
+        first = str(exc).splitlines()[0]
+        raise ReportError(f"{path}: not a harness summary ({first})") from None

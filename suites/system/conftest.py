@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,8 @@ def _options(name: str) -> RunOptions:
 
 def _run_all(index: Path, session: str) -> dict[str, str]:
     for name in RUNS:
-        (REPORTS / name).mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(REPORTS / name, ignore_errors=True)  # only the latest session's runs are kept
+        (REPORTS / name).mkdir(parents=True)
     analyses = run_loads([_options(name) for name in RUNS])
     paths = {a.document["run"]["profile"]: str(a.path) for a in analyses}
     index.write_text(json.dumps({"session": session, "runs": paths}))

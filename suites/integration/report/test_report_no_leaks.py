@@ -53,7 +53,7 @@ def _planted() -> tuple[dict[str, str], dict[str, str]]:
         "email": f"ana.{secrets.token_hex(4)}@example.com",
         "card": _luhn_card(rng),
         "iban": _spanish_iban(rng),
-        "phone": f"6{rng.randrange(10)}{rng.randrange(10)} {rng.randrange(100, 1000)} {rng.randrange(100, 1000)}",
+        "phone": f"6{rng.randrange(10, 100)} {rng.randrange(100, 1000)} {rng.randrange(100, 1000)}",
         "dni": f"{number}{_DNI_LETTERS[number % 23]}",
     }
     env = {
@@ -92,7 +92,9 @@ mix = { pii = 5, technical = 1 }
 """
 
 
-def test_no_planted_pii_or_secret_reaches_any_artifact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_planted_pii_or_secret_reaches_any_artifact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pii, env = _planted()
     for name, value in env.items():
         monkeypatch.setenv(name, value)  # for the report build too, and inherited by the load run
@@ -100,9 +102,18 @@ def test_no_planted_pii_or_secret_reaches_any_artifact(tmp_path: Path, monkeypat
     inputs.mkdir()
     (inputs / "profiles.toml").write_text(_PROFILE)
     scenarios = _scenarios(inputs, pii)
-    cmd = [sys.executable, "-m", "harness.load", "--profile", "pii_scan", "--profiles", str(inputs / "profiles.toml"),
-           "--scenarios", str(scenarios), "--reports", str(reports), "--no-progress"]  # fmt: skip
-    done = subprocess.run(cmd, cwd=ROOT, env=os.environ, capture_output=True, text=True, timeout=300, check=False)
+    cmd = [sys.executable, "-m", "harness.load", "--profile", "pii_scan", "--no-progress"]
+    cmd += [
+        "--profiles",
+        str(inputs / "profiles.toml"),
+        "--scenarios",
+        str(scenarios),
+        "--reports",
+        str(reports),
+    ]
+    done = subprocess.run(
+        cmd, cwd=ROOT, env=os.environ, capture_output=True, text=True, timeout=300, check=False
+    )
     assert done.returncode in (0, 1), done.stderr[-3000:]  # 1: this tiny run misses an SLA; fine here
     built = build_report(reports, settings=GateSettings.model_construct(
         **{k: f.default for k, f in GateSettings.model_fields.items()}))  # fmt: skip

@@ -20,7 +20,9 @@ def folder(make_reports: MakeReports) -> Path:
     return make_reports()
 
 
-def test_the_pyramid_counts_tiers_and_measures_the_shape(folder: Path, summarize: Callable[[Path], Summary]) -> None:
+def test_the_pyramid_counts_tiers_and_measures_the_shape(
+    folder: Path, summarize: Callable[[Path], Summary]
+) -> None:
     p = summarize(folder).pyramid
     assert [(t.tier, t.tests, t.passed) for t in p.tiers] == [
         ("unit", 70, 70), ("integration", 20, 20), ("system", 8, 8), ("chaos", 2, 2),
@@ -66,19 +68,25 @@ def test_the_sla_section_keeps_the_exact_percentiles_and_points_at_the_samples(
     sla = summarize(folder).sla
     doc = json.loads((folder / "sla.json").read_text())
     assert sla is not None
-    assert [p.value for p in sla.percentiles] == [doc["latency_ms"]["client"][q]["value"] for q in ("p50", "p95", "p99", "p999")]
+    assert [p.value for p in sla.percentiles] == [
+        doc["latency_ms"]["client"][q]["value"] for q in ("p50", "p95", "p99", "p999")
+    ]
     assert sla.percentiles[1].ci95 == doc["latency_ms"]["client"]["p95"]["ci95"]
     assert sla.files["samples"].startswith("load/") and (folder / sla.files["samples"]).exists()
     assert [a.agent for a in sla.agents] == sorted(doc["agents"])
 
 
-def test_csvs_are_found_when_the_folder_was_moved(folder: Path, tmp_path: Path, summarize: Callable[[Path], Summary]) -> None:
+def test_csvs_are_found_when_the_folder_was_moved(
+    folder: Path, tmp_path: Path, summarize: Callable[[Path], Summary]
+) -> None:
     moved = shutil.move(str(folder), str(tmp_path / "artifact"))  # run.folder now points nowhere
     sla = summarize(Path(moved)).sla
     assert sla is not None and sla.files["samples"].startswith("load/")
 
 
-def test_without_sla_json_the_system_tiers_healthy_run_is_used(folder: Path, summarize: Callable[[Path], Summary]) -> None:
+def test_without_sla_json_the_system_tiers_healthy_run_is_used(
+    folder: Path, summarize: Callable[[Path], Summary]
+) -> None:
     run = next((folder / "load").glob("*/sla.json"))
     (folder / "sla.json").unlink()
     (folder / "system").mkdir()
@@ -87,7 +95,9 @@ def test_without_sla_json_the_system_tiers_healthy_run_is_used(folder: Path, sum
     assert sla is not None and sla.source == run.relative_to(folder).as_posix()
 
 
-def test_chaos_phases_are_judged_one_by_one(make_reports: MakeReports, summarize: Callable[[Path], Summary]) -> None:
+def test_chaos_phases_are_judged_one_by_one(
+    make_reports: MakeReports, summarize: Callable[[Path], Summary]
+) -> None:
     chaos = summarize(make_reports(breach="chaos")).chaos
     assert chaos is not None
     drop = next(e for e in chaos.experiments if e.name == "handoff-drop")
@@ -100,7 +110,9 @@ def test_chaos_phases_are_judged_one_by_one(make_reports: MakeReports, summarize
     assert (chaos.on_runs, chaos.held, chaos.failed) == (2, 1, 1)
 
 
-def test_the_chaos_tiers_per_worker_files_are_merged(folder: Path, summarize: Callable[[Path], Summary]) -> None:
+def test_the_chaos_tiers_per_worker_files_are_merged(
+    folder: Path, summarize: Callable[[Path], Summary]
+) -> None:
     doc = json.loads((folder / "chaos.json").read_text())
     (folder / "chaos.json").unlink()
     (folder / "chaos-tests").mkdir()
@@ -113,7 +125,9 @@ def test_the_chaos_tiers_per_worker_files_are_merged(folder: Path, summarize: Ca
     assert chaos.sources == ["chaos-tests/chaos-gw0.json", "chaos-tests/chaos-gw1.json"]
 
 
-def test_unreadable_inputs_become_notes_not_crashes(folder: Path, summarize: Callable[[Path], Summary]) -> None:
+def test_unreadable_inputs_become_notes_not_crashes(
+    folder: Path, summarize: Callable[[Path], Summary]
+) -> None:
     (folder / "junit" / "system.xml").write_text("<testsuites><testsuite")
     (folder / "chaos.json").write_text("{")
     s = summarize(folder)
@@ -130,19 +144,27 @@ def test_failure_messages_reach_the_summary_without_pii_or_secrets(
     junit = folder / "junit" / "unit.xml"
     message = ("assert answer for query 'mail me at ana.q7@example.com, card 4539 1488 0343 6467' failed; "
                "env tok-planted-7d1e29a4c3 api_key=sk-live-abcdef123456")  # fmt: skip
-    junit.write_text(junit.read_text().replace(
-        '<testcase classname="suites.unit.test_example" name="test_0" time="0.01" />',
-        f'<testcase classname="suites.unit.test_example" name="test_0" time="0.01"><failure message="{message}">x</failure></testcase>',
-    ))  # fmt: skip
+    case = '<testcase classname="suites.unit.test_example" name="test_0" time="0.01"'
+    failure = f'{case}><failure message="{message}">x</failure></testcase>'
+    junit.write_text(junit.read_text().replace(f"{case} />", failure))
     path = write_summary(summarize(folder), folder)
     text = path.read_text()
-    for planted in ("ana.q7@example.com", "4539 1488 0343 6467", "tok-planted-7d1e29a4c3", "sk-live-abcdef123456"):
+    for planted in (
+        "ana.q7@example.com",
+        "4539 1488 0343 6467",
+        "tok-planted-7d1e29a4c3",
+        "sk-live-abcdef123456",
+    ):
         assert planted not in text
     failed = Summary.model_validate_json(text).pyramid.failed_tests[0]
-    assert "[EMAIL]" in failed.message and "[CARD]" in failed.message and failed.message.count("[SECRET]") == 2
+    assert (
+        "[EMAIL]" in failed.message and "[CARD]" in failed.message and failed.message.count("[SECRET]") == 2
+    )
 
 
-def test_summary_json_round_trips_under_its_schema(folder: Path, summarize: Callable[[Path], Summary]) -> None:
+def test_summary_json_round_trips_under_its_schema(
+    folder: Path, summarize: Callable[[Path], Summary]
+) -> None:
     path = write_summary(summarize(folder), folder)
     doc = json.loads(path.read_text())
     assert doc["schema"] == SCHEMA == "harness.summary/1"

@@ -32,7 +32,12 @@ def _failed(classname: str, name: str, message: str = "") -> FailedTest:
     ("classname", "name", "message", "modes"),
     [
         ("suites.unit.test_policy", "test_vip_customer_is_escalated", "", ["FM-1.1"]),
-        ("suites.integration.test_scenarios", "test_routing[billing-en-003]", "wrong route", ["FM-2.3", "FM-1.2"]),
+        (
+            "suites.integration.test_scenarios",
+            "test_routing[billing-en-003]",
+            "wrong route",
+            ["FM-2.3", "FM-1.2"],
+        ),
         ("suites.unit.test_handoff", "test_dropped_handoff_escalates", "", ["FM-2.4", "FM-1.4"]),
         ("suites.unit.test_answer", "test_schema_violation_is_repaired", "", ["FM-3.2"]),
         ("suites.unit.test_decision", "test_unrecognised_label", "", ["FM-2.2"]),
@@ -41,7 +46,9 @@ def _failed(classname: str, name: str, message: str = "") -> FailedTest:
         ("suites.chaos.proxy.test_toxics", "test_timeout_toxic_hangs", "", []),  # a harness part
     ],
 )
-def test_failed_tests_are_tagged_by_what_they_test(classname: str, name: str, message: str, modes: list[str]) -> None:
+def test_failed_tests_are_tagged_by_what_they_test(
+    classname: str, name: str, message: str, modes: list[str]
+) -> None:
     test = _failed(classname, name, message)
     observations = tag_tests([test])
     assert test.mast == modes
@@ -56,7 +63,9 @@ def test_tags_group_evidence_by_mode_escaped_first() -> None:
     assert "test_refund_escalates failed: AssertionError" in tags[0].evidence[0].detail
 
 
-def test_a_healthy_run_has_no_escaped_failure(make_reports: MakeReports, summarize: Callable[[Path], Summary]) -> None:
+def test_a_healthy_run_has_no_escaped_failure(
+    make_reports: MakeReports, summarize: Callable[[Path], Summary]
+) -> None:
     tags = summarize(make_reports()).mast
     assert [t for t in tags if not t.contained] == []
     # Ambiguous scenarios are labelled to escalate as unrecognised routes: caught, so contained.

@@ -20,9 +20,15 @@ PLANTED = {"email": "José.planted@example.com", "card": "4539 1488 0343 6467", 
         ("plain.log", "user wrote josé.PLANTED@example.com today".encode()),  # any case
         ("data.json", json.dumps({"q": "José.planted@example.com"}).encode()),  # \u00e9 escaped
         ("compact.csv", b"id,card\n1,4539148803436467\n"),  # separators dropped
+        ("dashed.log", b"card=4539-1488-0343-6467"),  # other separators
         ("url.log", f"GET /x?key={quote('sk-planted-abc123')}".encode()),
         ("db.sqlite", b"\x00\x01binary\x00sk-planted-abc123\x00"),
-        ("page.html", b'<img src="data:image/svg+xml;base64,' + base64.b64encode(b"<svg>4539 1488 0343 6467</svg>") + b'">'),
+        (
+            "page.html",
+            b'<img src="data:image/svg+xml;base64,'
+            + base64.b64encode(b"<svg>4539 1488 0343 6467</svg>")
+            + b'">',
+        ),
     ],
 )
 def test_a_planted_value_is_found_in_any_form(tmp_path: Path, name: str, content: bytes) -> None:
@@ -47,4 +53,6 @@ def test_a_leak_names_file_label_and_line_but_not_the_value(tmp_path: Path) -> N
 
 def test_values_can_be_given_as_a_plain_list(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("x sk-planted-abc123")
-    assert [leak.label for leak in scan_artifacts(tmp_path, ["nothing-here", "sk-planted-abc123"])] == ["value #2"]
+    assert [leak.label for leak in scan_artifacts(tmp_path, ["nothing-here", "sk-planted-abc123"])] == [
+        "value #2"
+    ]
