@@ -19,7 +19,8 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)   ## the main job: the pyramid with reports under reports/
 	$(BIN)/harness run
 
-test: $(STAMP)  ## every test suite
+test: $(STAMP)  ## every test suite (installs Debian's chromium for the report's browser test)
+	bash .ci/setup-chromium.sh
 	$(BIN)/python -m pytest suites -q
 
 unit: $(STAMP)

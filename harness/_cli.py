@@ -16,14 +16,17 @@ __all__ = ["main"]
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    """Run the test pyramid (unit, integration, system, chaos) and write everything under reports/."""
+    """Run the test pyramid (unit, integration, system, chaos), then build the release report."""
     from ._run import TIERS, run_pyramid
+    from .report._cli import run_report
 
     tiers = tuple(args.tiers.split(",")) if args.tiers else TIERS
     unknown = [t for t in tiers if t not in TIERS]
     if unknown:
         raise ConfigError(f"--tiers: unknown tier {unknown[0]!r}; choose from {', '.join(TIERS)}")
-    return run_pyramid(Path(args.reports), tiers=tiers, workers=args.workers, extra=args.pytest_args)
+    code = run_pyramid(Path(args.reports), tiers=tiers, workers=args.workers, extra=args.pytest_args)
+    report = run_report(argparse.Namespace(reports=args.reports, sla=None, chaos=None, pyproject=None))
+    return code or report
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
@@ -129,6 +132,7 @@ def _delegated(
     fn: Callable[[argparse.Namespace], int],
     help: str,
     command: str | None,
+    adder: str = "add_arguments",
 ) -> None:
     """A subcommand whose options come from its own package, imported only when it is the one
     being run: importing them all would make every `harness` call seconds slower."""
@@ -136,7 +140,7 @@ def _delegated(
     if command == name:
         import importlib
 
-        importlib.import_module(module).add_arguments(parser)
+        getattr(importlib.import_module(module), adder)(parser)
 
 
 def _parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -174,6 +178,34 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     _delegated(
         sub, "chaos", "harness.chaos", _delegate("harness.chaos"), "chaos experiments under load", command
+    )
+    rep = "harness.report._cli"
+    _delegated(
+        sub,
+        "report",
+        rep,
+        _delegate(rep, "run_report"),
+        "build reports/index.html and summary.json",
+        command,
+        adder="add_report_arguments",
+    )
+    _delegated(
+        sub,
+        "gate",
+        rep,
+        _delegate(rep, "run_gate"),
+        "GO (exit 0) or NO-GO (exit 1) from summary.json",
+        command,
+        adder="add_gate_arguments",
+    )
+    _delegated(
+        sub,
+        "compare",
+        rep,
+        _delegate(rep, "run_compare"),
+        "compare two runs' summaries (canary)",
+        command,
+        adder="add_compare_arguments",
     )
     stk = _add(sub, "stack", _cmd_stack, help="start or stop the mock LLM server and the service")
     stk.add_argument("action", choices=["up", "down"])
