@@ -14,7 +14,20 @@ def test_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None
         main(["--help"])
     out = capsys.readouterr().out
     assert info.value.code == 0
-    for command in ("run", "ask", "config", "serve", "llm", "proxy", "load", "chaos", "stack"):
+    for command in (
+        "run",
+        "ask",
+        "config",
+        "serve",
+        "llm",
+        "proxy",
+        "load",
+        "chaos",
+        "report",
+        "gate",
+        "compare",
+        "stack",
+    ):
         assert f"    {command} " in out
 
 
