@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import random
 import signal
 import socket
 from pathlib import Path
@@ -27,10 +28,32 @@ from ._process import ManagedProcess, kill_group, pid_alive, python_argv
 __all__ = ["Stack", "free_port", "stop_recorded"]
 
 
+# Servers get ports below Linux's ephemeral range (32768 and up): a port from bind(0) is free
+# now, but an outgoing connection may take it as its source port before our child binds it.
+_PORT_RANGE = (20000, 32000)
+_handed_out: set[int] = set()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
+    """A port nobody listens on, not handed out before by this process."""
+    rng = random.Random()
+    for _ in range(500):
+        port = rng.randint(*_PORT_RANGE)
+        if port not in _handed_out and _bindable(host, port):
+            _handed_out.add(port)
+            return port
+    with socket.socket() as sock:  # the range is crowded: any free port will do
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def _bindable(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def _check_free(host: str, port: int, what: str) -> None:
