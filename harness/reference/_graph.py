@@ -47,7 +47,10 @@ EDGES: tuple[tuple[str, str], ...] = (
 async def _after_intake(state: SupportState) -> str:
     if state.get("escalate"):
         return Route.ESCALATE.value
-    return END if state.get("cache_hit") else "supervisor"
+    if state.get("cache_hit"):
+        # A cached answer garbled on its way out is refused like any other bad handoff.
+        return END if _valid_answer(state) else Route.ESCALATE.value
+    return "supervisor"
 
 
 async def _after_supervisor(state: SupportState) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 import uuid
 from typing import Any
@@ -171,6 +172,13 @@ def _deadline_state(state: Any) -> dict[str, Any]:
     }
 
 
+def _finite(value: Any) -> float | None:
+    # Never hand a NaN or an out-of-range number onwards: it is not valid JSON for a caller.
+    if isinstance(value, (int, float)) and math.isfinite(value) and 0 <= value <= 1:
+        return float(value)
+    return None
+
+
 def _result(final: dict[str, Any], *, latency_ms: float) -> SupportResult:
     stats = final.get("agent_stats") or {}
     return SupportResult(
@@ -179,7 +187,7 @@ def _result(final: dict[str, Any], *, latency_ms: float) -> SupportResult:
         answer=final.get("answer") or "",
         escalated=bool(final.get("escalate")),
         escalation_reason=final.get("escalation_reason"),
-        confidence=final.get("confidence"),
+        confidence=_finite(final.get("confidence")),
         offer=final.get("offer"),
         fallback=final.get("fallback"),
         degraded=bool(final.get("degraded")),

@@ -117,6 +117,8 @@ def create_app(system: SupportSystem | None = None, settings: ServiceSettings | 
             audit.write(request_id=request_id, query=body.query, status=503, error=type(exc).__name__)
             return _error(503, f"the system could not answer: {type(exc).__name__}", retry_after=1)
         metrics.observe(result)
+        # Render first: the audit log must record the status the client really gets.
+        response = JSONResponse(_response(result), headers={"X-Trace-Id": result.trace_id})
         audit.write(
             request_id=request_id,
             query=body.query,
@@ -140,7 +142,7 @@ def create_app(system: SupportSystem | None = None, settings: ServiceSettings | 
                 for k, v in result.agents.items()
             },
         )
-        return JSONResponse(_response(result), headers={"X-Trace-Id": result.trace_id})
+        return response
 
     @app.get("/health")
     async def health() -> dict[str, Any]:

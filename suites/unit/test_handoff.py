@@ -104,3 +104,13 @@ def test_clear_and_bad_rules() -> None:
         HandoffRule(kind="explode")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="probability"):
         HandoffRule(kind="drop", probability=2)
+
+
+async def test_a_garbled_cache_hit_is_refused_not_served(make_system: Make, mock_llm: MockLLM) -> None:
+    system = make_system()
+    script(mock_llm, "general_support")
+    await system.ainvoke("When do you open?")
+    system.handoff.set([HandoffRule(kind="corrupt", source="intake")])
+    result = await system.ainvoke("When do you open?")
+    assert result.escalation_reason == "invalid_handoff" and result.confidence is None
+    assert result.model_dump_json()  # valid JSON: no NaN reaches the caller
