@@ -8,7 +8,6 @@ dies with us (PR_SET_PDEATHSIG), and `stop()` ends whatever is left.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import math
 import os
@@ -20,20 +19,12 @@ from pathlib import Path
 
 from .._exceptions import LoadError
 from ..stack import free_port
+from ..stack._process import _die_with_parent
 from ._profiles import LoadProfile
 
 __all__ = ["LOCUSTFILE", "LocustProcesses", "locust_env"]
 
 LOCUSTFILE = Path(__file__).resolve().with_name("locustfile.py")
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass
-
 
 def locust_env(profile: LoadProfile, *, run_id: str, samples: Path, scenarios: Path | None) -> dict[str, str]:
     """What the locustfile reads: where samples go, the mix, think time, shape, the time bound."""
