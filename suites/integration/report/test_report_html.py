@@ -1,4 +1,5 @@
-"""index.html: self-contained, every gate with its numbers, a verdict even with inputs missing."""
+"""index.html, rendered end to end with charts: self-contained, every gate with its numbers, a verdict
+even with inputs missing (integration: the full render pipeline, matplotlib included)."""
 
 from __future__ import annotations
 
