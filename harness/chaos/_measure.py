@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from ..load._stats import percentile as nearest_rank_percentile
 from ._load import Sample
 from ._schema import Hypothesis
 
@@ -37,10 +37,8 @@ LOST_KINDS = ("error", "lost")
 
 def percentile(values: list[float], q: float) -> float | None:
     """Nearest-rank percentile (q in 0..100) of `values`; None when there are none."""
-    if not values:
-        return None
-    ranked = sorted(values)
-    return ranked[max(0, math.ceil(q / 100 * len(ranked)) - 1)]
+    # One definition of a percentile for the whole harness: the system tier's.
+    return nearest_rank_percentile(values, q / 100)
 
 
 @dataclass
