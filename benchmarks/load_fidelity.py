@@ -1,6 +1,7 @@
 """Fidelity and overhead of the load tier's numbers, printed (not a test: figures depend on the machine).
 
-    python benchmarks/load_fidelity.py [--users 20] [--seconds 120] [--skip-overhead] [--skip-fidelity]
+    python benchmarks/load_fidelity.py [--users 20] [--seconds 120] [--think 0.4] [--warmup 5]
+                                       [--skip-overhead] [--skip-fidelity]
 
 Fidelity: the mock LLM draws the supervisor's latency from a known distribution and answers the
 specialist at once (technical scenarios, cache off: exactly one drawn call a request): `fixed`
@@ -8,11 +9,17 @@ specialist at once (technical scenarios, cache off: exactly one drawn call a req
 system's own overhead subtracted, the reported P50/P95/P99 should lie within 2% of the true
 quantiles. Beside them, end-to-end over the same requests: our exact figure and Locust's
 bucketed one. "drawn" is the quantile of the delays the mock really slept (its generator is
-seeded), which separates sampling noise from measurement error.
+seeded), which separates sampling noise from measurement error. Users think for U(0, --think)
+seconds between requests: with none, a fixed delay keeps every user in lockstep, so all their
+answers reach the service at the same instant and queue behind one another inside the LLM
+call's own timing, where no per-request subtraction can see them (try --think 0).
+The first --warmup seconds (users spawning, a cold service) are left out of every figure but
+Locust's, which covers the whole run (so "e2e ours" beside it does too).
 
 Overhead: at 50 concurrent users against the `realistic` model (cache off), the end-to-end P95
 (client side) minus the P95 of the LLM critical path (the sum of the agents' call times, from the
-service's audit log), over the same requests.
+service's audit log), over the same requests, after a 10 s warm-up (all 50 users start at
+once against a cold service: that burst is not "50 concurrent users" in steady state).
 
 Only 127.0.0.1 is used; every run is bounded in time. Reports under reports/bench/load/.
 """
@@ -33,7 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from harness.load import SLA, LoadProfile, available_profiles
 from harness.load._pyproject import deep_merge
 from harness.load._runner import RunOptions, run_load
-from harness.load._stats import PERCENTILES
+from harness.load._samples import read_client
+from harness.load._stats import PERCENTILES, percentile
 
 REPORTS = Path("reports/bench/load")
 NO_CACHE = {"HARNESS_CACHE__ENABLED": "false"}
@@ -88,14 +96,20 @@ def _err(value: float, truth: float) -> str:
     return f"{100 * (value / truth - 1):+6.2f}%"
 
 
-def _case(name: str, known: dict[str, Any], users: int, seconds: float) -> None:
+def _whole_run_client(doc: dict[str, Any]) -> np.ndarray:
+    client = read_client(Path(doc["run"]["folder"]) / "raw")
+    return client.loc[client["status"].notna(), "ms"].to_numpy()
+
+
+def _case(name: str, known: dict[str, Any], args: argparse.Namespace) -> None:
     llm = {
         "latency": "zero",
         "models": {"gpt-4o-mini": "known"},
         "profiles": {"known": {**known, "per_token_ms": 0}},
     }
     profile = _profile(
-        f"fidelity-{name}", users=users, spawn_rate=float(users), duration_s=seconds, wait_s=[0, 0],
+        f"fidelity-{name}", users=args.users, spawn_rate=float(args.users),
+        duration_s=args.warmup + args.seconds, warmup_s=args.warmup, wait_s=[0, args.think],
         mix={"technical": 1}, llm=llm, env=NO_CACHE,
     )  # fmt: skip
     doc = _run(profile)
@@ -104,12 +118,12 @@ def _case(name: str, known: dict[str, Any], users: int, seconds: float) -> None:
     # per-request overhead, from the audit log); one call's fixed cost is the system's too.
     step = doc["agents"]["supervisor"]["latency_ms"]
     drawn = _drawn(known, step["count"])
-    client, locust = doc["latency_ms"]["client"], doc["locust_bucketed"] or {}
+    whole, locust = _whole_run_client(doc), doc["locust_bucketed"] or {}
     for q, truth in _true(known).items():
         at = float(drawn[max(0, math.ceil(PERCENTILES[q] * drawn.size) - 1)])
         reported = step[q]["value"] - floor
         low, high = (x - floor for x in step[q]["ci95"])
-        ours, bucket = client[q]["value"], locust.get(q) or math.nan
+        ours, bucket = percentile(whole, PERCENTILES[q]), locust.get(q) or math.nan
         print(
             f"{name:<9} {q:<4} {truth:7.1f} {at:7.1f} {reported:8.1f} {_err(reported, truth)} "
             f"{_err(reported, at):>8} {low:7.1f}-{high:<7.1f} | "
@@ -117,32 +131,35 @@ def _case(name: str, known: dict[str, Any], users: int, seconds: float) -> None:
         )
     print(
         f"{'':<9} n = {step['count']}, one LLM call's fixed cost {floor:.1f} ms; Locust counted "
-        f"{locust.get('count', 0):.0f} of {client['count']} requests; lost {doc['requests']['lost']}, "
+        f"{locust.get('count', 0):.0f} of {whole.size} requests; lost {doc['requests']['lost']}, "
         f"errors {doc['requests']['failed']}"
     )
 
 
-def fidelity(users: int, seconds: float) -> None:
-    print(f"\nFidelity: {users} users, no think time, {seconds:.0f} s a case, technical queries, cache off.")
+def fidelity(args: argparse.Namespace) -> None:
+    print(
+        f"\nFidelity: {args.users} users, think time U(0, {args.think:g}) s, {args.seconds:.0f} s a case "
+        f"after a {args.warmup:g} s warm-up, technical queries, cache off."
+    )
     print("true: the profile's quantile. drawn: of the delays the mock slept. reported: the harness's")
     print("percentile of the drawn LLM step (end-to-end minus the system's own per-request overhead and")
-    print("one call's fixed cost). Right of |: end-to-end, same requests: ours exact, Locust's bucketed.")
+    print("one call's fixed cost). Right of |: end-to-end, whole run: ours exact, Locust's bucketed.")
     print(HEADER)
     for name, known in CASES:
-        _case(name, known, users, seconds)
+        _case(name, known, args)
 
 
-def overhead(users: int, seconds: float) -> None:
+def overhead(users: int, seconds: float, warmup: float = 10.0) -> None:
     profile = _profile(
-        "overhead", users=users, spawn_rate=float(users), duration_s=seconds, wait_s=[0, 0],
-        llm={"latency": "realistic"}, env=NO_CACHE,
+        "overhead", users=users, spawn_rate=float(users), duration_s=warmup + seconds, warmup_s=warmup,
+        wait_s=[0, 0], llm={"latency": "realistic"}, env=NO_CACHE,
     )  # fmt: skip
     doc = _run(profile)
     lat = doc["latency_ms"]
     e2e, path, over = lat["client_with_llm"], lat["llm_path"], lat["overhead"]
     print(
-        f"\nOverhead: {users} concurrent users, realistic model, cache off, {seconds:.0f} s, "
-        f"n = {e2e['count']}"
+        f"\nOverhead: {users} concurrent users, realistic model, cache off, {seconds:.0f} s after a "
+        f"{warmup:g} s warm-up, n = {e2e['count']}"
     )
     for q in ("p50", "p95", "p99"):
         gap = e2e[q]["value"] - path[q]["value"]
@@ -160,12 +177,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=20, help="users for the fidelity runs")
     parser.add_argument("--seconds", type=float, default=120, help="seconds per fidelity run")
+    parser.add_argument("--think", type=float, default=0.4, help="max think time of the fidelity runs")
+    parser.add_argument("--warmup", type=float, default=5, help="warm-up of the fidelity runs (s)")
     parser.add_argument("--overhead-seconds", type=float, default=60)
     parser.add_argument("--skip-overhead", action="store_true")
     parser.add_argument("--skip-fidelity", action="store_true")
     args = parser.parse_args()
     if not args.skip_fidelity:
-        fidelity(args.users, args.seconds)
+        fidelity(args)
     if not args.skip_overhead:
         overhead(50, args.overhead_seconds)
 

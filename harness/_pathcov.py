@@ -7,6 +7,7 @@ for any team's graph; a run records each request's visited nodes. Optional *outc
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from collections.abc import Iterable
@@ -36,7 +37,7 @@ class PathCoverage:
         """One request's visited nodes (without START/END) and its outcomes (reason=..., ...)."""
         self.requests += 1
         nodes = [START, *path, END]
-        for edge in zip(nodes, nodes[1:], strict=False):
+        for edge in itertools.pairwise(nodes):
             (self.edge_hits if edge in self.edges else self.unknown_edges)[edge] += 1
         for name, value in outcomes.items():
             if value is not None and name in self.target_hits:

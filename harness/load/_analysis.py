@@ -17,7 +17,7 @@ from ._samples import read_audit, read_client
 from ._sla import SLA, evaluate
 from ._timeseries import per_second, per_stage, throughput
 
-__all__ = ["Analysis", "analyse"]
+__all__ = ["Analysis", "analyse", "split_warmup"]
 
 
 @dataclass
@@ -36,6 +36,26 @@ def _mix_section(profile: LoadProfile, scenarios: Path | None) -> dict[str, Any]
     return {"weights": weights, "expected": expected_rates(read_items(scenarios), weights)}
 
 
+def split_warmup(client: pd.DataFrame, warmup_s: float) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The requests sent after the warm-up (the first `warmup_s` seconds from the first request),
+    and what the warm-up held: its requests are reconciled and their failures count as errors,
+    but a cold start must not pass for the system's steady latency."""
+    t0 = float(client["start"].min()) if len(client) else 0.0
+    warm = client["start"] < t0 + warmup_s
+    failed = client["status"].notna() & (client["status"] != client["expected_status"])
+    window = {
+        "warmup_s": warmup_s,
+        "warmup_requests": int(warm.sum()),
+        "warmup_failed": int((warm & failed).sum()),
+        "measured_requests": int((~warm).sum()),
+    }
+    return client[~warm], window
+
+
+def _only(frame: pd.DataFrame | None, ids: pd.Series) -> pd.DataFrame | None:
+    return None if frame is None else frame[frame["request_id"].isin(ids)]
+
+
 def analyse(
     *,
     folder: Path,
@@ -51,9 +71,15 @@ def analyse(
     client = read_client(folder / "raw")
     audit, agents = read_audit(audit_path, run["id"]) if audit_path is not None else (None, None)
     rec = reconcile(client, audit)
-    measured = measure(client, audit, agents, rec, agent_costs)
-    series = per_second(client, profile.stage_table() or None)
+    steady, window = split_warmup(client, profile.warmup_s)
+    # The service's cost counters cover the whole run: with a warm-up left out, per-agent cost
+    # comes from the audit log's lines of the measured requests instead.
+    costs = agent_costs if window["warmup_requests"] == 0 else None
+    ids = steady["id"]
+    measured = measure(steady, _only(audit, ids), _only(agents, ids), rec, costs)
+    series = per_second(client, profile.stage_table() or None, profile.warmup_s)
     extra = {
+        "window": window,
         "locust_bucketed": locust_bucketed(folder / "locust" / "locust_stats.csv"),
         "throughput": throughput(client, series),
         "stages": per_stage(client, profile.stage_table()) if profile.stages else None,

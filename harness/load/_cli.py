@@ -25,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     add("--users", type=int, metavar="N", help="concurrent users (drops a profile's stages)")
     add("--spawn-rate", type=float, metavar="R", help="users started per second")
     add("--duration", type=float, metavar="S", help="seconds of load (drops a profile's stages)")
+    add("--warmup", type=float, metavar="S", help="the first S seconds: counted, left out of the figures")
     add("--llm-latency", metavar="PROFILE", help="the mock LLM's latency: zero, fast, realistic, slow")
     add("--scenarios", metavar="FILE", help="labelled scenarios (JSON Lines; default: the packaged ones)")
     add("--reports", default="reports", help="output folder (default reports)")
@@ -34,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {"workers": args.workers, "users": args.users, "spawn_rate": args.spawn_rate,
-                           "duration_s": args.duration}  # fmt: skip
+                           "duration_s": args.duration, "warmup_s": args.warmup}  # fmt: skip
     if args.users is not None or args.duration is not None:
         out["stages"] = []
     if args.llm_latency:

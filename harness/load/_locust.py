@@ -26,6 +26,7 @@ __all__ = ["LOCUSTFILE", "LocustProcesses", "locust_env"]
 
 LOCUSTFILE = Path(__file__).resolve().with_name("locustfile.py")
 
+
 def locust_env(profile: LoadProfile, *, run_id: str, samples: Path, scenarios: Path | None) -> dict[str, str]:
     """What the locustfile reads: where samples go, the mix, think time, shape, the time bound."""
     env = {

@@ -54,7 +54,7 @@ def _rates(client: pd.DataFrame, rec: Reconciliation) -> dict[str, Any]:
 
 
 def _shares(series: pd.Series) -> dict[str, dict[str, Any]]:
-    counts = series.fillna("none").value_counts()
+    counts = series.astype(object).fillna("none").value_counts()  # an all-empty column reads as float
     total = int(counts.sum())
     return {str(k): {"requests": int(v), "share": v / total} for k, v in counts.items()}
 

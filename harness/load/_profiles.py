@@ -55,6 +55,7 @@ class LoadProfile(BaseModel):
     duration_s: float = Field(30.0, gt=0, le=86_400)
     stages: list[Stage] = Field(default_factory=list)
     wait_s: tuple[float, float] = (0.0, 0.0)
+    warmup_s: float = Field(0.0, ge=0, le=86_400)
     stop_timeout_s: float = Field(45.0, ge=0, le=600)
     request_timeout_s: float = Field(40.0, gt=0, le=600)
     max_requests: int = Field(1_000_000, ge=1, le=100_000_000)
@@ -70,6 +71,11 @@ class LoadProfile(BaseModel):
         if not 0 <= low <= high <= 3600:
             raise ValueError(
                 f"wait_s must be [min, max] with 0 <= min <= max <= 3600, got {list(self.wait_s)}"
+            )
+        if self.warmup_s >= self.run_time_s:
+            raise ValueError(
+                f"warmup_s ({self.warmup_s:g}) must be shorter than the run ({self.run_time_s:g} s): "
+                "nothing would be left to measure"
             )
         if self.stop_timeout_s < self.request_timeout_s:
             # Else a request still waiting at the end is killed unanswered and counted as lost.

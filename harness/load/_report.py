@@ -8,7 +8,7 @@ sla.json, schema "harness.sla/1" (fields are only ever added within a version)::
     failures        names of the failed checks, e.g. ["p95_ms_max"]
     run             id, profile, description, folder (the run's), started_at, finished_at (UTC), target,
                     stack (bool: started by the harness), users, spawn_rate, run_time_s, stages
-                    ([until_s, users, spawn_rate] rows), workers, wait_s, llm (the mock LLM's
+                    ([until_s, users, spawn_rate] rows), workers, wait_s, warmup_s, llm (the mock LLM's
                     setup, null with --host), env, locust_exit_code
     checks[]        name, metric (a path into this document), op ("<", "<=", ">=", "=="),
                     limit, value, ci95 ([low, high] or null), unit, pass (bool),
@@ -18,6 +18,8 @@ sla.json, schema "harness.sla/1" (fields are only ever added within a version)::
                     unknown_in_audit, duplicate_in_audit, audit_checked, by_status
                     {"200": {"client": n, "server": n}, ...; "0": no response, "none": no outcome},
                     examples (a few unaccounted ids and why)
+    window          warmup_s, warmup_requests, warmup_failed, measured_requests: the warm-up's
+                    requests are reconciled and count as errors; the figures below leave them out
     latency_ms      client, and when the audit log is at hand server, llm_path, client_with_llm,
                     overhead; each {count, mean, min, max, p50, p95, p99, p999} with each
                     percentile {value, ci95}

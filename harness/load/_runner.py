@@ -104,7 +104,7 @@ class _Run:
             "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "target": self.target.url if self.target else None, "stack": o.host is None,
             "users": p.peak_users, "spawn_rate": p.spawn_rate, "run_time_s": p.run_time_s,
-            "stages": p.stage_table(), "workers": p.workers, "wait_s": list(p.wait_s),
+            "stages": p.stage_table(), "workers": p.workers, "wait_s": list(p.wait_s), "warmup_s": p.warmup_s,
             "llm": p.llm.model_dump() if o.host is None else None, "env": p.env, "locust_exit_code": 0,
         }  # fmt: skip
 

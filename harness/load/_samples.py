@@ -80,7 +80,7 @@ def _agent_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
             "latency_ms": stats.get("latency_ms"),
             "tokens_in": stats.get("tokens_in"),
             "tokens_out": stats.get("tokens_out"),
-            "cost_usd": stats.get("cost_usd"),  # absent from today's audit log: derived later
+            "cost_usd": stats.get("cost_usd"),  # null when the system's log has none
         }
         for name, stats in agents.items()
         if isinstance(stats, dict)

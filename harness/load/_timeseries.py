@@ -17,10 +17,15 @@ __all__ = ["per_second", "per_stage", "throughput"]
 SETTLE_SHARE, SETTLE_MAX_S = 0.25, 5.0
 
 
-def per_second(client: pd.DataFrame, stages: list[list[float]] | None = None) -> pd.DataFrame:
-    """Completed requests by the second they ended in, from the run's first request; no gaps."""
+def per_second(
+    client: pd.DataFrame, stages: list[list[float]] | None = None, warmup_s: float = 0.0
+) -> pd.DataFrame:
+    """Completed requests by the second they ended in, from the run's first request; no gaps.
+    `warmup` marks the seconds of the warm-up (left out of the run's figures, shown here)."""
     done = client[client["status"].notna()]
-    columns = ["second", "requests", "answered", "failed", "error_rate", "p50_ms", "p95_ms", "users"]
+    columns = [
+        "second", "requests", "answered", "failed", "error_rate", "p50_ms", "p95_ms", "users", "warmup",
+    ]  # fmt: skip
     if done.empty:
         return pd.DataFrame(columns=columns)
     t0 = float(client["start"].min())
@@ -39,6 +44,7 @@ def per_second(client: pd.DataFrame, stages: list[list[float]] | None = None) ->
     frame["failed"] = frame["requests"] - frame["answered"]
     frame["error_rate"] = (frame["failed"] / frame["requests"].where(frame["requests"] > 0)).fillna(0.0)
     frame["users"] = [_users_at(stages, s) for s in frame.index] if stages else None
+    frame["warmup"] = frame.index < warmup_s
     return frame.rename_axis("second").reset_index()[columns]
 
 

@@ -53,6 +53,7 @@ from locust.env import Environment
 from locust.exception import StopUser
 from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
 
+from harness._gc import freeze_startup_objects
 from harness.load._mix import Deck, Item, default_mix, read_items
 
 _MESSAGE = "harness_samples"
@@ -213,6 +214,8 @@ def _on_init(environment: Environment, **_: Any) -> None:
         runner.register_message(_MESSAGE, lambda environment, msg, **_: SAMPLES.write_batch(msg.data))
     else:
         SAMPLES.open("local")
+    # Locust and gevent are imported: a full collection's pause would be timed as response time.
+    freeze_startup_objects()
 
 
 _timer_started = False

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import TracebackType
 
 from .._exceptions import ConfigError, ProxyError
+from .._gc import freeze_startup_objects
 from ._api import Api
 from ._collection import ProxyCollection, parse_populate
 from ._errors import ApiError
@@ -112,6 +113,7 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, config_path: str |
         async with ToxiproxyServer(host, port, config_path=config_path):
             await stop.wait()
 
+    freeze_startup_objects()  # a collection's pause would add to every proxied connection's latency
     try:
         asyncio.run(main())
     except KeyboardInterrupt:

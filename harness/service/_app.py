@@ -138,6 +138,8 @@ def create_app(system: SupportSystem | None = None, settings: ServiceSettings | 
                     "latency_ms": round(float(v.get("latency_ms", 0)), 3),
                     "tokens_in": v.get("tokens_in", 0),
                     "tokens_out": v.get("tokens_out", 0),
+                    # 12 places: exact enough to add up, short enough not to read as a card number
+                    "cost_usd": round(float(v.get("cost_usd", 0.0)), 12),
                 }
                 for k, v in result.agents.items()
             },

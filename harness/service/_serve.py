@@ -15,6 +15,7 @@ def serve(
 ) -> None:
     import uvicorn
 
+    from .._gc import freeze_startup_objects
     from ..reference import SupportSystem, load_settings
     from ..reference._logging import configure_logging
     from ._app import create_app
@@ -22,6 +23,7 @@ def serve(
     configure_logging(logging.INFO)
     system = SupportSystem(load_settings(**(reference or {})))
     app = create_app(system, settings)
+    freeze_startup_objects()  # the imports and the app: never garbage, never walked again
     uvicorn.run(
         app,
         host=settings.host,

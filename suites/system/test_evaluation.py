@@ -12,6 +12,8 @@ import pytest
 
 from harness._exceptions import LoadError
 from harness.load import SLA, load_profile, load_sla
+from harness.load._analysis import split_warmup
+from harness.load._metrics import measure
 from harness.load._mix import Deck, default_mix, expected_rates, read_items
 from harness.load._reconcile import reconcile
 from harness.load._samples import AUDIT_COLUMNS, CLIENT_COLUMNS
@@ -105,6 +107,28 @@ def test_each_kind_of_loss_is_caught(client: list, audit: list, kind: str) -> No
 def test_without_an_audit_log_only_the_client_side_is_checked() -> None:
     rec = reconcile(_client([("a", 200, 200), ("b", None, 200)]), None)
     assert not rec.audit_checked and rec.lost == 1 and rec.missing_in_audit == 0
+
+
+def test_the_warm_up_is_reconciled_and_counted_for_errors_but_left_out_of_the_figures() -> None:
+    # t = 0..9 s: a cold start, 5 s answers and one failure; after 3 s: 100 ms answers.
+    client = _client([(f"r{t}", 503 if t == 1 else 200, 200) for t in range(10)])
+    client["start"] = 1000.0 + np.arange(10.0)
+    client["ms"] = np.where(np.arange(10) < 3, 5000.0, 100.0)
+    client["escalated"], client["cache_hit"], client["route"] = False, False, "general_support"
+    rec = reconcile(client, None)
+    steady, window = split_warmup(client, 3.0)
+    assert window == {"warmup_s": 3.0, "warmup_requests": 3, "warmup_failed": 1, "measured_requests": 7}
+    figures = measure(steady, None, None, rec)
+    assert figures["latency_ms"]["client"]["count"] == 7
+    assert figures["latency_ms"]["client"]["max"] == 100.0  # no cold 5 s answer in the figures
+    assert figures["rates"]["error"]["count"] == 1 and figures["rates"]["error"]["of"] == 10
+    assert sum(r["requests"] for r in figures["routes"].values()) == 7
+    assert split_warmup(client, 0.0)[1]["warmup_requests"] == 0
+
+
+def test_a_warm_up_as_long_as_the_run_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(LoadError, match=r"warmup_s \(15\) must be shorter than the run"):
+        load_profile("smoke", pyproject=_pyproject(tmp_path, ""), overrides={"warmup_s": 15})
 
 
 # -- SLA -------------------------------------------------------------------------------------

@@ -120,3 +120,18 @@ def test_per_agent_figures_add_up_to_the_requests(load_runs: dict[str, Doc]) -> 
     assert tokens == doc["tokens"]["in_total"] + doc["tokens"]["out_total"]
     shares = sum(r["share"] for r in doc["routes"].values())
     assert shares == pytest.approx(1.0)
+
+
+def test_a_warm_up_is_counted_but_left_out_of_the_figures(load_runs: dict[str, Doc]) -> None:
+    doc = load_runs["broken_escalation"]
+    window, req = doc["window"], doc["requests"]
+    assert window["warmup_s"] == 4 and window["warmup_requests"] > 0
+    assert window["warmup_requests"] + window["measured_requests"] == req["sent"]
+    assert doc["latency_ms"]["client"]["count"] == window["measured_requests"] - req["no_outcome"]
+    series = pd.read_csv(_folder(doc) / "timeseries.csv")
+    assert list(series["warmup"][:4]) == [True] * 4 and not series["warmup"][4:].any()
+    # The service's cost counters span the whole run: per-agent cost comes from the audit log,
+    # and still adds up to what the measured requests were told they cost.
+    assert doc["agents_cost_source"] == "audit"
+    agent_cost = sum(a["cost_usd"] for a in doc["agents"].values())
+    assert agent_cost == pytest.approx(doc["cost_usd"]["total"], rel=1e-6)

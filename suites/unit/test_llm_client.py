@@ -19,8 +19,11 @@ async def client() -> LLMClient:
 
 async def ask(client: LLMClient) -> object:
     return await client.complete(
-        agent="billing_support", model="m-1", messages=[{"role": "user", "content": "hi"}],
-        temperature=0.2, timeout=1.0,
+        agent="billing_support",
+        model="m-1",
+        messages=[{"role": "user", "content": "hi"}],
+        temperature=0.2,
+        timeout=1.0,
     )
 
 
@@ -51,7 +54,11 @@ async def test_tool_calls_are_surfaced(client: LLMClient, mock_llm: MockLLM) -> 
         (faults.Status(500), E.LLMServerError, True),
         (faults.Status(503, retry_after=1.5), E.LLMServerError, True),
         (faults.Malformed(), E.LLMMalformedResponseError, True),
-        (faults.Malformed(body='{"choices": [', content_type="application/json"), E.LLMMalformedResponseError, True),
+        (
+            faults.Malformed(body='{"choices": [', content_type="application/json"),
+            E.LLMMalformedResponseError,
+            True,
+        ),
         (faults.Status(400), E.PermanentLLMError, False),
         (faults.Status(401), E.PermanentLLMError, False),
         (faults.Status(404), E.PermanentLLMError, False),

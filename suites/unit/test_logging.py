@@ -68,7 +68,9 @@ async def test_a_whole_request_logs_every_agent_and_no_pii(
     docs = lines(log_stream)
     calls = [d for d in docs if d["event"] == "llm_call"]
     assert [d["agent"] for d in calls] == ["supervisor", "billing_support"]
-    assert all(d["trace_id"] == result.trace_id and "latency_ms" in d and "tokens_out" in d for d in calls), calls
+    assert all(d["trace_id"] == result.trace_id and "latency_ms" in d and "tokens_out" in d for d in calls), (
+        calls
+    )
     assert docs[-1]["event"] == "request_done"
 
 

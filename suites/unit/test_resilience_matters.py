@@ -15,8 +15,8 @@ import pytest
 from harness._exceptions import LLMServerError
 from harness.llm import MockLLM, faults
 from harness.reference import FakeClock, SupportSystem
-from harness.reference._graph import build_graph
 from harness.reference import specialist_reply as answer
+from harness.reference._graph import build_graph
 
 ON_OFF = pytest.mark.parametrize("on", [True, False], ids=["on", "off"])
 Make = Callable[..., SupportSystem]
@@ -160,7 +160,9 @@ async def test_cache_saves_llm_calls_and_tokens(make_system: Make, mock_llm: Moc
 
 
 @ON_OFF
-async def test_request_deadline_backstop_catches_a_hang_outside_any_llm_call(make_system: Make, on: bool) -> None:
+async def test_request_deadline_backstop_catches_a_hang_outside_any_llm_call(
+    make_system: Make, on: bool
+) -> None:
     system = make_system(timeouts={"request_deadline_s": 0.1}, **switch("timeouts", on))
     system.nodes.intake = _hang_node  # type: ignore[method-assign]
     system.graph = build_graph(system.nodes)

@@ -178,7 +178,11 @@ def test_every_route_and_escalation_reason_is_labelled() -> None:
     routes = {s.expected.route for s in SCENARIOS}
     assert set(ROUTE_NAMES) | {None} == routes
     reasons = {s.expected.reason for s in SCENARIOS if s.expected.escalated}
-    need_faults = {EscalationReason.AGENT_UNAVAILABLE, EscalationReason.DEADLINE, EscalationReason.INVALID_HANDOFF}
+    need_faults = {
+        EscalationReason.AGENT_UNAVAILABLE,
+        EscalationReason.DEADLINE,
+        EscalationReason.INVALID_HANDOFF,
+    }
     assert reasons == set(EscalationReason) - need_faults
 
 

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..._exceptions import HarnessError, MockServerError
+from ..._gc import freeze_startup_objects
 from ._config import ServerConfig, load_config, parse_config
 from ._faults import FAULT_KINDS
 from ._server import MockLLMServer
@@ -93,6 +94,7 @@ def serve(
 ) -> None:
     """Run a server in the foreground until SIGINT or SIGTERM."""
     server = MockLLMServer(config, host=host, port=port, brain=brain)
+    freeze_startup_objects()  # a collection's pause would be served as latency the profile never drew
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(server))
 
