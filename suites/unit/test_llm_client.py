@@ -1,4 +1,4 @@
-"""LLM access: the openai SDK over an explicit httpx client, every failure mapped to our tree."""
+"""LLM access: chat completions over httpx, the reply checked, every failure mapped to our tree."""
 
 from __future__ import annotations
 
@@ -103,3 +103,39 @@ async def test_client_given_by_caller_is_not_closed() -> None:
     await c.aclose()
     assert not http.is_closed
     await http.aclose()
+
+
+async def test_a_minimal_completion_from_a_lenient_server_is_read(
+    client: LLMClient, mock_llm: MockLLM
+) -> None:
+    # No id, created, object, index or finish_reason: servers calling themselves compatible omit them.
+    body = {
+        "choices": [{"message": {"content": "hi"}}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 1},
+    }
+    mock_llm.default.side_effect = lambda call: httpx.Response(200, json=body)
+    done = await ask(client)
+    assert (done.text, done.tokens_in, done.tokens_out, done.model) == ("hi", 3, 1, "m-1")  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ({"choices": []}, "no choices"),
+        ({"choices": [{"message": {"content": 7}}]}, "choices.0.message.content"),
+    ],
+)
+async def test_a_completion_without_what_we_read_is_malformed(
+    client: LLMClient, mock_llm: MockLLM, body: dict, says: str
+) -> None:
+    mock_llm.default.side_effect = lambda call: httpx.Response(200, json=body)
+    with pytest.raises(E.LLMMalformedResponseError, match=says):
+        await ask(client)
+
+
+async def test_a_refusal_carries_the_apis_own_message(client: LLMClient, mock_llm: MockLLM) -> None:
+    mock_llm.default.side_effect = lambda call: httpx.Response(
+        400, json={"error": {"message": "context length exceeded", "type": "invalid_request_error"}}
+    )
+    with pytest.raises(E.PermanentLLMError, match=r"refused the request \(400\): context length exceeded"):
+        await ask(client)
