@@ -23,6 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from harness.load import SLA, load_profile
 from harness.load._runner import RunOptions, run_load
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load_fidelity import speed_index
+
 REPORTS = Path("reports/bench/load")
 TARGET_RPS = 200.0
 
@@ -38,6 +41,7 @@ def main() -> None:
         overrides["env"] = {"HARNESS_CACHE__ENABLED": "false"}
     profile = load_profile(args.profile, overrides=overrides)
     REPORTS.mkdir(parents=True, exist_ok=True)
+    speed = speed_index()
     doc = run_load(
         RunOptions(profile=profile, sla=SLA(), reports=REPORTS, progress=sys.stderr.isatty())
     ).document
@@ -45,7 +49,7 @@ def main() -> None:
     print(
         f"\nCapacity: profile {profile.name}, {os.cpu_count()} cores, LLM {profile.llm.latency}, "
         f"workers {profile.workers}, cache {'off' if args.no_cache else 'on'} "
-        f"(hit rate {100 * (doc['rates']['cache_hit']['value'] or 0):.0f}%)"
+        f"(hit rate {100 * (doc['rates']['cache_hit']['value'] or 0):.0f}%), speed index {speed:.0f} ms"
     )
     print(
         f"{'users':>6} {'req/s':>8} {'P50 ms':>8} {'P95 ms':>8} {'P99 ms':>8} {'errors':>7} {'requests':>9}"
