@@ -40,6 +40,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from harness.load import SLA, LoadProfile, available_profiles
+from harness.load._analysis import split_warmup
+from harness.load._metrics import llm_path
 from harness.load._pyproject import deep_merge
 from harness.load._runner import RunOptions, run_load
 from harness.load._samples import read_client
@@ -163,11 +165,9 @@ def speed_index() -> float:
 def _paired_gap_ci(doc: dict[str, Any], q: float, boot: int = 2000) -> tuple[float, float]:
     """95% bootstrap interval of P_q(end-to-end) - P_q(LLM path), resampling requests in pairs."""
     folder = Path(doc["run"]["folder"])
-    agents = pd.read_csv(folder / "server_agents.csv")
-    path = agents.groupby("request_id")["latency_ms"].sum()
-    client = read_client(folder / "raw").set_index("id")
-    steady = client[client["start"] >= client["start"].min() + doc["run"]["warmup_s"]]
-    pairs = steady[["ms"]].join(path.rename("path"), how="inner").to_numpy()
+    path = llm_path(pd.read_csv(folder / "server_agents.csv"))
+    steady, _ = split_warmup(read_client(folder / "raw"), doc["run"]["warmup_s"])
+    pairs = steady.set_index("id")[["ms"]].join(path.rename("path"), how="inner").to_numpy()
     rng = np.random.default_rng(0)
     picks = pairs[rng.integers(0, len(pairs), size=(boot, len(pairs)))]
     rank = max(0, math.ceil(q * len(pairs)) - 1)
