@@ -35,20 +35,27 @@ def main() -> None:
     parser.add_argument("--profile", default="ramp", help="a staged profile (default ramp)")
     parser.add_argument("--workers", type=int, default=0, help="Locust workers (0: one process)")
     parser.add_argument("--no-cache", action="store_true", help="turn the service's response cache off")
+    parser.add_argument(
+        "--service-workers", type=int, help="reference service processes (default: the profile's)"
+    )
     args = parser.parse_args()
     overrides: dict[str, object] = {"workers": args.workers}
-    if args.no_cache:
-        overrides["env"] = {"HARNESS_CACHE__ENABLED": "false"}
+    env = {"HARNESS_CACHE__ENABLED": "false"} if args.no_cache else {}
+    if args.service_workers:
+        env["HARNESS_SERVICE_WORKERS"] = str(args.service_workers)
+    overrides["env"] = env
     profile = load_profile(args.profile, overrides=overrides)
     REPORTS.mkdir(parents=True, exist_ok=True)
     speed = speed_index()
+    service_workers = profile.env.get("HARNESS_SERVICE_WORKERS", "1")
     doc = run_load(
         RunOptions(profile=profile, sla=SLA(), reports=REPORTS, progress=sys.stderr.isatty())
     ).document
     stages = doc["stages"] or {"stages": [], "knee": None}
     print(
         f"\nCapacity: profile {profile.name}, {os.cpu_count()} cores, LLM {profile.llm.latency}, "
-        f"workers {profile.workers}, cache {'off' if args.no_cache else 'on'} "
+        f"Locust workers {profile.workers}, service workers {service_workers}, "
+        f"cache {'off' if args.no_cache else 'on'} "
         f"(hit rate {100 * (doc['rates']['cache_hit']['value'] or 0):.0f}%), speed index {speed:.0f} ms"
     )
     print(

@@ -176,14 +176,18 @@ def _paired_gap_ci(doc: dict[str, Any], q: float, boot: int = 2000) -> tuple[flo
     return float(low), float(high)
 
 
-def overhead(users: int, seconds: float, repeats: int, warmup: float = 10.0) -> None:
+def overhead(
+    users: int, seconds: float, repeats: int, service_workers: int | None, warmup: float = 10.0
+) -> None:
+    env = NO_CACHE | ({"HARNESS_SERVICE_WORKERS": str(service_workers)} if service_workers else {})
     profile = _profile(
         "overhead", users=users, spawn_rate=float(users), duration_s=warmup + seconds, warmup_s=warmup,
-        wait_s=[0, 0], llm={"latency": "realistic"}, env=NO_CACHE,
+        wait_s=[0, 0], llm={"latency": "realistic"}, env=env,
     )  # fmt: skip
     print(
         f"\nOverhead: {users} concurrent users, realistic model, cache off, {seconds:.0f} s after a "
-        f"{warmup:g} s warm-up, {repeats} runs"
+        f"{warmup:g} s warm-up, {repeats} runs, service workers "
+        f"{profile.env.get('HARNESS_SERVICE_WORKERS', '1')}"
     )
     gaps = []
     for run in range(1, repeats + 1):
@@ -217,13 +221,16 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=5, help="warm-up of the fidelity runs (s)")
     parser.add_argument("--overhead-seconds", type=float, default=60)
     parser.add_argument("--repeats", type=int, default=3, help="overhead runs (the median is quoted)")
+    parser.add_argument(
+        "--service-workers", type=int, help="service processes in the overhead runs (default: the profile's)"
+    )
     parser.add_argument("--skip-overhead", action="store_true")
     parser.add_argument("--skip-fidelity", action="store_true")
     args = parser.parse_args()
     if not args.skip_fidelity:
         fidelity(args)
     if not args.skip_overhead:
-        overhead(50, args.overhead_seconds, args.repeats)
+        overhead(50, args.overhead_seconds, args.repeats, args.service_workers)
 
 
 if __name__ == "__main__":

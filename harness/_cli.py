@@ -63,7 +63,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     """Serve the reference system over HTTP (POST /v1/chat, GET /health, GET /metrics)."""
     from .service import load_service_settings, serve
 
-    settings = load_service_settings(host=args.host, port=args.port, audit_log=args.audit_log)
+    settings = load_service_settings(
+        host=args.host, port=args.port, audit_log=args.audit_log, workers=args.workers
+    )
     reference = {"llm_base_url": args.llm_base_url} if args.llm_base_url else {}
     serve(settings, reference=reference)
     return 0
@@ -166,6 +168,7 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     srv.add_argument("--port", type=int, help="port (default 8000)")
     srv.add_argument("--llm-base-url", help="OpenAI-compatible base URL of the LLM")
     srv.add_argument("--audit-log", help="JSONL audit log file")
+    srv.add_argument("--workers", type=int, help="service processes sharing the port (default 1)")
     _delegated(
         sub, "llm", "harness.llm.server", _cmd_llm, "run the mock LLM server (OpenAI-compatible)", command
     )

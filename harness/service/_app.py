@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 
@@ -17,7 +18,7 @@ from aiolimiter import AsyncLimiter
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, ConfigDict, Field
 
 from .._exceptions import InputValidationError
@@ -62,8 +63,14 @@ def _error(status: int, message: str, *, retry_after: float | None = None) -> JS
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def create_app(system: SupportSystem | None = None, settings: ServiceSettings | None = None) -> FastAPI:
-    """The app; builds a `SupportSystem` from the settings files when none is given."""
+def create_app(
+    system: SupportSystem | None = None,
+    settings: ServiceSettings | None = None,
+    *,
+    starting: Callable[[], str | None] | None = None,
+) -> FastAPI:
+    """The app; builds a `SupportSystem` from the settings files when none is given. `starting`
+    says why the service is not ready yet (other workers still starting), or None once it is."""
     cfg = settings or ServiceSettings()
     state: dict[str, Any] = {}
 
@@ -146,8 +153,11 @@ def create_app(system: SupportSystem | None = None, settings: ServiceSettings | 
         )
         return response
 
-    @app.get("/health")
-    async def health() -> dict[str, Any]:
+    @app.get("/health", response_model=None)
+    async def health() -> dict[str, Any] | JSONResponse:
+        waiting = starting() if starting is not None else None
+        if waiting is not None:
+            return JSONResponse({"status": "starting", "live": True, "ready": False, "detail": waiting}, 503)
         info = state["system"].health()
         metrics.breakers(info["breakers"])
         open_ = [a for a, s in info["breakers"].items() if s == "open"]
@@ -156,6 +166,7 @@ def create_app(system: SupportSystem | None = None, settings: ServiceSettings | 
             "live": True,
             "ready": True,
             "open_breakers": open_,
+            "pid": os.getpid(),  # which worker answered, when several share the port
             **info,
         }
 
@@ -165,7 +176,7 @@ def create_app(system: SupportSystem | None = None, settings: ServiceSettings | 
     @app.get("/metrics")
     async def prometheus() -> Response:
         metrics.breakers(state["system"].health()["breakers"])
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     return app
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 import time
 from pathlib import Path
@@ -19,18 +20,19 @@ __all__ = ["AuditLog"]
 
 
 class AuditLog:
-    """Append-only JSONL, line-buffered so a killed process loses at most the line in flight."""
+    """Append-only JSONL, one `write()` per line on an O_APPEND file: a killed process loses at most
+    the line in flight, and service workers sharing the file never interleave their lines."""
 
     def __init__(self, path: str | Path | None) -> None:
         self.path = Path(path) if path else None
         self._lock = threading.Lock()
-        self._file = None
+        self._fd: int | None = None
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = self.path.open("a", buffering=1, encoding="utf-8")
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     def write(self, *, request_id: str | None, query: str, status: int, **fields: Any) -> None:
-        if self._file is None:
+        if self._fd is None:
             return
         doc = {
             "ts": round(time.time(), 6),
@@ -40,11 +42,13 @@ class AuditLog:
             "status": status,
             **{k: redact(v) if isinstance(v, str) else v for k, v in fields.items()},
         }
-        line = json.dumps(doc, ensure_ascii=False, default=str)
+        line = (json.dumps(doc, ensure_ascii=False, default=str) + "\n").encode()
         with self._lock:
-            self._file.write(line + "\n")
+            written = os.write(self._fd, line)
+            while written < len(line):  # only on a full disk or a signal: finish the line
+                written += os.write(self._fd, line[written:])
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

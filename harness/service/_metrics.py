@@ -1,8 +1,15 @@
-"""Prometheus metrics of the reference service, on a registry of its own (one per app)."""
+"""Prometheus metrics of the reference service, on a registry of its own (one per app).
+
+With several workers (`PROMETHEUS_MULTIPROC_DIR` set before import, see `_workers`), every
+worker's values live in files there and `/metrics` reads them all: counters and histograms are
+summed, the breaker gauge is the worst state among live workers.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import os
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 
 from ..reference import SupportResult
 
@@ -33,11 +40,24 @@ class ServiceMetrics:
         )
         self.cost = Counter("harness_cost_usd", "LLM cost in USD", ["agent"], registry=r)
         self.breaker = Gauge(
-            "harness_breaker_state", "Breaker state (0 closed, 1 half-open, 2 open)", ["agent"], registry=r
+            "harness_breaker_state",
+            "Breaker state (0 closed, 1 half-open, 2 open)",
+            ["agent"],
+            registry=r,
+            multiprocess_mode="livemax",
         )
         self.fallbacks = Counter("harness_fallbacks", "Fallback answers by kind", ["kind"], registry=r)
         self.escalations = Counter("harness_escalations", "Escalations by reason", ["reason"], registry=r)
         self.cache = Counter("harness_cache_lookups", "Cache lookups by result", ["result"], registry=r)
+
+    def exposition(self) -> bytes:
+        """The text format of every metric: this process's, or all workers' in multiprocess mode."""
+        shared = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if not shared:
+            return bytes(generate_latest(self.registry))
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, shared)  # type: ignore[no-untyped-call]
+        return bytes(generate_latest(registry))
 
     def observe(self, result: SupportResult) -> None:
         outcome = "escalated" if result.escalated else ("degraded" if result.degraded else "answered")

@@ -13,6 +13,11 @@ __all__ = ["serve"]
 def serve(
     settings: ServiceSettings, *, reference: dict[str, Any] | None = None, log_level: str = "warning"
 ) -> None:
+    if settings.workers > 1:  # the parent stays light: it only supervises
+        from ._workers import serve_workers
+
+        serve_workers(settings, reference=reference or {}, log_level=log_level)
+        return
     import uvicorn
 
     from .._gc import freeze_startup_objects

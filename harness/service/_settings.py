@@ -27,6 +27,9 @@ class ServiceSettings(HarnessSettings):
     audit_log: str | None = Field(None, description="JSONL file of every request; none if unset")
     grace_s: float = Field(2.0, ge=0, description="added to the request deadline before a 503")
     chaos_control: bool = Field(False, description="expose /_control/handoff for chaos runs")
+    workers: int = Field(
+        1, ge=1, le=64, description="service processes on the port (one per core); chaos control needs 1"
+    )
 
 
 def load_service_settings(**overrides: Any) -> ServiceSettings:

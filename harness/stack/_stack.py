@@ -93,8 +93,13 @@ class Stack:
         self.proxy_api_port = free_port(host) if proxy else 0
         self.proxy_port = free_port(host) if proxy else 0
         self.llm_args = llm_args or []
-        # The stack is a test bed: the service exposes its chaos control API.
-        self.reference_env = {"HARNESS_SERVICE_CHAOS_CONTROL": "true", **(reference_env or {})}
+        # The stack is a test bed: the service exposes its chaos control API, which switches faults
+        # in one process, so not when the service runs several workers (load runs).
+        env = reference_env or {}
+        control = {} if env.get("HARNESS_SERVICE_WORKERS", "1").strip() not in ("", "1") else {
+            "HARNESS_SERVICE_CHAOS_CONTROL": "true"
+        }
+        self.reference_env = {**control, **env}
         self.processes: list[ManagedProcess] = []
         self._previous_handlers: dict[int, Any] = {}
 
