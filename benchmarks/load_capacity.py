@@ -1,12 +1,18 @@
 """Capacity of the whole stack on this machine, printed (not a test: figures depend on the machine).
 
-    python benchmarks/load_capacity.py [--profile ramp] [--workers 0] [--no-cache]
+    python benchmarks/load_capacity.py [--profile ramp] [--workers 0] [--no-cache] [--service-workers N]
 
 Runs the `ramp` profile (zero-latency mock LLM, no think time, users doubling every 20 s: 1, 2,
 ... 64) against a fresh stack, then prints one row per stage (measured after the stage settles):
 users, requests/s, P50/P95/P99, error rate; the highest throughput sustained without errors
 (the target is 200 requests/s); and the knee, the first stage whose P95 is at least double the
 first stage's. Locust, the mock LLM and the service share the machine's cores, as they do in CI.
+
+The service runs as the profile says (two workers, its response cache on, as shipped): the ramp
+posts the 230 labelled scenarios over and over, so most requests are cache hits that never reach
+the LLM. `--no-cache` makes every request call the LLM twice, which is the service's CPU-bound
+case (about 11 ms of CPU a request on this machine, so about 150 requests/s on 2 cores).
+`--service-workers N` compares deployments.
 
 Only 127.0.0.1 is used; the run is bounded (140 s of load). Reports under reports/bench/load/.
 """
