@@ -210,6 +210,12 @@ def overhead(
             )
             if q == "p95":
                 gaps.append(gap)
+        inside, around = lat["overhead_service"], lat["overhead_http"]
+        print(
+            f"  per-request overhead p50 / p95: inside the service {inside['p50']['value']:.1f} / "
+            f"{inside['p95']['value']:.1f} ms (graph steps, guards, logging), around it "
+            f"{around['p50']['value']:.1f} / {around['p95']['value']:.1f} ms (Locust, network, web server)"
+        )
     print(f" P95 gap, median of {repeats} runs: {float(np.median(gaps)):.1f} ms (target <= 15 ms)")
 
 

@@ -39,7 +39,21 @@ def latency(client: pd.DataFrame, audit: pd.DataFrame | None, agents: pd.DataFra
         out["llm_path"] = percentiles(path.reindex(matched.index).to_numpy())
         out["client_with_llm"] = percentiles(matched.to_numpy())
         out["overhead"] = percentiles((matched - path.reindex(matched.index)).to_numpy())
+        if audit is not None:
+            out.update(_overhead_split(matched, path, audit))
     return out
+
+
+def _overhead_split(client: pd.Series, path: pd.Series, audit: pd.DataFrame) -> dict[str, Any]:
+    """Where the overhead goes, per request: inside the service (graph, guards, logging: its own
+    latency minus the LLM path) and around it (client, network, web server: client minus it)."""
+    answered = audit[audit["status"] == 200].drop_duplicates("request_id").set_index("request_id")
+    ids = client.index.intersection(answered.index)
+    server = answered.loc[ids, "latency_ms"]
+    return {
+        "overhead_service": percentiles((server - path.loc[ids]).to_numpy()),
+        "overhead_http": percentiles((client.loc[ids] - server).to_numpy()),
+    }
 
 
 def _rates(client: pd.DataFrame, rec: Reconciliation) -> dict[str, Any]:

@@ -21,7 +21,8 @@ sla.json, schema "harness.sla/1" (fields are only ever added within a version)::
     window          warmup_s, warmup_requests, warmup_failed, measured_requests: the warm-up's
                     requests are reconciled and count as errors; the figures below leave them out
     latency_ms      client, and when the audit log is at hand server, llm_path, client_with_llm,
-                    overhead; each {count, mean, min, max, p50, p95, p99, p999} with each
+                    overhead (= overhead_service + overhead_http, per request); each
+                    {count, mean, min, max, p50, p95, p99, p999} with each
                     percentile {value, ci95}
     locust_bucketed Locust's own Aggregated figures {p50, p95, p99, p999, count, failures}
     rates           error, escalation, cache_hit, fallback: {value, ci95, count, of}

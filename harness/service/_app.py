@@ -110,9 +110,10 @@ def create_app(
         sys_: SupportSystem = state["system"]
         budget = sys_.settings.timeouts.request_deadline_s + cfg.grace_s
         try:
-            result = await asyncio.wait_for(
-                sys_.ainvoke(body.query, user_id=body.user_id, customer_tier=body.customer_tier), budget
-            )
+            async with asyncio.timeout(budget):  # no extra task, unlike wait_for
+                result = await sys_.ainvoke(
+                    body.query, user_id=body.user_id, customer_tier=body.customer_tier
+                )
         except InputValidationError as exc:
             metrics.rejected("invalid_input")
             audit.write(request_id=request_id, query=body.query, status=422, error=str(exc))

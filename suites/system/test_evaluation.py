@@ -13,7 +13,7 @@ import pytest
 from harness._exceptions import LoadError
 from harness.load import SLA, load_profile, load_sla
 from harness.load._analysis import split_warmup
-from harness.load._metrics import measure
+from harness.load._metrics import latency, measure
 from harness.load._mix import Deck, default_mix, expected_rates, read_items
 from harness.load._reconcile import reconcile
 from harness.load._samples import AUDIT_COLUMNS, CLIENT_COLUMNS
@@ -124,6 +124,22 @@ def test_the_warm_up_is_reconciled_and_counted_for_errors_but_left_out_of_the_fi
     assert figures["rates"]["error"]["count"] == 1 and figures["rates"]["error"]["of"] == 10
     assert sum(r["requests"] for r in figures["routes"].values()) == 7
     assert split_warmup(client, 0.0)[1]["warmup_requests"] == 0
+
+
+def test_the_overhead_splits_into_inside_and_around_the_service() -> None:
+    # Three answers: client, service and LLM-path times chosen so each part is known exactly.
+    client = _client([("a", 200, 200), ("b", 200, 200), ("c", 200, 200)])
+    client["ms"] = [1010.0, 2020.0, 3030.0]
+    audit = _audit([("a", 200), ("b", 200), ("c", 200)])
+    audit["latency_ms"] = [1006.0, 2012.0, 3018.0]  # 4, 8, 12 ms around the service
+    agents = pd.DataFrame(
+        {"request_id": ["a", "a", "b", "c"], "latency_ms": [500.0, 500.0, 2010.0, 3015.0]}
+    )  # 6, 2, 3 ms inside it
+    out = latency(client, audit, agents)
+    assert [out["overhead_service"][k] for k in ("min", "max", "mean")] == [2.0, 6.0, pytest.approx(11 / 3)]
+    assert [out["overhead_http"][k] for k in ("min", "max", "mean")] == [4.0, 12.0, 8.0]
+    total = out["overhead"]["mean"]
+    assert total == pytest.approx(out["overhead_service"]["mean"] + out["overhead_http"]["mean"])
 
 
 def test_a_warm_up_as_long_as_the_run_is_refused(tmp_path: Path) -> None:
