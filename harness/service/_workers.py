@@ -10,6 +10,7 @@ Each worker is a fresh interpreter (`python -m harness.service._workers`) so tha
 multiprocess mode is on before `prometheus_client` is imported. Each gets a listening socket of
 its own on the shared port (SO_REUSEPORT): the kernel spreads new connections evenly, where one
 shared socket lets whichever worker wakes first accept a whole burst of keep-alive connections.
+(That spreading is Linux's; other systems accept SO_REUSEPORT without balancing by it.)
 
 Per worker, as in any pre-fork deployment: breakers, cache, LLM rate limiters and handoff
 faults (so chaos control needs one worker); the API rate limit is divided among the workers.
