@@ -122,3 +122,26 @@ def test_two_workers_share_the_port_the_audit_log_and_the_metrics(tmp_path: Path
     for pid in survivors:  # the stack stopped them all
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_workers_die_with_their_parent_even_on_sigkill(tmp_path: Path) -> None:
+    env = {"HARNESS_SERVICE_WORKERS": "2"}
+    with Stack(tmp_path, proxy=False, llm_args=["--latency", "zero"], reference_env=env) as stack:
+        workers = _worker_pids(stack.service_url)
+        assert len(workers) == 2
+        parent = next(p.proc for p in stack.processes if p.name == "reference service")
+        assert parent is not None
+        os.kill(parent.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+            time.sleep(0.2)
+        assert not any(_alive(pid) for pid in workers), "a worker outlived its parent"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/stat")
+    return not (status.exists() and status.read_text().split(")")[1].split()[0] == "Z")  # zombie: dead
