@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 from .._exceptions import LoadError
+from .._proc import die_with_parent
 from ..stack import free_port
-from ..stack._process import _die_with_parent
 from ._profiles import LoadProfile
 
 __all__ = ["LOCUSTFILE", "LocustProcesses", "locust_env"]
@@ -83,7 +83,7 @@ class LocustProcesses:
         try:
             return subprocess.Popen(
                 argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True, env={**os.environ, **self.env}, preexec_fn=_die_with_parent,
+                start_new_session=True, env={**os.environ, **self.env}, preexec_fn=die_with_parent,
             )  # fmt: skip
         finally:
             log.close()

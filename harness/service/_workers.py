@@ -21,7 +21,6 @@ answers 503 "starting" until every worker listens, so nobody's first connections
 
 from __future__ import annotations
 
-import ctypes
 import json
 import logging
 import os
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from .._exceptions import ConfigError, StackError
+from .._proc import die_with_parent
 from ._settings import ServiceSettings
 
 __all__ = ["serve_workers"]
@@ -43,7 +43,6 @@ _SPEC_ENV = "_HARNESS_SERVICE_WORKER_SPEC"
 _FD_ENV = "_HARNESS_SERVICE_WORKER_FD"
 _READY_PREFIX = "ready-"
 _STOP_GRACE_S = 8.0
-_PR_SET_PDEATHSIG = 1
 log = logging.getLogger("harness.service")
 
 
@@ -107,7 +106,7 @@ class _Pool:
             # A group of their own: Ctrl-C or a stack's killpg reaches only this parent, which
             # sends each worker one SIGTERM (a second would make uvicorn drop requests in flight).
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
 
     def _on_signal(self, signum: int, _frame: Any) -> None:
@@ -151,14 +150,6 @@ class _Pool:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """SIGTERM this worker when the parent dies, even by SIGKILL (Linux; elsewhere a no-op)."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass
 
 
 def ready_workers(shared: str) -> int:

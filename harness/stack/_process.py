@@ -6,7 +6,6 @@ stacks (`harness stack up`) skip it on purpose and are stopped by `harness stack
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import subprocess
@@ -18,18 +17,9 @@ from pathlib import Path
 import httpx
 
 from .._exceptions import StackError
+from .._proc import die_with_parent
 
 __all__ = ["ManagedProcess", "kill_group", "pid_alive"]
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass
-
 
 def pid_alive(pid: int) -> bool:
     try:
@@ -89,7 +79,7 @@ class ManagedProcess:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
                 env={**os.environ, **(self.env or {})},
-                preexec_fn=None if self.detached else _die_with_parent,
+                preexec_fn=None if self.detached else die_with_parent,
             )
         except FileNotFoundError:
             raise StackError(f"{self.name}: cannot start {self.argv[0]!r}: no such program") from None
