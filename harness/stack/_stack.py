@@ -89,6 +89,7 @@ class Stack:
         self.host, self.detached, self.health_timeout_s = host, detached, health_timeout_s
         self.llm_port = llm_port or free_port(host)
         self.service_port = service_port or free_port(host)
+        self._chosen = {"llm_port": bool(llm_port), "service_port": bool(service_port)}
         self.with_proxy = proxy
         self.proxy_api_port = free_port(host) if proxy else 0
         self.proxy_port = free_port(host) if proxy else 0
@@ -174,12 +175,17 @@ class Stack:
         return parts
 
     def start(self) -> Stack:
-        for port, what in (
-            (self.llm_port, "mock LLM server"),
-            (self.service_port, "reference service"),
-            (self.proxy_api_port, "proxy"),
-            (self.proxy_port, "proxy listener"),
+        for attr, what in (
+            ("llm_port", "mock LLM server"),
+            ("service_port", "reference service"),
+            ("proxy_api_port", "proxy"),
+            ("proxy_port", "proxy listener"),
         ):
+            port = getattr(self, attr)
+            if port and not self._chosen.get(attr) and not _bindable(self.host, port):
+                # Picked by us, then taken by someone else since: pick again, the caller
+                # never asked for this one.
+                setattr(self, attr, port := free_port(self.host))
             if port:
                 _check_free(self.host, port, what)
         if not self.detached:

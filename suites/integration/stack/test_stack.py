@@ -55,6 +55,17 @@ def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
             Stack(tmp_path, service_port=port).start()
 
 
+def test_a_picked_port_taken_before_start_is_picked_again(tmp_path: Path) -> None:
+    stack = Stack(tmp_path, proxy=False, llm_args=["--latency", "zero"])
+    picked = stack.llm_port
+    with socket.socket() as taken:  # someone else binds the port we picked, before we start
+        taken.bind(("127.0.0.1", picked))
+        taken.listen()
+        with stack:
+            assert stack.llm_port != picked
+            assert httpx.get(f"{stack.llm_url[: -len('/v1')]}/health", timeout=5).status_code == 200
+
+
 def test_a_part_that_exits_names_its_log(tmp_path: Path) -> None:
     stack = Stack(tmp_path, llm_args=["--latency", "no-such-profile"])
     with pytest.raises(StackError, match=r"mock LLM server exited with code \d+ .*see .*llm\.log"):
