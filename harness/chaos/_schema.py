@@ -30,7 +30,12 @@ _STRICT = ConfigDict(extra="forbid", frozen=True)
 Switch = Literal["breaker", "retry", "timeouts", "rate_limit", "fallback", "cache"]
 SWITCHES: tuple[str, ...] = get_args(Switch)
 Node = Literal[
-    "intake", "supervisor", "technical_support", "billing_support", "general_support", "escalate_to_human"
+    "cached_answer",
+    "supervisor",
+    "technical_support",
+    "billing_support",
+    "general_support",
+    "escalate_to_human",
 ]
 NODES: tuple[str, ...] = get_args(Node)
 Rollback = Literal[

@@ -1,16 +1,16 @@
-"""The graph's nodes: intake, supervisor, the three specialists, and the human handoff."""
+"""The graph's nodes: the cached answer, the supervisor, the three specialists, and the human handoff."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage
 
 from .._exceptions import DeadlineExceededError, HarnessError, OutputValidationError
 from ._accounting import cost_usd
 from ._answer import SpecialistAnswer, parse_answer
-from ._cache import ResponseCache
+from ._cache import CacheEntry, ResponseCache
 from ._clock import Clock
 from ._decision import parse_decision
 from ._guard import AgentGuard
@@ -39,33 +39,27 @@ class Nodes:
         self.settings, self.llm, self.cache, self.clock = settings, llm, cache, clock
         self.guards = {agent: AgentGuard(agent, settings, clock) for agent in AGENTS}
 
-    # -- intake ---------------------------------------------------------------------------
-    async def intake(self, state: SupportState) -> Update:
-        query = state["query"]
-        update: Update = {"messages": [HumanMessage(query)], "path": ["intake"]}
-        reason = escalation_by_rule(query, state["customer_tier"])
-        if reason is not None:
-            return update | _escalation(reason, route=Route.ESCALATE)
-        if self._cache_on():
-            hit = self.cache.get(query)
-            if hit is not None:
-                return update | {
-                    "route": hit.route,
-                    "answer": hit.answer,
-                    "confidence": hit.confidence,
-                    "offer": hit.offer,
-                    "cache_hit": True,
-                }
-        return update
+    # -- the cached answer -----------------------------------------------------------------
+    def lookup(self, state: SupportState) -> CacheEntry | None:
+        """For the entry edge: a fresh cached answer to this query, if the cache is on."""
+        return self.cache.get(state["query"]) if self._cache_on() else None
+
+    async def cached_answer(self, sent: dict[str, Any]) -> Update:
+        """Serve the answer the entry edge found: it sends `{"hit": CacheEntry}`, not the state."""
+        hit: CacheEntry = sent["hit"]
+        return {
+            "path": ["cached_answer"],
+            "route": hit.route,
+            "answer": hit.answer,
+            "confidence": hit.confidence,
+            "offer": hit.offer,
+            "cache_hit": True,
+        }
 
     # -- supervisor -----------------------------------------------------------------------
     async def supervisor(self, state: SupportState) -> Update:
+        # The VIP and cancellation rules were checked on the graph's entry edge, before any node.
         agent = "supervisor"
-        # Checked again here: if intake's handoff was lost, a VIP or a cancellation must still
-        # reach a human, never an agent.
-        reason = escalation_by_rule(state["query"], state["customer_tier"])
-        if reason is not None:
-            return {"path": [agent]} | _escalation(reason, route=Route.ESCALATE)
         messages = [
             {"role": "system", "content": SUPERVISOR_PROMPT},
             {"role": "user", "content": state["query"]},
@@ -174,8 +168,7 @@ class Nodes:
         return {
             "path": ["escalate_to_human"],
             "escalate": True,
-            # No recorded reason means a conditional edge refused a lost or garbled handoff.
-            "escalation_reason": state.get("escalation_reason") or EscalationReason.INVALID_HANDOFF.value,
+            "escalation_reason": _reason(state),
             "route": route if route in ROUTES else Route.ESCALATE.value,
             "answer": HANDOFF_ANSWER.format(ticket=ticket),
             "offer": None if draft is None else state.get("offer"),
@@ -250,6 +243,16 @@ class Nodes:
 
     def _cache_on(self) -> bool:
         return self.settings.cache.enabled and self.settings.resilience.cache
+
+
+def _reason(state: SupportState) -> str:
+    recorded = state.get("escalation_reason")
+    if recorded:
+        return recorded
+    # Nothing recorded: either the entry edge sent the query here by rule, or a conditional
+    # edge refused a lost or garbled handoff.
+    rule = escalation_by_rule(state["query"], state["customer_tier"])
+    return (rule or EscalationReason.INVALID_HANDOFF).value
 
 
 def _escalation(reason: EscalationReason, *, route: str) -> Update:

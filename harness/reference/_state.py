@@ -6,7 +6,7 @@ import operator
 from enum import StrEnum
 from typing import Annotated, Any, Literal, TypedDict
 
-from langchain_core.messages import AnyMessage
+from langchain_core.messages import AnyMessage, HumanMessage
 from langgraph.graph.message import add_messages
 
 __all__ = [
@@ -97,7 +97,7 @@ def initial_state(
     *, trace_id: str, user_id: str, customer_tier: str, query: str, deadline_at: float
 ) -> SupportState:
     return SupportState(
-        messages=[],
+        messages=[HumanMessage(query)],
         trace_id=trace_id,
         user_id=user_id,
         customer_tier="vip" if customer_tier.lower() == "vip" else "standard",

@@ -66,8 +66,7 @@ def _coverage(folder: Path, line_pct: float) -> None:
 
 def _graph(folder: Path) -> None:
     # fmt: off
-    edges = [("__start__", "intake"), ("intake", "supervisor"), ("supervisor", "billing_support"),
-             ("billing_support", "__end__")]
+    edges = [("__start__", "supervisor"), ("supervisor", "billing_support"), ("billing_support", "__end__")]
     doc = {"requests": 10, "edges_total": len(edges), "edges_covered": len(edges), "edge_coverage_pct": 100.0,
            "edges": [{"from": a, "to": b, "hits": 5} for a, b in edges], "missing_edges": [],
            "targets": {"reason": {"covered": ["vip_customer"], "missing": []}}}

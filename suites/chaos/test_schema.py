@@ -99,7 +99,7 @@ BAD = [
         GOOD.replace("kind: latency, latency_ms: 100", "kind: drop").replace(
             "  duration_s", "  target: {source: router}\n  duration_s"
         ),
-        "source.yaml: method.target.source: 'router' is not one of intake, supervisor,",
+        "source.yaml: method.target.source: 'router' is not one of cached_answer, supervisor,",
     ),
     (
         "down",

@@ -21,7 +21,7 @@ async def test_supervisor_routes_to_each_specialist(
     result = await system.ainvoke("Something about my account", user_id="u1")
     assert (result.route, result.answer, result.escalated) == (route, "Done.", False)
     assert result.confidence == pytest.approx(0.92)
-    assert result.path == ["intake", "supervisor", route]
+    assert result.path == ["supervisor", route]
     mock_llm.agent(route).assert_called_once()
 
 

@@ -164,9 +164,9 @@ async def test_request_deadline_backstop_catches_a_hang_outside_any_llm_call(
     make_system: Make, on: bool
 ) -> None:
     system = make_system(timeouts={"request_deadline_s": 0.1}, **switch("timeouts", on))
-    system.nodes.intake = _hang_node  # type: ignore[method-assign]
+    system.nodes.supervisor = _hang_node  # type: ignore[method-assign]
     system.graph = build_graph(system.nodes)
-    task = asyncio.ensure_future(system.ainvoke("Stuck in intake"))
+    task = asyncio.ensure_future(system.ainvoke("Stuck in the supervisor, before any LLM call"))
     done, _ = await asyncio.wait({task}, timeout=0.6)
     if on:
         result = task.result()

@@ -60,6 +60,13 @@ CASES = [
     Case("refund", "I want a refund now", {"escalation_reason": "cancellation_or_refund"}),
     Case("cache hit", "Where do you ship orders to?", {"cache_hit": True}, warmup=True),
     Case(
+        "garbled cached answer",
+        "Where do you ship parcels to?",
+        {"escalation_reason": "invalid_handoff"},
+        warmup=True,
+        handoff=[{"kind": "corrupt", "source": "cached_answer"}],
+    ),
+    Case(
         "supervisor down, stale cache",
         "How long does shipping take?",
         {"fallback": "cache"},

@@ -47,18 +47,18 @@ def test_coverage_and_graph_sections(folder: Path, summarize: Callable[[Path], S
     assert s.coverage is not None and s.graph is not None
     assert (s.coverage.line_pct, s.coverage.branch_pct) == (96.0, 90.0)
     assert s.coverage.html == "coverage/html/index.html"
-    assert (s.graph.edges_total, s.graph.edges_covered, s.graph.missing_edges) == (4, 4, [])
+    assert (s.graph.edges_total, s.graph.edges_covered, s.graph.missing_edges) == (3, 3, [])
 
 
 def test_a_missing_edge_in_pathcov_format_is_read(folder: Path, summarize: Callable[[Path], Summary]) -> None:
     path = folder / "integration" / "graph_coverage_http.json"
     doc = json.loads(path.read_text())
     doc["edges"][1]["hits"] = 0
-    doc["missing_edges"] = ["intake -> supervisor"]  # harness._pathcov's own format
+    doc["missing_edges"] = ["__start__ -> supervisor"]  # harness._pathcov's own format
     path.write_text(json.dumps(doc))
     graph = summarize(folder).graph
     assert graph is not None
-    assert graph.runs[1].missing_edges == [["intake", "supervisor"]]
+    assert graph.runs[1].missing_edges == [["__start__", "supervisor"]]
     assert graph.missing_edges == []  # the in-process run covered it
 
 
