@@ -112,9 +112,10 @@ def build_graph(nodes: Nodes, handoff: HandoffFaults | None = None) -> Any:
 
 
 def _with_handoff(
-    name: str, fn: Callable[[SupportState], Awaitable[dict[str, Any]]], handoff: HandoffFaults
-) -> Callable[[SupportState], Awaitable[dict[str, Any]]]:
-    async def node(state: SupportState) -> dict[str, Any]:
+    name: str, fn: Callable[[Any], Awaitable[dict[str, Any]]], handoff: HandoffFaults
+) -> Callable[[Any], Awaitable[dict[str, Any]]]:
+    # `Any`: a node gets the state, or what a `Send` handed it (cached_answer).
+    async def node(state: Any) -> dict[str, Any]:
         return await handoff.apply(name, await fn(state))
 
     node.__name__ = name
