@@ -1,7 +1,8 @@
-"""LLM access: one chat-completions call over httpx against any OpenAI-compatible `base_url`, its
-reply checked and every failure mapped to our error tree.
+"""LLM access: one chat-completions call against any OpenAI-compatible `base_url`, its reply
+checked and every failure mapped to our error tree. The bytes travel over httpx or aiohttp
+(`_transport.py`: httpx in process, where respx sees it; aiohttp in the service, for CPU).
 
-Why httpx and not the openai SDK's client: the SDK's request pipeline (options, headers, URL
+Why not the openai SDK's client: the SDK's request pipeline (options, headers, URL
 building, response model construction) cost ~0.55 ms of CPU per call on top of httpx's ~0.2 ms,
 and the service makes two calls per request on one event loop. Calling httpx directly cut the
 P95 of the service's own per-request overhead at 50 users by about a third
@@ -16,22 +17,22 @@ SDK-style retries are not here: ours are per agent and honour our budgets. Every
 from __future__ import annotations
 
 import functools
+import json
 import ssl
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .._exceptions import (
-    LLMConnectionError,
     LLMError,
     LLMMalformedResponseError,
     LLMRateLimitedError,
     LLMServerError,
-    LLMTimeoutError,
     PermanentLLMError,
 )
+from ._transport import AiohttpTransport, HttpReply, HttpxTransport, Transport
 
 __all__ = ["Completion", "LLMClient"]
 
@@ -92,20 +93,29 @@ class _ChatCompletion(BaseModel):
 
 
 class LLMClient:
-    """One chat-completions call at a time, with our error tree."""
+    """One chat-completions call at a time, with our error tree.
 
-    def __init__(self, base_url: str, api_key: str, *, http_client: httpx.AsyncClient | None = None) -> None:
-        self._own_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-            verify=_tls_context(),
-        )
+    `http_client`: your own httpx client (never closed here). Otherwise `http` picks the
+    transport: "httpx" (respx and `MockLLM` see its calls) or "aiohttp" (less CPU a call)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        http: Literal["httpx", "aiohttp"] = "httpx",
+    ) -> None:
+        self._transport: Transport
+        if http_client is not None or http == "httpx":
+            self._transport = HttpxTransport(http_client, verify=_tls_context())
+        else:
+            self._transport = AiohttpTransport(ssl_context=_tls_context())
         self._url = base_url.rstrip("/") + "/chat/completions"
         self._auth = f"Bearer {api_key}"
 
     async def aclose(self) -> None:
-        if self._own_http:
-            await self._http.aclose()
+        await self._transport.aclose()
 
     async def complete(
         self,
@@ -116,25 +126,21 @@ class LLMClient:
         temperature: float,
         timeout: float,
     ) -> Completion:
-        where = {"agent": agent, "model": model}
-        try:
-            response = await self._http.post(
-                self._url,
-                json={"model": model, "messages": messages, "temperature": temperature},
-                headers={"Authorization": self._auth, "X-Harness-Agent": agent},
-                timeout=timeout,
-            )
-        except httpx.TimeoutException:
-            raise LLMTimeoutError(f"{agent} ({model}): LLM call timed out", **where) from None
-        except httpx.DecodingError as exc:  # a body its own Content-Encoding cannot decode
-            raise LLMMalformedResponseError(f"{agent} ({model}): undecodable reply: {exc}", **where) from exc
-        except httpx.RequestError as exc:  # refused, reset, closed mid-answer
-            raise LLMConnectionError(
-                f"{agent} ({model}): cannot reach the LLM: {type(exc).__name__}: {exc}", **where
-            ) from exc
-        if not response.is_success:
-            raise _status_error(response, agent=agent, model=model)
-        return _to_completion(response.content, agent=agent, model=model)
+        body = json.dumps(
+            {"model": model, "messages": messages, "temperature": temperature},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode()
+        reply = await self._transport.post(
+            self._url,
+            body,
+            {"Authorization": self._auth, "X-Harness-Agent": agent, "Content-Type": "application/json"},
+            timeout=timeout,
+            where={"agent": agent, "model": model},
+        )
+        if not 200 <= reply.status < 300:
+            raise _status_error(reply, agent=agent, model=model)
+        return _to_completion(reply.body, agent=agent, model=model)
 
 
 def _to_completion(body: bytes, *, agent: str, model: str) -> Completion:
@@ -169,31 +175,31 @@ def _to_completion(body: bytes, *, agent: str, model: str) -> Completion:
     )
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
+def _retry_after(reply: HttpReply) -> float | None:
+    value = reply.retry_after
     try:
         return max(0.0, float(value)) if value is not None else None
     except ValueError:
         return None  # an HTTP date: rare from LLM APIs; fall back to our backoff
 
 
-def _error_message(response: httpx.Response) -> str:
+def _error_message(reply: HttpReply) -> str:
     """The `error.message` of an OpenAI-style error body, else the start of the body."""
     try:
-        doc = response.json()
+        doc = json.loads(reply.body)
         message = doc["error"]["message"] if isinstance(doc.get("error"), dict) else doc["error"]
         return str(message)
     except (ValueError, KeyError, TypeError, AttributeError):
-        return response.text[:200]
+        return reply.body[:200].decode("utf-8", "replace")
 
 
-def _status_error(response: httpx.Response, *, agent: str, model: str) -> LLMError:
-    where, status = f"{agent} ({model})", response.status_code
+def _status_error(reply: HttpReply, *, agent: str, model: str) -> LLMError:
+    where, status = f"{agent} ({model})", reply.status
     if status == 429:
         return LLMRateLimitedError(
             f"{where}: LLM rate limit (429)",
             status_code=429,
-            retry_after=_retry_after(response),
+            retry_after=_retry_after(reply),
             agent=agent,
             model=model,
         )
@@ -201,12 +207,12 @@ def _status_error(response: httpx.Response, *, agent: str, model: str) -> LLMErr
         return LLMServerError(
             f"{where}: LLM server error {status}",
             status_code=status,
-            retry_after=_retry_after(response),
+            retry_after=_retry_after(reply),
             agent=agent,
             model=model,
         )
     return PermanentLLMError(
-        f"{where}: LLM refused the request ({status}): {_error_message(response)}",
+        f"{where}: LLM refused the request ({status}): {_error_message(reply)}",
         status_code=status,
         agent=agent,
         model=model,

@@ -75,6 +75,7 @@ class SupportSystem:
             self.settings.llm_base_url,
             self.settings.llm_api_key.get_secret_value(),
             http_client=http_client,
+            http=self.settings.llm_http or "httpx",
         )
         self.nodes = Nodes(self.settings, self.llm, self.cache, self.clock)
         # Always in place (empty by default) so a chaos run can switch handoff faults on live.

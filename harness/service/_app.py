@@ -22,13 +22,22 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, ConfigDict, Field
 
 from .._exceptions import InputValidationError
-from ..reference import HandoffRule, SupportResult, SupportSystem
+from ..reference import HandoffRule, SupportResult, SupportSystem, load_settings
 from ..reference._logging import log_event
 from ._audit import AuditLog
 from ._metrics import ServiceMetrics
 from ._settings import ServiceSettings
 
-__all__ = ["ChatRequest", "create_app"]
+__all__ = ["ChatRequest", "create_app", "served_system"]
+
+
+def served_system(reference: dict[str, Any] | None = None) -> SupportSystem:
+    """The system a service process runs: `llm_http` defaults to aiohttp here (it costs about
+    1.2 ms less CPU an LLM call than httpx); set anywhere (argument, env, pyproject), it wins."""
+    settings = load_settings(**(reference or {}))
+    if settings.llm_http is None:
+        settings = settings.model_copy(update={"llm_http": "aiohttp"})
+    return SupportSystem(settings)
 
 
 class ChatRequest(BaseModel):
@@ -76,7 +85,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state["system"] = system or SupportSystem()
+        state["system"] = system or served_system()
         state["audit"] = AuditLog(cfg.audit_log)
         try:
             yield

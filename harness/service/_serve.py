@@ -21,13 +21,11 @@ def serve(
     import uvicorn
 
     from .._gc import freeze_startup_objects
-    from ..reference import SupportSystem, load_settings
     from ..reference._logging import configure_logging
-    from ._app import create_app
+    from ._app import create_app, served_system
 
     configure_logging(logging.INFO)
-    system = SupportSystem(load_settings(**(reference or {})))
-    app = create_app(system, settings)
+    app = create_app(served_system(reference), settings)
     freeze_startup_objects()  # the imports and the app: never garbage, never walked again
     uvicorn.run(
         app,

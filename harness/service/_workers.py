@@ -162,9 +162,8 @@ def _worker_main() -> None:
     import uvicorn
 
     from .._gc import freeze_startup_objects
-    from ..reference import SupportSystem, load_settings
     from ..reference._logging import configure_logging
-    from ._app import create_app
+    from ._app import create_app, served_system
 
     configure_logging(logging.INFO)
     settings = _per_worker(ServiceSettings.model_validate(spec["settings"]))
@@ -174,7 +173,7 @@ def _worker_main() -> None:
         ready = ready_workers(shared)
         return None if ready >= workers else f"{ready} of {workers} workers ready"
 
-    app = create_app(SupportSystem(load_settings(**spec["reference"])), settings, starting=starting)
+    app = create_app(served_system(spec["reference"]), settings, starting=starting)
     freeze_startup_objects()
 
     class Server(uvicorn.Server):
