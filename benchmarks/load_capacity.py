@@ -11,7 +11,8 @@ first stage's. Locust, the mock LLM and the service share the machine's cores, a
 The service runs as the profile says (two workers, its response cache on, as shipped): the ramp
 posts the 230 labelled scenarios over and over, so most requests are cache hits that never reach
 the LLM. `--no-cache` makes every request call the LLM twice, which is the service's CPU-bound
-case (about 11 ms of CPU a request on this machine, so about 150 requests/s on 2 cores).
+case: 210-300 requests/s on this machine with the service's LLM calls on aiohttp (its default),
+about 157 with `HARNESS_LLM_HTTP=httpx` (1.8 ms of CPU a call instead of 0.3).
 `--service-workers N` compares deployments.
 
 Only 127.0.0.1 is used; the run is bounded (140 s of load). Reports under reports/bench/load/.
