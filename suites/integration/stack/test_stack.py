@@ -51,8 +51,12 @@ def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        with pytest.raises(StackError, match=rf"reference service: port 127.0.0.1:{port} is already in use"):
+        with pytest.raises(
+            StackError, match=rf"reference service: port 127.0.0.1:{port} is already in use"
+        ) as caught:
             Stack(tmp_path, service_port=port).start()
+    # ...and names who holds it: here, this very process.
+    assert f"pid {os.getpid()}: " in str(caught.value)
 
 
 def test_a_picked_port_taken_before_start_is_picked_again(tmp_path: Path) -> None:
