@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .._exceptions import StackError
 
-__all__ = ["bindable", "check_free", "free_port", "holder", "usable"]
+__all__ = ["bindable", "check_free", "free_port", "holder"]
 
 # Servers get ports below Linux's ephemeral range (32768 and up): a port from bind(0) is free
 # now, but an outgoing connection may take it as its source port before our child binds it.
@@ -19,8 +19,12 @@ _PORT_RANGE = (20000, 32000)
 _handed_out: set[int] = set()
 
 
-def bindable(host: str, port: int) -> bool:
+def bindable(host: str, port: int, *, reuse_addr: bool = False) -> bool:
+    """Whether `port` can be bound now. With `reuse_addr`, as servers bind it: a connection of
+    the last run still in TIME_WAIT does not count; without, it does (stricter: for picking)."""
     with socket.socket() as sock:
+        if reuse_addr:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
@@ -41,20 +45,8 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def usable(host: str, port: int) -> bool:
-    """Whether a server could bind `port` now (as servers do, with SO_REUSEADDR: a connection
-    of the last run still in TIME_WAIT does not count)."""
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
 def check_free(host: str, port: int, what: str) -> None:
-    if not usable(host, port):
+    if not bindable(host, port, reuse_addr=True):
         raise StackError(
             f"{what}: port {host}:{port} is already in use ({holder(port)}); pick another or free it"
         )

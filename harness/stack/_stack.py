@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from .._exceptions import StackError
-from ._ports import bindable, check_free, free_port, usable
+from ._ports import bindable, check_free, free_port
 from ._process import ManagedProcess, kill_group, pid_alive, python_argv
 
 __all__ = ["Stack", "free_port", "stop_recorded"]
@@ -145,7 +145,7 @@ class Stack:
             # Picked by us, then taken by someone else since: pick again, the caller never
             # asked for this one (tried a few times: CI saw such a clash twice, cause unknown).
             for _ in range(5 if port and not self._chosen.get(attr) else 0):
-                if bindable(self.host, port) and usable(self.host, port):
+                if bindable(self.host, port) and bindable(self.host, port, reuse_addr=True):
                     break
                 setattr(self, attr, port := free_port(self.host))
             if port:
