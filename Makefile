@@ -10,10 +10,10 @@ export DEEPEVAL_FILE_SYSTEM := READ_ONLY
 
 .PHONY: run test unit lint bench clean
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml examples/support_desk/pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]' -e examples/support_desk
 	touch $(STAMP)
 
 run: $(STAMP)   ## the main job: the pyramid with reports under reports/
@@ -27,8 +27,9 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest suites/unit -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check harness suites benchmarks
+	$(BIN)/ruff check harness examples suites benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/unit_walltime.py

@@ -12,7 +12,7 @@ The service runs as the profile says (two workers, its response cache on, as shi
 posts the 230 labelled scenarios over and over, so most requests are cache hits that never reach
 the LLM. `--no-cache` makes every request call the LLM twice, which is the service's CPU-bound
 case: 210-300 requests/s on this machine with the service's LLM calls on aiohttp (its default),
-about 157 with `HARNESS_LLM_HTTP=httpx` (1.8 ms of CPU a call instead of 0.3).
+about 157 with `SUPPORT_DESK_LLM_HTTP=httpx` (1.8 ms of CPU a call instead of 0.3).
 `--service-workers N` compares deployments.
 
 Only 127.0.0.1 is used; the run is bounded (140 s of load). Reports under reports/bench/load/.
@@ -47,14 +47,14 @@ def main() -> None:
     )
     args = parser.parse_args()
     overrides: dict[str, object] = {"workers": args.workers}
-    env = {"HARNESS_CACHE__ENABLED": "false"} if args.no_cache else {}
+    env = {"SUPPORT_DESK_CACHE__ENABLED": "false"} if args.no_cache else {}
     if args.service_workers:
-        env["HARNESS_SERVICE_WORKERS"] = str(args.service_workers)
+        env["SUPPORT_DESK_SERVICE_WORKERS"] = str(args.service_workers)
     overrides["env"] = env
     profile = load_profile(args.profile, overrides=overrides)
     REPORTS.mkdir(parents=True, exist_ok=True)
     speed = speed_index()
-    service_workers = profile.env.get("HARNESS_SERVICE_WORKERS", "1")
+    service_workers = profile.env.get("SUPPORT_DESK_SERVICE_WORKERS", "1")
     doc = run_load(
         RunOptions(profile=profile, sla=SLA(), reports=REPORTS, progress=sys.stderr.isatty())
     ).document

@@ -39,16 +39,17 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.load import SLA, LoadProfile, available_profiles
-from harness.load._analysis import split_warmup
-from harness.load._metrics import llm_path
-from harness.load._pyproject import deep_merge
-from harness.load._runner import RunOptions, run_load
 from harness.load._samples import read_client
 from harness.load._stats import PERCENTILES, percentile
 
+from harness._config import deep_merge
+from harness.load import SLA, LoadProfile, available_profiles
+from harness.load._analysis import split_warmup
+from harness.load._metrics import llm_path
+from harness.load._runner import RunOptions, run_load
+
 REPORTS = Path("reports/bench/load")
-NO_CACHE = {"HARNESS_CACHE__ENABLED": "false"}
+NO_CACHE = {"SUPPORT_DESK_CACHE__ENABLED": "false"}
 Z = {"p50": 0.0, "p95": 1.6448536269514722, "p99": 2.3263478740408408}
 CASES = [
     ("fixed", {"kind": "fixed", "ttft_median_ms": 1234.0}),
@@ -179,7 +180,7 @@ def _paired_gap_ci(doc: dict[str, Any], q: float, boot: int = 2000) -> tuple[flo
 def overhead(
     users: int, seconds: float, repeats: int, service_workers: int | None, warmup: float = 10.0
 ) -> None:
-    env = NO_CACHE | ({"HARNESS_SERVICE_WORKERS": str(service_workers)} if service_workers else {})
+    env = NO_CACHE | ({"SUPPORT_DESK_SERVICE_WORKERS": str(service_workers)} if service_workers else {})
     profile = _profile(
         "overhead", users=users, spawn_rate=float(users), duration_s=warmup + seconds, warmup_s=warmup,
         wait_s=[0, 0], llm={"latency": "realistic"}, env=env,
@@ -187,7 +188,7 @@ def overhead(
     print(
         f"\nOverhead: {users} concurrent users, realistic model, cache off, {seconds:.0f} s after a "
         f"{warmup:g} s warm-up, {repeats} runs, service workers "
-        f"{profile.env.get('HARNESS_SERVICE_WORKERS', '1')}"
+        f"{profile.env.get('SUPPORT_DESK_SERVICE_WORKERS', '1')}"
     )
     gaps = []
     for run in range(1, repeats + 1):

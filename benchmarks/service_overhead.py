@@ -108,13 +108,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     env = {
-        "HARNESS_CACHE__ENABLED": "false",
-        "HARNESS_RATE_LIMIT__REQUESTS_PER_MINUTE": "1e9",
-        "HARNESS_SERVICE_REQUESTS_PER_SECOND": "1e9",
-        "HARNESS_SERVICE_BURST": "1000000000",
+        "SUPPORT_DESK_CACHE__ENABLED": "false",
+        "SUPPORT_DESK_RATE_LIMIT__REQUESTS_PER_MINUTE": "1e9",
+        "SUPPORT_DESK_SERVICE_REQUESTS_PER_SECOND": "1e9",
+        "SUPPORT_DESK_SERVICE_BURST": "1000000000",
     }
     rows = []
-    with Stack("reports/bench", llm_args=["--latency", "zero"], reference_env=env) as stack:
+    with Stack("reports/bench", llm_args=["--latency", "zero"], system_env=env) as stack:
         run(stack, args.clients, 200)  # warm-up
         for r in range(args.repeats):
             row = run(stack, args.clients, args.requests)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -29,51 +27,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return code or report
 
 
-def _cmd_ask(args: argparse.Namespace) -> int:
-    """Send one query to the reference system against an OpenAI-compatible endpoint."""
-    from .reference import SupportSystem, load_settings
-    from .reference._logging import configure_logging
-
-    if args.verbose:
-        configure_logging()
-    overrides = {"llm_base_url": args.base_url} if args.base_url else {}
-    system = SupportSystem(load_settings(**overrides))
-
-    async def ask() -> str:
-        try:
-            result = await system.ainvoke(args.query, user_id=args.user_id, customer_tier=args.tier)
-            return result.model_dump_json(indent=2)
-        finally:
-            await system.aclose()
-
-    print(asyncio.run(ask()))
-    return 0
-
-
-def _cmd_config(args: argparse.Namespace) -> int:
-    """Print the reference system's effective settings (defaults < pyproject < env)."""
-    from .reference import load_settings
-
-    settings = load_settings(args.pyproject)
-    print(json.dumps(settings.model_dump(mode="json"), indent=2))
-    return 0
-
-
-def _cmd_serve(args: argparse.Namespace) -> int:
-    """Serve the reference system over HTTP (POST /v1/chat, GET /health, GET /metrics)."""
-    from .service import load_service_settings, serve
-
-    settings = load_service_settings(
-        host=args.host, port=args.port, audit_log=args.audit_log, workers=args.workers
-    )
-    reference = {"llm_base_url": args.llm_base_url} if args.llm_base_url else {}
-    serve(settings, reference=reference)
-    return 0
-
-
 def _cmd_llm(args: argparse.Namespace) -> int:
     """An OpenAI-compatible mock LLM server with latency profiles and faults on demand."""
-    from .llm.server import run
+    from .llm.server._run import run
 
     return run(args)
 
@@ -87,7 +43,7 @@ def _cmd_proxy(args: argparse.Namespace) -> int:
 
 
 def _cmd_stack(args: argparse.Namespace) -> int:
-    """Start (detached) or stop the mock LLM server and the reference service."""
+    """Start (detached) or stop the mock LLM server, the proxy and the declared system."""
     from .stack import Stack, stop_recorded
 
     if args.action == "down":
@@ -96,11 +52,12 @@ def _cmd_stack(args: argparse.Namespace) -> int:
         return 0
     stack = Stack(args.reports, detached=not args.foreground).start()
     proxy = (
-        f"proxy API {stack.proxy_api_url} (the service reaches the LLM through it)\n"
+        f"proxy API {stack.proxy_api_url} (the system reaches the LLM through it)\n"
         if stack.with_proxy
         else ""
     )
-    print(f"mock LLM  {stack.llm_url}\n{proxy}service   {stack.service_url}\nlogs      {stack.dir}")
+    system = f"system    {stack.service_url} ({stack.declaration.name})\n" if stack.with_system else ""
+    print(f"mock LLM  {stack.llm_url}\n{proxy}{system}logs      {stack.dir}")
     if args.foreground:
         try:
             signal_pause()
@@ -155,32 +112,33 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     sub.choices["run"].add_argument("--tiers", help="comma-separated subset, e.g. unit,integration")
     sub.choices["run"].add_argument("-n", "--workers", default="0", help="pytest-xdist workers (0: none)")
     sub.choices["run"].add_argument("pytest_args", nargs="*", help="extra pytest arguments after --")
-    ask = _add(sub, "ask", _cmd_ask, help="ask the reference system one question")
-    ask.add_argument("query")
-    ask.add_argument("--base-url", help="OpenAI-compatible base URL (default: settings)")
-    ask.add_argument("--user-id", default="cli-user")
-    ask.add_argument("--tier", default="standard", choices=["standard", "vip"])
-    ask.add_argument("-v", "--verbose", action="store_true", help="print JSON logs to stderr")
-    cfg = _add(sub, "config", _cmd_config, help="show the effective reference-system settings")
-    cfg.add_argument("--pyproject", help="pyproject.toml to read (default: nearest)")
-    srv = _add(sub, "serve", _cmd_serve, help="serve the reference system over HTTP")
-    srv.add_argument("--host", help="bind address (default 127.0.0.1)")
-    srv.add_argument("--port", type=int, help="port (default 8000)")
-    srv.add_argument("--llm-base-url", help="OpenAI-compatible base URL of the LLM")
-    srv.add_argument("--audit-log", help="JSONL audit log file")
-    srv.add_argument("--workers", type=int, help="service processes sharing the port (default 1)")
     _delegated(
-        sub, "llm", "harness.llm.server", _cmd_llm, "run the mock LLM server (OpenAI-compatible)", command
+        sub,
+        "llm",
+        "harness.llm.server._run",
+        _cmd_llm,
+        "run the mock LLM server (OpenAI-compatible)",
+        command,
     )
     prx = _add(sub, "proxy", _cmd_proxy, help="run the Toxiproxy-compatible proxy server")
     prx.add_argument("--host", default="127.0.0.1", help="API bind address (default 127.0.0.1)")
     prx.add_argument("--port", type=int, default=8474, help="API port (default 8474)")
     prx.add_argument("--config", help="JSON array of proxies to create at start, like /populate")
     _delegated(
-        sub, "load", "harness.load", _delegate("harness.load"), "Locust load run against SLAs", command
+        sub,
+        "load",
+        "harness.load._cli",
+        _delegate("harness.load._cli"),
+        "Locust load run against SLAs",
+        command,
     )
     _delegated(
-        sub, "chaos", "harness.chaos", _delegate("harness.chaos"), "chaos experiments under load", command
+        sub,
+        "chaos",
+        "harness.chaos._cli",
+        _delegate("harness.chaos._cli"),
+        "chaos experiments under load",
+        command,
     )
     rep = "harness.report._cli"
     _delegated(
@@ -210,7 +168,7 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         command,
         adder="add_compare_arguments",
     )
-    stk = _add(sub, "stack", _cmd_stack, help="start or stop the mock LLM server and the service")
+    stk = _add(sub, "stack", _cmd_stack, help="start or stop the mock LLM server, the proxy and the system")
     stk.add_argument("action", choices=["up", "down"])
     stk.add_argument("--reports", default="reports", help="where logs and stack.json go")
     stk.add_argument("--foreground", action="store_true", help="stay attached; Ctrl-C stops all")

@@ -1,11 +1,14 @@
 """Configuration in one place: every settings class reads, in order of precedence, keyword
 arguments, environment variables, then its `[tool.harness.*]` table in the nearest
 pyproject.toml. A bad value becomes one `ConfigError` line naming the setting and where to fix it.
+Tables that are data rather than settings (load profiles, SLA tables) are read with `read_toml`
+and `table`, and layered with `deep_merge`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import tomllib
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -14,9 +17,9 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, PyprojectTomlConfigSettingsSource
 
-from ._exceptions import ConfigError
+from ._exceptions import ConfigError, HarnessError
 
-__all__ = ["HarnessSettings", "build_settings", "find_pyproject"]
+__all__ = ["HarnessSettings", "build_settings", "deep_merge", "find_pyproject", "read_toml", "table"]
 
 S = TypeVar("S", bound=BaseSettings)
 
@@ -25,11 +28,50 @@ S = TypeVar("S", bound=BaseSettings)
 _PYPROJECT: ContextVar[Path | None] = ContextVar("harness_pyproject", default=None)
 
 
-def find_pyproject() -> Path:
-    for folder in (Path.cwd(), *Path.cwd().parents):
+def find_pyproject(start: str | Path | None = None) -> Path | None:
+    """The nearest pyproject.toml at or above `start` (default: the working directory), or None."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
         if (folder / "pyproject.toml").is_file():
             return folder / "pyproject.toml"
-    return Path.cwd() / "pyproject.toml"
+    return None
+
+
+def read_toml(path: str | Path, error: type[HarnessError] = ConfigError) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise error(f"{path}: cannot read it: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise error(f"{path}: not valid TOML: {exc}") from None
+
+
+def table(
+    doc: Mapping[str, Any], dotted: str, *, source: str, error: type[HarnessError] = ConfigError
+) -> dict[str, Any]:
+    """`doc[a][b][c]` for `dotted = "a.b.c"`, or {} when absent; a non-table there is an error."""
+    node: Any = doc
+    for key in dotted.split("."):
+        if not isinstance(node, Mapping):
+            raise error(f"{source}: [{dotted}] must be a table")
+        node = node.get(key, {})
+    if not isinstance(node, Mapping):
+        raise error(f"{source}: [{dotted}] must be a table, got {type(node).__name__}")
+    return dict(node)
+
+
+def deep_merge(
+    base: Mapping[str, Any], top: Mapping[str, Any], *, whole: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """`top` over `base`; nested tables merge key by key, except the keys in `whole` (replaced)."""
+    out = dict(base)
+    for key, value in top.items():
+        if key not in whole and isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 class HarnessSettings(BaseSettings):
@@ -44,7 +86,8 @@ class HarnessSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        pyproject = PyprojectTomlConfigSettingsSource(settings_cls, _PYPROJECT.get() or find_pyproject())
+        path = _PYPROJECT.get() or find_pyproject() or Path.cwd() / "pyproject.toml"
+        pyproject = PyprojectTomlConfigSettingsSource(settings_cls, path)
         return (init_settings, env_settings, pyproject)
 
 

@@ -1,9 +1,10 @@
 """`harness run`: the test pyramid, tier by tier, each in its own pytest process.
 
-A tier's own process means a crash or a gevent patch in one cannot touch the others. Each tier
-writes JUnit XML to `reports/junit/<tier>.xml` and its output to `reports/logs/<tier>.log`; the
-unit and integration tiers measure branch coverage of the reference system (`reports/coverage/`).
-`reports/pyramid.json` sums it up for the release report.
+A tier's own process means a crash or a gevent patch in one cannot touch the others. The tiers
+are the declared suites folder's (`[tool.harness.system] suites`: `unit/`, `integration/`,
+`system/`, `chaos/`). Each tier writes JUnit XML to `reports/junit/<tier>.xml` and its output to
+`reports/logs/<tier>.log`; the unit and integration tiers measure branch coverage of the declared
+packages (`coverage`, into `reports/coverage/`). `reports/pyramid.json` sums it up for the report.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ._exceptions import ConfigError
+from .sut import SystemDeclaration, load_declaration
 
 __all__ = ["TIERS", "TierResult", "run_pyramid"]
 
@@ -42,14 +44,19 @@ class TierResult:
     skipped: int = 0
 
 
-def _suites_dir() -> Path:
-    for folder in (Path.cwd(), *Path.cwd().parents):
-        if (folder / "suites" / "unit").is_dir():
-            return folder / "suites"
-    raise ConfigError("no suites/unit folder here or above; run `harness run` from a harness checkout")
+def _suites_dir(declaration: SystemDeclaration) -> Path:
+    suites = declaration.suites_path
+    if not any((suites / tier).is_dir() for tier in TIERS):
+        raise ConfigError(
+            f"{suites}: no tier folder ({', '.join(TIERS)}) in it; set [tool.harness.system] suites "
+            "to the folder that holds them (or run `harness init`)"
+        )
+    return suites
 
 
-def _command(tier: str, suites: Path, reports: Path, workers: str, extra: list[str]) -> list[str]:
+def _command(
+    tier: str, suites: Path, reports: Path, workers: str, extra: list[str], coverage: list[str]
+) -> list[str]:
     cmd = [
         sys.executable,
         "-m",
@@ -58,10 +65,10 @@ def _command(tier: str, suites: Path, reports: Path, workers: str, extra: list[s
         "-q",
         f"--junitxml={reports / 'junit' / f'{tier}.xml'}",
     ]
-    if tier in _COVERED:
+    if tier in _COVERED and coverage:
         cov = reports / "coverage"
         cmd += [
-            "--cov=harness.reference",
+            *(f"--cov={package}" for package in coverage),
             "--cov-branch",
             f"--cov-report=html:{cov / 'html'}",
             f"--cov-report=json:{cov / f'{tier}.json'}",
@@ -117,7 +124,8 @@ def run_pyramid(
     console: Console | None = None,
 ) -> int:
     """Run each tier, print a summary; 0 when every tier passed."""
-    suites, console = _suites_dir(), console or Console()
+    declaration = load_declaration()
+    suites, console = _suites_dir(declaration), console or Console()
     for folder in ("junit", "logs", "coverage"):
         (reports / folder).mkdir(parents=True, exist_ok=True)
     results: list[TierResult] = []
@@ -131,13 +139,13 @@ def run_pyramid(
         for tier in tiers:
             if not (suites / tier).is_dir():
                 continue
-            cmd = _command(tier, suites, reports, workers, extra or [])
+            cmd = _command(tier, suites, reports, workers, extra or [], declaration.coverage)
             code, seconds = _run_tier(tier, cmd, reports / "logs" / f"{tier}.log", progress, suites.parent)
             results.append(
                 TierResult(tier, code, round(seconds, 2), **_junit_counts(reports / "junit" / f"{tier}.xml"))
             )
     summary = _write_summary(reports, results)
-    _print(console, results, summary)
+    _print(console, results, summary, declaration)
     return 0 if all(r.exit_code == 0 for r in results) else 1
 
 
@@ -165,7 +173,9 @@ def _write_summary(reports: Path, results: list[TierResult]) -> dict[str, Any]:
     return summary
 
 
-def _print(console: Console, results: list[TierResult], summary: dict[str, Any]) -> None:
+def _print(
+    console: Console, results: list[TierResult], summary: dict[str, Any], declaration: SystemDeclaration
+) -> None:
     for r in results:
         state = "[green]passed[/]" if r.exit_code == 0 else f"[red]FAILED (exit {r.exit_code})[/]"
         console.print(
@@ -174,6 +184,7 @@ def _print(console: Console, results: list[TierResult], summary: dict[str, Any])
         )
     cov, unit = summary["coverage"], summary["coverage"]["unit_only"]
     console.print(
-        f"coverage of harness/reference: {cov.get('line_pct')}% lines, {cov.get('branch_pct')}% branches "
+        f"coverage of {', '.join(declaration.coverage) or 'nothing declared'}: "
+        f"{cov.get('line_pct')}% lines, {cov.get('branch_pct')}% branches "
         f"(unit tier alone: {unit['line_pct']}% lines, {unit['branch_pct']}% branches); {cov['html']}"
     )

@@ -5,7 +5,7 @@ an environment with the harness installed stays fast.
 
     mock_llm        a started `harness.llm.MockLLM` (base_url "http://llm.test/v1") that fails
                     the test at teardown if the system made an LLM call no script answered.
-    harness_stack   (session) the mock LLM server and the reference service on free ports,
+    harness_stack   (session) the mock LLM server, the proxy and the declared system on free ports,
                     logs under reports/stack-<worker>/, always stopped at the end.
 """
 

@@ -14,7 +14,7 @@ import string
 
 from hypothesis import strategies as st
 
-from .reference._pii import PIIKind, luhn_valid
+from .pii import PIIKind, luhn_valid
 
 __all__ = ["ALL_PII", "cards", "customer_queries", "dnis", "emails", "ibans", "nies", "phones", "pii"]
 
@@ -111,12 +111,18 @@ def pii(kind: PIIKind | None = None) -> st.SearchStrategy[str]:
     return ALL_PII[kind] if kind is not None else st.one_of(*ALL_PII.values())
 
 
-def customer_queries(max_size: int = 300) -> st.SearchStrategy[str]:
-    """What customers send: labelled scenario queries, free text in any script, text with PII
-    planted in it, control characters, and hostile or empty input."""
-    from .scenarios import load_scenarios
+def customer_queries(max_size: int = 300, known: list[str] | None = None) -> st.SearchStrategy[str]:
+    """What customers send: labelled scenario queries (`known`, default: the declared
+    scenarios'), free text in any script, text with PII planted in it, control characters, and
+    hostile or empty input."""
+    if known is None:
+        from .sut import load_declaration
 
-    known = st.sampled_from([s.query for s in load_scenarios()])
+        path = load_declaration().scenarios_path
+        if path is not None:
+            from .scenarios import load_scenarios
+
+            known = [s.query for s in load_scenarios(path, load_declaration().vocabulary)]
     free = st.text(max_size=max_size)
     with_pii = st.builds(lambda a, p, b: f"{a} {p} {b}", st.text(max_size=40), pii(), st.text(max_size=40))
     hostile = st.sampled_from(
@@ -133,4 +139,4 @@ def customer_queries(max_size: int = 300) -> st.SearchStrategy[str]:
             "💥" * 100,
         ]
     )
-    return st.one_of(known, free, with_pii, hostile)
+    return st.one_of(*([st.sampled_from(known)] if known else []), free, with_pii, hostile)

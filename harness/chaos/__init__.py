@@ -7,35 +7,32 @@
 
 Each experiment states a steady-state hypothesis (error rate, P95, lost requests, recovery...),
 injects one fault for a while, rolls it back whatever happens, and reports whether the
-hypothesis held before, during and after. Files: `harness/chaos/experiments/*.yaml`; report
+hypothesis held before, during and after. Files: the system's own `*.yaml` folder
+(`[tool.harness.system] experiments`; the reference's: examples/support_desk/chaos/); report
 schema: docs/chaos-schema.md.
 """
 
-from ._catalogue import CATALOGUE_DIR, load_catalogue, load_experiment
-from ._cli import add_arguments, run
+from ._catalogue import check_against, load_catalogue, load_experiment
 from ._faults import Targets, leftovers
 from ._kinds import FAULT_KINDS
 from ._report import SCHEMA, bite_table, build_report, write_report
 from ._runner import run_experiment, settle
 from ._schema import Experiment
-from ._stacks import CHAOS_ENV, attach, owned_stack, targets_of
+from ._stacks import attach, owned_stack, targets_of
 
 __all__ = [
-    "CATALOGUE_DIR",
-    "CHAOS_ENV",
     "FAULT_KINDS",
     "SCHEMA",
     "Experiment",
     "Targets",
-    "add_arguments",
     "attach",
     "bite_table",
     "build_report",
+    "check_against",
     "leftovers",
     "load_catalogue",
     "load_experiment",
     "owned_stack",
-    "run",
     "run_experiment",
     "settle",
     "targets_of",

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +15,11 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from .._exceptions import ExperimentError
+from ..sut import SystemDeclaration, load_declaration
 from ._kinds import FAULT_KINDS, fields_of
 from ._schema import Experiment
 
-__all__ = ["CATALOGUE_DIR", "load_catalogue", "load_experiment"]
-
-CATALOGUE_DIR = Path(str(resources.files("harness.chaos") / "experiments"))
+__all__ = ["check_against", "load_catalogue", "load_experiment"]
 
 
 def load_experiment(path: str | Path) -> Experiment:
@@ -46,9 +44,16 @@ def load_experiment(path: str | Path) -> Experiment:
 
 
 def load_catalogue(folder: str | Path | None = None, names: Iterable[str] = ()) -> list[Experiment]:
-    """Every `*.yaml` in `folder` (default: the packaged catalogue), sorted by name; with
-    `names`, only those (an unknown name is an error listing the known ones)."""
-    root = Path(folder) if folder else CATALOGUE_DIR
+    """Every `*.yaml` in `folder` (default: the declared `[tool.harness.system] experiments`),
+    sorted by name; with `names`, only those (an unknown name is an error listing the known ones)."""
+    if folder is None:
+        declared = load_declaration().experiments_path
+        if declared is None:
+            raise ExperimentError(
+                "no experiments: set [tool.harness.system] experiments = 'path/to/folder' or pass --catalogue"
+            )
+        folder = declared
+    root = Path(folder)
     files = sorted(root.glob("*.yaml"))
     if not files:
         raise ExperimentError(f"{root}: no experiment files (*.yaml)")
@@ -60,6 +65,34 @@ def load_catalogue(folder: str | Path | None = None, names: Iterable[str] = ()) 
             f"unknown experiment {', '.join(map(repr, unknown))}; known: {', '.join(sorted(known))}"
         )
     return [load_experiment(known[n]) for n in wanted] if wanted else [load_experiment(f) for f in files]
+
+
+def check_against(experiments: Iterable[Experiment], declaration: SystemDeclaration) -> None:
+    """Every name an experiment uses must be the declared system's: its defences
+    (`resilience_off`), its agents (`target.agent`, `target.source`); a handoff fault needs its
+    handoff hook. Checked before anything starts; the first problem is an ExperimentError."""
+    defences, agents = sorted(declaration.defences), declaration.vocabulary.agents
+    for exp in experiments:
+        where = f"{exp.name}.yaml"
+        for name in exp.resilience_off:
+            if name not in defences:
+                known = ", ".join(defences) or "none declared"
+                raise ExperimentError(
+                    f"{where}: resilience_off: {name!r} is not a defence of {declaration.name} "
+                    f"({known}); declare it in [tool.harness.system.defences] or drop it"
+                )
+        target = exp.method.target
+        for name in [*(target.agent or []), *([target.source] if target.source else [])]:
+            if agents and name not in agents and not any(ch in name for ch in "*?["):
+                raise ExperimentError(
+                    f"{where}: method.target: {name!r} is not an agent of {declaration.name} "
+                    f"({', '.join(agents)}); fix it or [tool.harness.system.vocabulary] agents"
+                )
+        if exp.method.family == "handoff" and declaration.hooks.handoff is None:
+            raise ExperimentError(
+                f"{where}: a handoff fault needs the system's handoff hook; declare "
+                "[tool.harness.system.hooks] handoff = '/path' (docs/handoff-hook.md) or leave it out"
+            )
 
 
 def _describe(filename: str, exc: ValidationError, data: dict[str, Any]) -> str:

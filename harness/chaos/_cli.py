@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from .._exceptions import HarnessError
-from ._catalogue import load_catalogue
+from ..sut import SystemDeclaration, load_declaration
+from ._catalogue import check_against, load_catalogue
 from ._display import Display
 from ._faults import Targets
 from ._report import build_report, summary_line, write_report
@@ -50,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         help="run only this experiment (repeatable; default: the whole catalogue)",
     )
     parser.add_argument(
-        "--catalogue", metavar="DIR", help="a folder of *.yaml experiments (default: packaged)"
+        "--catalogue", metavar="DIR", help="a folder of *.yaml experiments (default: the declared one)"
     )
     parser.add_argument(
         "--stack",
@@ -72,6 +73,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         metavar="S",
         help=f"client timeout per request (default {OWNED_TIMEOUT_S:g} s with an own stack, 40 s attached)",
     )
+    parser.add_argument(
+        "--pyproject", metavar="FILE", help="pyproject.toml declaring the system (default: nearest)"
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no live display, only the summary")
     return parser
 
@@ -81,21 +85,23 @@ def run(args: argparse.Namespace) -> int:
     experiment bit), 1 otherwise, 2 for a bad file or option, 130/143 when interrupted."""
     started = time.time()
     try:
-        experiments = load_catalogue(args.catalogue, args.experiment)
+        declaration = load_declaration(args.pyproject)
+        catalogue = args.catalogue or declaration.experiments_path
+        experiments = load_catalogue(catalogue, args.experiment)
         if args.bite and args.stack:
             raise HarnessError("--bite starts its own stacks (one per set of switches): drop --stack")
+        plan = _plan(experiments, args.bite, declaration)
     except HarnessError as exc:
         print(f"harness chaos: {exc}", file=sys.stderr)
         return 2
     results: list[dict[str, Any]] = []
     stacks: list[dict[str, Any]] = []
     stopped: int | None = None
-    plan = _plan(experiments, args.bite)
     display = Display(sum(len(group) for _, group in plan), quiet=args.quiet)
     try:
         with display:
             for switches, group in plan:
-                stopped = _run_group(args, switches, group, results, stacks, display)
+                stopped = _run_group(args, declaration, switches, group, results, stacks, display)
                 if stopped is not None:
                     break
     except KeyboardInterrupt:  # while a stack was starting: its own handler has stopped it
@@ -116,12 +122,16 @@ def run(args: argparse.Namespace) -> int:
     return 0 if _passed(doc) else 1
 
 
-def _plan(experiments: list[Experiment], bite: bool) -> list[tuple[tuple[str, ...], list[Experiment]]]:
-    """(switches off, experiments) per stack: all of them with resilience on first, then, with
-    `bite`, each set of switches with the experiments that name it."""
+def _plan(
+    experiments: list[Experiment], bite: bool, declaration: SystemDeclaration
+) -> list[tuple[tuple[str, ...], list[Experiment]]]:
+    """(defences off, experiments) per stack: all of them with every defence on first, then, with
+    `bite`, each set of defences with the experiments that name it (each checked against the
+    declaration before anything starts)."""
+    check_against(experiments, declaration)
     plan: list[tuple[tuple[str, ...], list[Experiment]]] = [((), experiments)]
     if bite:
-        sets = sorted({tuple(e.resilience_off) for e in experiments})
+        sets = sorted({tuple(e.resilience_off) for e in experiments if e.resilience_off})
         plan += [(s, [e for e in experiments if tuple(e.resilience_off) == s]) for s in sets]
     return plan
 
@@ -134,6 +144,7 @@ def _passed(doc: dict[str, Any]) -> bool:
 
 def _run_group(
     args: argparse.Namespace,
+    declaration: SystemDeclaration,
     switches: tuple[str, ...],
     group: list[Experiment],
     results: list[dict[str, Any]],
@@ -142,11 +153,11 @@ def _run_group(
 ) -> int | None:
     """Run `group` on one stack (started here unless attached); the signal that stopped it, if any."""
     if args.stack:
-        targets = attach(args.stack)
+        targets = attach(args.stack, declaration)
         stacks.append({"owned": False, "record": str(args.stack), "service_url": targets.service_url})
         return asyncio.run(_experiments(group, targets, args, switches, results, display, timeout_s=40.0))
     label = "on" if not switches else "off-" + "-".join(switches)
-    stack = owned_stack(Path(args.reports) / "chaos" / label, switches)
+    stack = owned_stack(Path(args.reports) / "chaos" / label, switches, declaration=declaration)
     display.note(f"starting a chaos-tuned stack ({'resilience on' if not switches else label})...")
     stack.start()
     try:
@@ -154,7 +165,7 @@ def _run_group(
             {
                 "owned": True,
                 "switches_off": list(switches),
-                "env": stack_env(switches),
+                "env": stack_env(declaration, switches),
                 "service_url": stack.service_url,
                 "logs": str(stack.dir),
             }

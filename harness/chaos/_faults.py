@@ -2,7 +2,7 @@
 
     network   toxics (or `enabled: false`) on the proxy's "llm" proxy, via its Toxiproxy API
     llm       fault rules or a latency profile on the mock LLM's control API
-    handoff   rules on the service's `/_control/handoff`
+    handoff   rules on the system's handoff hook (`[tool.harness.system.hooks] handoff`)
 
 They are synchronous on purpose: a rollback runs in a `finally` block, often while the run is
 being cancelled, and a plain blocking call cannot itself be cancelled half-way.
@@ -11,13 +11,14 @@ being cancelled, and a plain blocking call cannot itself be cancelled half-way.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
 
 from .._exceptions import ChaosError
+from ..sut import SystemDeclaration, load_declaration
 from ._kinds import fault_json
 from ._schema import Method
 
@@ -37,6 +38,7 @@ class Targets:
     proxy_api_url: str
     proxy: str = "llm"
     audit_log: str | None = None
+    declaration: SystemDeclaration = field(default_factory=lambda: load_declaration(), compare=False)
 
     def __post_init__(self) -> None:
         for name in ("service_url", "llm_url", "proxy_api_url"):
@@ -47,6 +49,12 @@ class Targets:
     @property
     def llm_root(self) -> str:
         return self.llm_url.removesuffix("/").removesuffix("/v1")
+
+    @property
+    def handoff_url(self) -> str | None:
+        """The system's handoff hook, if it declares one."""
+        hook = self.declaration.hooks.handoff
+        return f"{self.service_url}{hook}" if hook else None
 
 
 class Injector(Protocol):
@@ -187,7 +195,12 @@ class LLMInjector:
 
 class HandoffInjector:
     def __init__(self, method: Method, targets: Targets) -> None:
-        self.method, self.url = method, f"{targets.service_url}/_control/handoff"
+        if targets.handoff_url is None:
+            raise ChaosError(
+                "a handoff fault needs the system's handoff hook: declare [tool.harness.system.hooks] "
+                "handoff = '/path' (docs/handoff-hook.md), or leave handoff experiments out"
+            )
+        self.method, self.url = method, targets.handoff_url
         self.set = False
 
     def inject(self) -> None:
@@ -226,8 +239,8 @@ def rollback_action(name: str, targets: Targets, latency_baseline: dict[str, Any
         _call("DELETE", f"{targets.llm_root}/_control/faults")
     elif name == "restore_llm_latency" and latency_baseline is not None:
         _call("PUT", f"{targets.llm_root}/_control/latency", latency_baseline)
-    elif name == "clear_handoff":
-        _call("DELETE", f"{targets.service_url}/_control/handoff")
+    elif name == "clear_handoff" and targets.handoff_url is not None:
+        _call("DELETE", targets.handoff_url)
 
 
 def latency_config(targets: Targets) -> dict[str, Any]:
@@ -250,6 +263,7 @@ def leftovers(targets: Targets, latency_baseline: dict[str, Any] | None = None) 
         latency_baseline is not None and latency != latency_baseline
     ):
         found.append(f"mock LLM latency config changed: {latency}")
-    rules = _call("GET", f"{targets.service_url}/_control/handoff").get("rules", [])
-    found += [f"handoff rule {rule.get('kind')}" for rule in rules]
+    if targets.handoff_url is not None:
+        rules = _call("GET", targets.handoff_url).get("rules", [])
+        found += [f"handoff rule {rule.get('kind')}" for rule in rules]
     return found

@@ -19,10 +19,12 @@ from typing import Any
 import httpx
 
 from .._exceptions import ChaosError
+from ..measure import Sample, frame, new_run_id, read_audit, reconcile
+from ..sut import HTTPSystem, Turn
 from ._faults import Targets, injector_for, latency_config, leftovers, rollback_action
 from ._kinds import fault_json
-from ._load import LoadGenerator, Sample, new_run_id, queries_for
-from ._measure import BreakerWatch, phase_stats, read_audit, reconcile, recovery_s, violations
+from ._load import LoadGenerator, queries_for
+from ._measure import BreakerWatch, phase_stats, read_breakers, recovery_s, violations
 from ._schema import Experiment
 
 __all__ = ["Progress", "run_experiment", "settle"]
@@ -30,42 +32,42 @@ __all__ = ["Progress", "run_experiment", "settle"]
 #: Called as progress(phase, seconds) when a phase starts: before, during, after, done.
 Progress = Callable[[str, float], None]
 
-_PROBES = (
-    "My app crashes at login",
-    "Why was I charged twice on my invoice?",
-    "What are your opening hours?",
-)
-
-
-async def settle(service_url: str, max_s: float = 15.0) -> list[str]:
-    """Warm a fresh stack up, then wait until every breaker is closed, sending probe queries
-    so half-open ones can close: an experiment must start from steady state, not from a cold
+async def settle(targets: Targets, max_s: float = 15.0) -> list[str]:
+    """Warm a fresh system up, then wait until every breaker it reports is closed, sending probe
+    turns so half-open ones can close: an experiment must start from steady state, not from a cold
     start or the previous experiment's aftermath. Returns the breakers still not closed when
-    `max_s` ran out."""
+    `max_s` ran out (none, for a system that reports no breakers)."""
+    decl = targets.declaration
     deadline = time.monotonic() + max_s
-    async with httpx.AsyncClient(base_url=service_url, timeout=10.0, trust_env=False) as client:
-        if service_url not in _WARMED:
-            await _probe(client, "warm")  # a fresh service's first calls are slow
-            _WARMED.add(service_url)
-        for round_ in range(int(max_s / 0.3) + 1):
-            breakers = (await client.get("/health")).json().get("breakers", {})
-            not_closed = sorted(a for a, s in breakers.items() if s != "closed")
-            if not not_closed or time.monotonic() > deadline:
-                break
-            if not any(breakers[a] == "open" for a in not_closed):
-                await _probe(client, str(round_))  # half-open: one successful call closes it
-            await asyncio.sleep(0.3)
+    health = f"{targets.service_url}{decl.serve.health if decl.serve else '/health'}"
+    probes = queries_for(decl, pool=3, seed="settle")
+    system = HTTPSystem(targets.service_url, decl.http, timeout_s=10.0)
+    not_closed: list[str] = []
+    try:
+        async with httpx.AsyncClient(timeout=10.0, trust_env=False) as client:
+            if targets.service_url not in _WARMED:
+                await _probe(system, probes, "warm")  # a fresh system's first calls are slow
+                _WARMED.add(targets.service_url)
+            for round_ in range(int(max_s / 0.3) + 1):
+                breakers = await read_breakers(client, health, decl.hooks.breakers) or {}
+                not_closed = sorted(a for a, s in breakers.items() if s != "closed")
+                if not not_closed or time.monotonic() > deadline:
+                    break
+                if not any(breakers[a] == "open" for a in not_closed):
+                    await _probe(system, probes, str(round_))  # half-open: one success closes it
+                await asyncio.sleep(0.3)
+    finally:
+        await system.aclose()
     return not_closed
 
 
-async def _probe(client: httpx.AsyncClient, tag: str) -> None:
+async def _probe(system: HTTPSystem, probes: list[Any], tag: str) -> None:
     # Unique texts: a cache hit would call no agent.
-    await asyncio.gather(
-        *(client.post("/v1/chat", json={"query": f"{q} #settle{tag}", "user_id": "settle"}) for q in _PROBES)
-    )
+    turns = [Turn(query=f"{q.text} #settle{tag}", user_id=q.user_id, customer_tier=q.tier) for q in probes]
+    await asyncio.gather(*(system.ask(turn) for turn in turns))
 
 
-#: Services this process has already warmed up.
+#: Systems this process has already warmed up.
 _WARMED: set[str] = set()
 
 
@@ -80,23 +82,26 @@ class _Run:
         self.exp, self.targets, self.suite = exp, targets, suite
         self.before_s, self.during_s, self.after_s = exp.phases_for(suite)
         self.run_id = new_run_id()
-        self.t0 = time.monotonic()
+        self.t0, self.t0_epoch = time.monotonic(), time.time()
         self.injector = injector_for(exp.method, targets)
         self.inject_at: float | None = None
         self.rollback_at: float | None = None
         self.rollback_errors: list[str] = []
-        queries = queries_for(exp.load.pool, seed=exp.name)
+        decl = targets.declaration
+        client = httpx.AsyncClient(
+            timeout=timeout_s, limits=httpx.Limits(max_connections=exp.load.max_in_flight), trust_env=False
+        )
         self.load = LoadGenerator(
-            targets.service_url,
-            queries,
+            HTTPSystem(targets.service_url, decl.http, client=client, name=decl.name),
+            queries_for(decl, exp.load.pool, seed=exp.name),
             rate=exp.load.rate,
             run_id=self.run_id,
-            t0=self.t0,
             unique=exp.load.pool is None,
             max_in_flight=exp.load.max_in_flight,
             timeout_s=timeout_s,
         )
-        self.watch = BreakerWatch(targets.service_url, self.t0)
+        self._client = client
+        self.watch = BreakerWatch(targets.service_url, decl, self.t0)
 
     def now(self) -> float:
         return time.monotonic() - self.t0
@@ -120,14 +125,14 @@ class _Run:
         rollback = self.rollback_at if self.rollback_at is not None else float("inf")
         bounds = {"before": (0.0, inject), "during": (inject, rollback), "after": (rollback, float("inf"))}
         low, high = bounds[phase]
-        return [x for x in self.load.samples if low <= x.sent_at < high]
+        return [x for x in self.load.samples if low <= x.start - self.t0_epoch < high]
 
 
 async def _wait_for_answers(samples: list[Sample], max_s: float) -> None:
     """Until every sample given has its response (or `max_s` passed): the steady-state check
     needs complete data."""
     for _ in range(int(max_s / 0.05) + 1):
-        if all(x.latency_ms is not None or x.error is not None for x in samples):
+        if all(x.kind is not None for x in samples):
             return
         await asyncio.sleep(0.05)
 
@@ -150,7 +155,7 @@ async def run_experiment(
     dirty = leftovers(targets, baseline)
     if dirty:
         raise ChaosError(f"{exp.name}: the stack is not clean before the run: {'; '.join(dirty)}")
-    not_closed = await settle(targets.service_url)
+    not_closed = await settle(targets)
     run = _Run(exp, targets, suite, timeout_s)
     audit_offset = _audit_size(targets.audit_log)
     stop = asyncio.Event()
@@ -173,6 +178,7 @@ async def run_experiment(
         if verdict != "interrupted":  # interrupted: whoever stopped us does not want to wait
             await run.load.drain()
         await run.load.aclose()
+        await run._client.aclose()
         result = _result(run, verdict, problems, not_closed, baseline, audit_offset, label)
         result["switches_off"] = switches_off or []
         notify("done", 0.0)
@@ -220,12 +226,17 @@ def _result(
             phases[p].token_inflation = phases[p].tokens_per_answer / base_tokens
     if verdict == "held":
         problems = [v for p in ("during", "after") for v in violations(p, phases[p], h)]
-    audit = read_audit(run.targets.audit_log, audit_offset, f"chaos-{run.run_id}-")
-    requests = reconcile(run.load.samples, audit) | {"skipped": run.load.skipped}
-    recovery = recovery_s(run.samples("after"), run.rollback_at, h) if run.rollback_at is not None else None
+    log = Path(run.targets.audit_log) if run.targets.audit_log else None
+    audit = read_audit(log, f"hr-{run.run_id}-", audit_offset)
+    rec = reconcile(frame(run.load.samples), audit[0] if audit else None)
+    requests = rec.as_dict() | {"skipped": run.load.skipped}
+    rollback_epoch = None if run.rollback_at is None else run.t0_epoch + run.rollback_at
+    recovery = recovery_s(run.samples("after"), rollback_epoch, h) if rollback_epoch is not None else None
     if verdict == "held":
-        if requests["lost"] > h.lost:
-            problems.append(f"lost {requests['lost']} > {h.lost}")
+        if rec.lost > h.lost:
+            problems.append(f"lost {rec.lost} > {h.lost}")
+        if rec.unclear > h.unclear:
+            problems.append(f"unclear {rec.unclear} > {h.unclear} (errors without a retry signal, timeouts)")
         if h.recovery_s is not None and (recovery is None or recovery > h.recovery_s):
             got = "never (within the after phase)" if recovery is None else f"{recovery:.2f} s"
             problems.append(f"recovery {got} > {h.recovery_s:g} s")

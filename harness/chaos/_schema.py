@@ -8,7 +8,7 @@
       intensity: 1.0          # probability (llm, handoff) or toxicity (network)
       duration_s: 20
     rollbacks: [clear_llm_faults]
-    resilience_off: [fallback, retry]   # the switches whose absence makes the hypothesis fail
+    resilience_off: [fallback, retry]   # declared defences whose absence makes it fail (--bite)
 
 The hypothesis must hold before the fault (steady state), while it is active, and after it
 is removed; `lost` and `recovery_s` are checked over the whole run. Field by field in
@@ -23,21 +23,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ._kinds import FAMILIES, Fault, family_of
 
-__all__ = ["NODES", "ROLLBACKS", "SWITCHES", "Experiment", "Hypothesis", "Method", "Target"]
+__all__ = ["ROLLBACKS", "Experiment", "Hypothesis", "Method", "Target"]
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
+_NAME = r"^[A-Za-z0-9_.-]+$"
 
-Switch = Literal["breaker", "retry", "timeouts", "rate_limit", "fallback", "cache"]
-SWITCHES: tuple[str, ...] = get_args(Switch)
-Node = Literal[
-    "cached_answer",
-    "supervisor",
-    "technical_support",
-    "billing_support",
-    "general_support",
-    "escalate_to_human",
-]
-NODES: tuple[str, ...] = get_args(Node)
 Rollback = Literal[
     "remove_toxics", "enable_proxy", "clear_llm_faults", "restore_llm_latency", "clear_handoff"
 ]
@@ -65,7 +55,8 @@ class Hypothesis(BaseModel):
     p95_ms: float | None = Field(None, gt=0, description="95th percentile latency, per phase")
     misrouted_rate: float | None = Field(None, ge=0, le=1, description="answers off their label, per phase")
     token_inflation: float | None = Field(None, gt=0, description="tokens per answer / steady state's")
-    lost: int = Field(0, ge=0, description="requests with no answer and no clear retriable error")
+    lost: int = Field(0, ge=0, description="requests nobody accounts for (harness.measure)")
+    unclear: int = Field(0, ge=0, description="errors without a retry signal, and timeouts")
     recovery_s: float | None = Field(None, ge=0, description="seconds from rollback to healthy answers")
 
     @model_validator(mode="after")
@@ -83,7 +74,7 @@ class Target(BaseModel):
     agent: list[str] | None = None
     model: list[str] | None = None
     route: list[str] | None = None
-    source: Node | None = None
+    source: str | None = Field(None, pattern=_NAME, description="the node whose handoff is hit")
 
     _lists = field_validator("agent", "model", "route", mode="before")(_as_list)
 
@@ -149,7 +140,7 @@ class Experiment(BaseModel):
     hypothesis: Hypothesis
     method: Method
     rollbacks: list[Rollback] = Field(default_factory=list)
-    resilience_off: list[Switch] = Field(min_length=1)
+    resilience_off: list[str] = Field(default_factory=list, description="declared defences (--bite)")
     load: Load = Field(default_factory=Load)
     phases: Phases = Field(default_factory=Phases)
     short: Phases = Field(default_factory=_short_default)

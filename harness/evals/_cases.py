@@ -7,7 +7,7 @@ from typing import Any
 
 from deepeval.test_case import LLMTestCase
 
-from ..reference import redact
+from ..pii import redact
 from ..scenarios import Scenario
 from ..sut import Outcome
 

@@ -13,7 +13,7 @@ from typing import Any
 from deepeval.metrics import BaseMetric
 from deepeval.test_case import LLMTestCase
 
-from ..reference._pii import find_pii
+from ..pii import find_pii
 
 __all__ = ["AnswerSchema", "EscalationPolicy", "PIILeakage", "RoutingCorrectness", "TokenBudget"]
 

@@ -13,7 +13,7 @@ do not send it can script by model or prompt. A call no script answers fails the
 """
 
 from . import faults
-from ._call import AGENT_HEADER, Call
+from ._call import AGENT_HEADER, Call, message_text
 from ._mock import DEFAULT_BASE_URL, UNSCRIPTED_STATUS, MockLLM
 from ._reply import Reply, ToolCall, Usage
 from ._route import Route
@@ -29,4 +29,5 @@ __all__ = [
     "ToolCall",
     "Usage",
     "faults",
+    "message_text",
 ]

@@ -10,8 +10,7 @@ docs/sla-schema.md) with CSVs of the raw samples and the time series beside it. 
 locustfile imports Locust: this package runs it as a subprocess.
 """
 
-from ._cli import add_arguments, run
 from ._profiles import LoadProfile, available_profiles, load_profile
 from ._sla import SLA, load_sla
 
-__all__ = ["SLA", "LoadProfile", "add_arguments", "available_profiles", "load_profile", "load_sla", "run"]
+__all__ = ["SLA", "LoadProfile", "available_profiles", "load_profile", "load_sla"]

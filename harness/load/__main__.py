@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from . import add_arguments, run
+from ._cli import add_arguments, run
 
 parser = add_arguments(argparse.ArgumentParser(prog="harness load", description=run.__doc__))
 sys.exit(run(parser.parse_args()))

@@ -8,12 +8,11 @@ from typing import Any
 
 import pandas as pd
 
+from ..measure import read_audit, read_samples, reconcile
 from ._metrics import locust_bucketed, measure
 from ._mix import default_mix, expected_rates, read_items
 from ._profiles import LoadProfile
-from ._reconcile import reconcile
 from ._report import build_document, write_csvs, write_document
-from ._samples import read_audit, read_client
 from ._sla import SLA, evaluate
 from ._timeseries import per_second, per_stage, throughput
 
@@ -32,8 +31,9 @@ class Analysis:
 
 
 def _mix_section(profile: LoadProfile, scenarios: Path | None) -> dict[str, Any]:
-    weights = profile.mix or default_mix()
-    return {"weights": weights, "expected": expected_rates(read_items(scenarios), weights)}
+    items = read_items(scenarios)
+    weights = profile.mix or default_mix(items)
+    return {"weights": weights, "expected": expected_rates(items, weights)}
 
 
 def split_warmup(client: pd.DataFrame, warmup_s: float) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -42,7 +42,7 @@ def split_warmup(client: pd.DataFrame, warmup_s: float) -> tuple[pd.DataFrame, d
     but a cold start must not pass for the system's steady latency."""
     t0 = float(client["start"].min()) if len(client) else 0.0
     warm = client["start"] < t0 + warmup_s
-    failed = client["status"].notna() & (client["status"] != client["expected_status"])
+    failed = client["kind"].notna() & ~client["ok"]
     window = {
         "warmup_s": warmup_s,
         "warmup_requests": int(warm.sum()),
@@ -68,8 +68,8 @@ def analyse(
     agent_costs: dict[str, float] | None = None,
 ) -> Analysis:
     """Everything from `folder/raw` (client samples) and `audit_path`; writes sla.json and CSVs."""
-    client = read_client(folder / "raw")
-    audit, agents = read_audit(audit_path, run["id"]) if audit_path is not None else (None, None)
+    client = read_samples(folder / "raw")
+    audit, agents = read_audit(audit_path, f"hr-{run['id']}-") or (None, None)
     rec = reconcile(client, audit)
     steady, window = split_warmup(client, profile.warmup_s)
     # The service's cost counters cover the whole run: with a warm-up left out, per-agent cost

@@ -18,7 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     add("--profile", default="smoke", help="load profile: smoke, steady, ramp, spike, soak or your own")
     add("--list", action="store_true", help="list the profiles and exit")
     add("--profiles", metavar="FILE", help="extra profiles, laid out like harness/load/profiles.toml")
-    add("--pyproject", metavar="FILE", help="pyproject.toml with [tool.harness.sla/load] (default: nearest)")
+    add("--pyproject", metavar="FILE",
+        help="pyproject.toml declaring the system, [tool.harness.sla/load] (default: nearest)")
     add("--host", help="load this running system (loopback only) instead of starting the stack")
     add("--audit-log", metavar="FILE", help="with --host: the system's audit log, to reconcile against")
     add("--workers", type=int, metavar="N", help="Locust's distributed mode: a master and N workers")
@@ -27,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     add("--duration", type=float, metavar="S", help="seconds of load (drops a profile's stages)")
     add("--warmup", type=float, metavar="S", help="the first S seconds: counted, left out of the figures")
     add("--llm-latency", metavar="PROFILE", help="the mock LLM's latency: zero, fast, realistic, slow")
-    add("--scenarios", metavar="FILE", help="labelled scenarios (JSON Lines; default: the packaged ones)")
+    add("--scenarios", metavar="FILE", help="labelled scenarios (JSON Lines; default: the declared ones)")
     add("--reports", default="reports", help="output folder (default reports)")
     add("--no-progress", action="store_true", help="no live progress display")
     return parser
@@ -103,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
             profile=profile, sla=sla, reports=Path(args.reports), host=args.host,
             audit_log=Path(args.audit_log) if args.audit_log else None,
             scenarios=Path(args.scenarios) if args.scenarios else None, progress=not args.no_progress,
+            pyproject=Path(args.pyproject) if args.pyproject else None,
         )  # fmt: skip
         result = run_load(options)
     except HarnessError as exc:

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from .._exceptions import LoadError
-from .._proc import die_with_parent
+from ..process import die_with_parent
 from ..stack import free_port
 from ._profiles import LoadProfile
 
@@ -27,8 +27,11 @@ __all__ = ["LOCUSTFILE", "LocustProcesses", "locust_env"]
 LOCUSTFILE = Path(__file__).resolve().with_name("locustfile.py")
 
 
-def locust_env(profile: LoadProfile, *, run_id: str, samples: Path, scenarios: Path | None) -> dict[str, str]:
-    """What the locustfile reads: where samples go, the mix, think time, shape, the time bound."""
+def locust_env(
+    profile: LoadProfile, *, run_id: str, samples: Path, scenarios: Path | None, pyproject: Path | None
+) -> dict[str, str]:
+    """What the locustfile reads: the declaration, where samples go, the mix, think time, shape,
+    the time bound."""
     env = {
         "HARNESS_LOAD_SAMPLES": str(samples),
         "HARNESS_LOAD_RUN_ID": run_id,
@@ -43,6 +46,8 @@ def locust_env(profile: LoadProfile, *, run_id: str, samples: Path, scenarios: P
         env["HARNESS_LOAD_STAGES"] = json.dumps(profile.stage_table())
     if scenarios is not None:
         env["HARNESS_LOAD_SCENARIOS"] = str(scenarios)
+    if pyproject is not None:
+        env["HARNESS_PYPROJECT"] = str(pyproject)
     return env
 
 

@@ -9,16 +9,15 @@ from typing import Any
 
 import pandas as pd
 
-from ._reconcile import Reconciliation
-from ._stats import mean_ci, percentiles, proportion_ci
+from ..measure import Reconciliation, mean_ci, percentiles, proportion_ci
 
 __all__ = ["cost_source", "latency", "locust_bucketed", "measure", "per_agent"]
 
 _LOCUST_COLUMNS = {"p50": "50%", "p95": "95%", "p99": "99%", "p999": "99.9%"}
 
 
-def _answered_200(client: pd.DataFrame) -> pd.DataFrame:
-    return client[client["status"] == 200]
+def _answered(client: pd.DataFrame) -> pd.DataFrame:
+    return client[client["kind"] == "answered"]
 
 
 def llm_path(agents: pd.DataFrame) -> pd.Series:
@@ -29,10 +28,10 @@ def llm_path(agents: pd.DataFrame) -> pd.Series:
 def latency(client: pd.DataFrame, audit: pd.DataFrame | None, agents: pd.DataFrame | None) -> dict[str, Any]:
     """Client-side latency of every request with an outcome (failures too, as Locust counts them),
     the service's own, the LLM critical path and what the system adds to it (client - LLM path)."""
-    done = client[client["status"].notna()]
+    done = client[client["kind"].notna()]
     out: dict[str, Any] = {"client": percentiles(done["ms"].to_numpy())}
     if audit is not None:
-        out["server"] = percentiles(audit.loc[audit["status"] == 200, "latency_ms"].to_numpy())
+        out["server"] = percentiles(audit.loc[audit["status"].between(200, 299), "server_ms"].to_numpy())
     if agents is not None and not agents.empty:
         path = llm_path(agents)
         matched = done.set_index("id")["ms"].reindex(path.index).dropna()
@@ -47,9 +46,9 @@ def latency(client: pd.DataFrame, audit: pd.DataFrame | None, agents: pd.DataFra
 def _overhead_split(client: pd.Series, path: pd.Series, audit: pd.DataFrame) -> dict[str, Any]:
     """Where the overhead goes, per request: inside the service (graph, guards, logging: its own
     latency minus the LLM path) and around it (client, network, web server: client minus it)."""
-    answered = audit[audit["status"] == 200].drop_duplicates("request_id").set_index("request_id")
+    answered = audit[audit["status"].between(200, 299)].drop_duplicates("request_id").set_index("request_id")
     ids = client.index.intersection(answered.index)
-    server = answered.loc[ids, "latency_ms"]
+    server = answered.loc[ids, "server_ms"]
     return {
         "overhead_service": percentiles((server - path.loc[ids]).to_numpy()),
         "overhead_http": percentiles((client.loc[ids] - server).to_numpy()),
@@ -57,7 +56,7 @@ def _overhead_split(client: pd.Series, path: pd.Series, audit: pd.DataFrame) -> 
 
 
 def _rates(client: pd.DataFrame, rec: Reconciliation) -> dict[str, Any]:
-    ok = _answered_200(client)
+    ok = _answered(client)
     escalated = ok["escalated"].fillna(False).astype(bool)
     return {
         "error": proportion_ci(rec.failed + rec.no_outcome, rec.sent),
@@ -74,7 +73,7 @@ def _shares(series: pd.Series) -> dict[str, dict[str, Any]]:
 
 
 def _tokens_and_cost(client: pd.DataFrame) -> tuple[dict[str, Any], dict[str, Any]]:
-    ok = _answered_200(client)
+    ok = _answered(client)
     tokens_in, tokens_out = ok["tokens_in"].fillna(0), ok["tokens_out"].fillna(0)
     tokens = {
         "per_request": mean_ci((tokens_in + tokens_out).to_numpy()),
@@ -147,13 +146,15 @@ def measure(
     costs: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """Every figure of sla.json but the run header, the checks and the time series."""
-    ok = _answered_200(client)
+    ok = _answered(client)
     tokens, cost = _tokens_and_cost(client)
     return {
         "latency_ms": latency(client, audit, agents),
         "rates": _rates(client, rec),
         "routes": _shares(ok["route"]),
-        "escalation_reasons": _shares(ok.loc[ok["escalated"].fillna(False).astype(bool), "reason"]),
+        "escalation_reasons": _shares(
+            ok.loc[ok["escalated"].fillna(False).astype(bool), "escalation_reason"]
+        ),
         "categories": _shares(client["category"]),
         "tokens": tokens,
         "cost_usd": cost,

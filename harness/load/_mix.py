@@ -7,39 +7,27 @@ N requests holds each category within one request of its share, and its escalati
 mix's expected rate (`expected_rates`) to within a few requests in N: an SLA on the escalation
 rate then judges the system, not the luck of the draw.
 
-This module is imported by the locustfile, so it stays light: JSON and the standard library only
-(no pydantic, no `harness.scenarios`, whose import pulls in the reference system).
+The scenarios are the system's (`[tool.harness.system] scenarios`, or `--scenarios`); a mix that
+names no weights weighs every category of the file the same. This module is imported by the
+locustfile, so it reads the file with JSON and the standard library only (no pydantic).
 """
 
 from __future__ import annotations
 
 import json
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from .._exceptions import LoadError
+from ..sut._model import Turn
 
-__all__ = [
-    "DEFAULT_SCENARIOS",
-    "PROFILES_FILE",
-    "Deck",
-    "Item",
-    "default_mix",
-    "expected_rates",
-    "read_items",
-]
-
-#: The packaged labelled scenarios, found by path so that nothing heavy is imported.
-DEFAULT_SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios" / "data" / "customer_queries.jsonl"
-
-#: The packaged profiles; its `[defaults.mix]` is the mix of a plain `locust -f` run.
-PROFILES_FILE = Path(__file__).resolve().parent / "profiles.toml"
+__all__ = ["Deck", "Item", "default_mix", "expected_rates", "read_items"]
 
 
-def default_mix() -> dict[str, float]:
-    return dict(tomllib.loads(PROFILES_FILE.read_text(encoding="utf-8"))["defaults"]["mix"])
+def default_mix(items: list[Item]) -> dict[str, float]:
+    """Every category of the scenarios the same weight: the mix when none is given."""
+    return dict.fromkeys(sorted({i.category for i in items}), 1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +39,19 @@ class Item:
     query: str
     user_id: str
     customer_tier: str
-    rejected: bool  # labelled to be refused with 422 before any agent runs
+    rejected: bool  # labelled to be refused before any agent runs
     escalated: bool
+    route: str | None = None
 
-    def body(self) -> dict[str, str]:
-        return {"query": self.query, "user_id": self.user_id, "customer_tier": self.customer_tier}
+    def turn(self, request_id: str) -> Turn:
+        return Turn(
+            query=self.query, user_id=self.user_id, customer_tier=self.customer_tier, request_id=request_id
+        )
+
+    @property
+    def label(self) -> tuple[str | None, bool] | None:
+        """(route, escalated) the scenario expects of an answer; None for one to be rejected."""
+        return None if self.rejected else (self.route, self.escalated)
 
 
 def _item(raw: dict[str, object], where: str) -> Item:
@@ -70,14 +66,20 @@ def _item(raw: dict[str, object], where: str) -> Item:
             customer_tier=str(raw.get("customer_tier", "standard")),
             rejected=bool(expected.get("rejected", False)),
             escalated=bool(expected["escalated"]),
+            route=None if expected.get("route") is None else str(expected["route"]),
         )
     except (KeyError, AssertionError) as exc:
         raise LoadError(f"{where}: not a labelled scenario (missing {exc}); see harness.scenarios") from None
 
 
-def read_items(path: str | Path | None = None) -> list[Item]:
-    """The scenarios of a JSON Lines file (default: the packaged 230)."""
-    path = Path(path) if path else DEFAULT_SCENARIOS
+def read_items(path: str | Path | None) -> list[Item]:
+    """The scenarios of a JSON Lines file."""
+    if path is None:
+        raise LoadError(
+            "no scenarios to send: set [tool.harness.system] scenarios = 'path/to/scenarios.jsonl' "
+            "or pass --scenarios"
+        )
+    path = Path(path)
     try:
         lines = path.read_text(encoding="utf-8").removeprefix("\ufeff").split("\n")
     except OSError as exc:

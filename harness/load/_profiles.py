@@ -13,9 +13,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .._config import deep_merge, find_pyproject, read_toml, table
 from .._exceptions import LoadError
-from ._mix import PROFILES_FILE
-from ._pyproject import deep_merge, find_pyproject, read_toml, table
+
+#: The packaged profiles (shapes only: no system's env or mix).
+PROFILES_FILE = Path(__file__).resolve().with_name("profiles.toml")
 
 __all__ = ["LLMSetup", "LoadProfile", "Stage", "available_profiles", "load_profile"]
 
@@ -104,13 +106,13 @@ class LoadProfile(BaseModel):
 
 def _sources(pyproject: Path | None, extra: Path | None) -> list[tuple[str, dict[str, Any]]]:
     """(name, {"defaults": {...}, "profiles": {...}}) in increasing precedence."""
-    packaged = read_toml(PROFILES_FILE)
+    packaged = read_toml(PROFILES_FILE, LoadError)
     out = [(str(PROFILES_FILE.name), packaged)]
     if pyproject is not None:
         source = f"{pyproject} [tool.harness.load]"
-        out.append((source, table(read_toml(pyproject), "tool.harness.load", source=source)))
+        out.append((source, table(read_toml(pyproject, LoadError), "tool.harness.load", source=source)))
     if extra is not None:
-        out.append((str(extra), read_toml(extra)))
+        out.append((str(extra), read_toml(extra, LoadError)))
     return out
 
 
@@ -122,10 +124,10 @@ def available_profiles(
     sources = _sources(found, Path(extra) if extra else None)
     defaults: dict[str, Any] = {}
     for name, doc in sources:
-        defaults = deep_merge(defaults, table(doc, "defaults", source=name), whole=_WHOLE)
+        defaults = deep_merge(defaults, table(doc, "defaults", source=name, error=LoadError), whole=_WHOLE)
     merged: dict[str, dict[str, Any]] = {}
     for name, doc in sources:
-        for profile, body in table(doc, "profiles", source=name).items():
+        for profile, body in table(doc, "profiles", source=name, error=LoadError).items():
             if not isinstance(body, Mapping):
                 raise LoadError(f"{name}: [profiles.{profile}] must be a table")
             merged[profile] = deep_merge(merged.get(profile, defaults), body, whole=_WHOLE)

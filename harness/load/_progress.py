@@ -16,7 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ._stats import percentile
+from ..measure import percentile
 
 __all__ = ["LiveSamples", "show_progress"]
 
@@ -50,7 +50,7 @@ class LiveSamples:
 
     def _add(self, record: dict[str, Any]) -> None:
         self.requests += 1
-        if record.get("status") != record.get("expected_status"):
+        if record.get("kind") != record.get("expected"):
             self.failed += 1
         if record.get("ms") is not None:
             self._recent.append((record["start"] + record["ms"] / 1000, record["ms"]))

@@ -8,8 +8,6 @@ overlaps another's start-up or analysis, the CPU-heavy phases.
 
 from __future__ import annotations
 
-import random
-import string
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -20,6 +18,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .._exceptions import LoadError
+from ..measure import new_run_id
+from ..sut import SystemDeclaration, load_declaration
 from ._analysis import Analysis, analyse
 from ._locust import LocustProcesses, locust_env
 from ._profiles import LoadProfile
@@ -39,8 +39,17 @@ class RunOptions:
     reports: Path = Path("reports")
     host: str | None = None  # an already running system on loopback; None: start the stack
     audit_log: Path | None = None  # with --host: its audit log, to reconcile against
-    scenarios: Path | None = None
+    scenarios: Path | None = None  # default: the declared ones
     progress: bool = True
+    pyproject: Path | None = None  # the one declaring the system (default: the nearest)
+
+    @property
+    def declaration(self) -> SystemDeclaration:
+        return load_declaration(self.pyproject)
+
+    @property
+    def scenarios_file(self) -> Path | None:
+        return self.scenarios or self.declaration.scenarios_path
 
 
 @dataclass
@@ -48,7 +57,7 @@ class _Run:
     """One run between its start and its analysis."""
 
     options: RunOptions
-    id: str = field(default_factory=lambda: "".join(random.choices(string.ascii_lowercase, k=8)))
+    id: str = field(default_factory=new_run_id)
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     target: Target | None = None
     costs_before: dict[str, float] | None = None
@@ -62,14 +71,19 @@ class _Run:
     def start_target(self) -> None:
         (self.folder / "raw").mkdir(parents=True, exist_ok=True)
         o = self.options
-        self.target = Target.start(o.profile, self.folder, o.host, o.audit_log)
-        self.costs_before = scrape_costs(self.target.url)
+        self.declaration = o.declaration
+        self.target = Target.start(o.profile, self.folder, o.host, o.audit_log, self.declaration)
+        self.costs_before = scrape_costs(self.target.url, self.declaration)
 
     def load(self, progress: bool) -> None:
         assert self.target is not None
         profile = self.options.profile
         env = locust_env(
-            profile, run_id=self.id, samples=self.folder / "raw", scenarios=self.options.scenarios
+            profile,
+            run_id=self.id,
+            samples=self.folder / "raw",
+            scenarios=self.options.scenarios_file,
+            pyproject=self.options.pyproject,
         )
         procs = LocustProcesses(profile, host=self.target.url, folder=self.folder, env=env)
         started = time.monotonic()
@@ -88,7 +102,7 @@ class _Run:
             procs.stop()
         if code != 0:
             raise LoadError(procs.failure(code))
-        self.costs_after = scrape_costs(self.target.url)
+        self.costs_after = scrape_costs(self.target.url, self.declaration)
 
     def agent_costs(self) -> dict[str, float] | None:
         if self.costs_after is None:
@@ -113,7 +127,7 @@ class _Run:
         assert self.target is not None
         return analyse(
             folder=self.folder, reports=o.reports, run=self.header(), profile=o.profile, sla=o.sla,
-            audit_path=self.target.audit_log, scenarios=o.scenarios, agent_costs=self.agent_costs(),
+            audit_path=self.target.audit_log, scenarios=o.scenarios_file, agent_costs=self.agent_costs(),
         )  # fmt: skip
 
 

@@ -25,8 +25,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .._config import find_pyproject, read_toml, table
 from .._exceptions import LoadError
-from ._pyproject import find_pyproject, read_toml, table
 
 __all__ = ["SLA", "Check", "evaluate", "load_sla"]
 
@@ -83,7 +83,7 @@ def load_sla(
     """Defaults < `[tool.harness.sla]` < the profile's `sla` table; a bad key is named."""
     found = Path(pyproject) if pyproject else find_pyproject()
     source = f"{found} [tool.harness.sla]"
-    base = table(read_toml(found), "tool.harness.sla", source=source) if found else {}
+    base = table(read_toml(found, LoadError), "tool.harness.sla", source=source) if found else {}
     try:
         sla = SLA.model_validate(base)
     except ValidationError as exc:

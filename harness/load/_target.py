@@ -1,5 +1,6 @@
-"""What a run loads: a stack started for it alone (mock LLM + reference service), or a system already
-running on loopback (`--host`). Also the service's own cost counters, read before and after."""
+"""What a run loads: a stack started for it alone (the mock LLM and the declared system), or a system
+already running on loopback (`--host`). Also the system's own cost counters, read before and after,
+when it declares them (`[tool.harness.system.hooks] cost_metric`)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,13 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .._exceptions import HarnessError, LoadError
+from ..sut import SystemDeclaration
 from ._profiles import LoadProfile
 
 if TYPE_CHECKING:
     from ..stack import Stack
 
 __all__ = ["Target", "check_loopback", "scrape_costs"]
-
-_COST_METRIC = "harness_cost_usd"  # the reference service's per-agent cost counter
 
 
 def check_loopback(host: str) -> str:
@@ -51,22 +51,26 @@ def llm_config(profile: LoadProfile, folder: Path) -> Path:
     return path
 
 
-def scrape_costs(url: str) -> dict[str, float] | None:
-    """Per-agent cost so far from the service's Prometheus counters; None if it has none."""
+def scrape_costs(url: str, declaration: SystemDeclaration) -> dict[str, float] | None:
+    """Per-agent cost so far from the system's Prometheus counter (`hooks.cost_metric`, a counter
+    with an `agent` label at `hooks.metrics`); None if it declares none or has none."""
+    metric = declaration.hooks.cost_metric
+    if metric is None:
+        return None
     import httpx
     from prometheus_client.parser import text_string_to_metric_families
 
     try:
-        text = httpx.get(f"{url}/metrics", timeout=5).raise_for_status().text
+        text = httpx.get(f"{url}{declaration.hooks.metrics}", timeout=5).raise_for_status().text
         families = list(text_string_to_metric_families(text))
     except (httpx.HTTPError, ValueError):
         return None
     costs = {
         sample.labels.get("agent", "?"): float(sample.value)
         for family in families
-        if family.name == _COST_METRIC
+        if family.name == metric
         for sample in family.samples
-        if sample.name == f"{_COST_METRIC}_total"
+        if sample.name == f"{metric}_total"
     }
     return costs or None
 
@@ -80,22 +84,35 @@ class Target:
     stack: Stack | None = None
 
     @classmethod
-    def start(cls, profile: LoadProfile, folder: Path, host: str | None, audit_log: Path | None) -> Target:
+    def start(
+        cls,
+        profile: LoadProfile,
+        folder: Path,
+        host: str | None,
+        audit_log: Path | None,
+        declaration: SystemDeclaration,
+    ) -> Target:
         if host is not None:
             return cls(check_loopback(host), audit_log)
         from ..stack import Stack
 
         config = llm_config(profile, folder)
-        # No chaos proxy between the service and the LLM: a load run measures the system, not it.
+        # No chaos proxy between the system and the LLM: a load run measures the system, not it.
         stack = Stack(
             folder,
             proxy=False,
             llm_args=["--config", str(config)],
-            reference_env=profile.env,
-            health_timeout_s=60,
+            system_env=profile.env,
+            declaration=declaration,
+            health_timeout_s=max(60.0, declaration.serve.startup_timeout_s if declaration.serve else 0.0),
         )
+        if not stack.with_system:
+            raise LoadError(
+                "the system declares no way to start it ([tool.harness.system.serve]); "
+                "start it yourself and pass --host http://127.0.0.1:PORT"
+            )
         stack.start()
-        return cls(stack.service_url, stack.dir / "audit.jsonl", stack)
+        return cls(stack.service_url, stack.audit_log, stack)
 
     def stop(self) -> None:
         if self.stack is not None:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._stats import percentile, summary
+from ..measure import percentile, summary
 
 __all__ = ["per_second", "per_stage", "throughput"]
 
@@ -22,7 +22,7 @@ def per_second(
 ) -> pd.DataFrame:
     """Completed requests by the second they ended in, from the run's first request; no gaps.
     `warmup` marks the seconds of the warm-up (left out of the run's figures, shown here)."""
-    done = client[client["status"].notna()]
+    done = client[client["kind"].notna()]
     columns = [
         "second", "requests", "answered", "failed", "error_rate", "p50_ms", "p95_ms", "users", "warmup",
     ]  # fmt: skip
@@ -31,7 +31,7 @@ def per_second(
     t0 = float(client["start"].min())
     done = done.assign(
         second=np.floor(done["end"].to_numpy() - t0).astype(int),
-        ok=(done["status"] == done["expected_status"]).astype(int),
+        ok=done["ok"].astype(int),
     )
     groups = done.groupby("second")
     frame = pd.DataFrame({
@@ -57,7 +57,7 @@ def _users_at(stages: list[list[float]], second: float) -> int:
 
 def throughput(client: pd.DataFrame, series: pd.DataFrame) -> dict[str, Any]:
     """Mean and peak requests a second over the run, and the worst second's error rate."""
-    done = client[client["status"].notna()]
+    done = client[client["kind"].notna()]
     if done.empty:
         return {"duration_s": 0.0, "rps_mean": None, "rps_peak": None, "error_rate_peak": None}
     span = float(done["end"].max() - client["start"].min())
@@ -74,9 +74,9 @@ def throughput(client: pd.DataFrame, series: pd.DataFrame) -> dict[str, Any]:
 def _stage_row(client: pd.DataFrame, t0: float, start: float, until: float, users: int) -> dict[str, Any]:
     settle = min(SETTLE_MAX_S, SETTLE_SHARE * (until - start))
     lo, hi = t0 + start + settle, t0 + until
-    window = client[(client["start"] >= lo) & (client["end"] <= hi) & client["status"].notna()]
+    window = client[(client["start"] >= lo) & (client["end"] <= hi) & client["kind"].notna()]
     lat = summary(window["ms"].to_numpy())
-    failed = int((window["status"] != window["expected_status"]).sum())
+    failed = int((~window["ok"]).sum())
     return {
         "users": users, "from_s": start, "until_s": until, "requests": len(window),
         "rps": len(window) / (hi - lo) if hi > lo else None,

@@ -1,4 +1,4 @@
-"""Locust load test of a chat endpoint (`POST /v1/chat`) with the labelled scenarios in a realistic mix.
+"""Locust load test of the declared system, with its labelled scenarios in a realistic mix.
 
     locust -f harness/load/locustfile.py --host http://127.0.0.1:8000              # web UI
     locust -f harness/load/locustfile.py --host http://127.0.0.1:8000 --headless -u 20 -r 5 -t 1m
@@ -12,9 +12,11 @@ same on loopback); the workers send their samples to the master, so only it need
         --host http://TARGET:8000                                   # on the master host
     locust -f harness/load/locustfile.py --worker --master-host MASTER   # on each worker host
 
-Each request posts one scenario (`query`, `user_id`, `customer_tier`) with a unique
-`X-Request-Id`; a 200 is a success, or a 422 for a scenario labelled to be rejected. Locust's own
-statistics are kept as usual (one row per category). Besides them, every request's raw timing
+Each request is one scenario, sent and read through the system contract
+(`[tool.harness.system.http]`: its method, path, body template and reply fields, with a unique
+request id header), so this file knows nothing of any one system. An answer is a success, or a
+rejection for a scenario labelled to be rejected. Locust's own statistics are kept as usual (one
+row per category). Besides them, every request's raw timing
 and outcome is kept when `HARNESS_LOAD_SAMPLES` names a directory: one JSON line per request,
 written by the process that runs the users or, in distributed mode, sent by each worker to the
 master with Locust's messaging and written there (so workers on other hosts need no shared disk).
@@ -23,10 +25,11 @@ sent goes unaccounted.
 
 Settings, all optional (`harness load` sets them from the profile):
 
+    HARNESS_PYPROJECT           the pyproject.toml declaring the system (default: the nearest)
     HARNESS_LOAD_SAMPLES        directory for the raw samples; unset: none kept
-    HARNESS_LOAD_RUN_ID         prefix of the request ids, letters only (default: random)
-    HARNESS_LOAD_MIX            JSON {category: weight}; default: [defaults.mix] of profiles.toml
-    HARNESS_LOAD_SCENARIOS      a JSON Lines file of labelled scenarios (default: the packaged 230)
+    HARNESS_LOAD_RUN_ID         the run's part of the request ids, letters and digits (default: random)
+    HARNESS_LOAD_MIX            JSON {category: weight}; default: every category the same
+    HARNESS_LOAD_SCENARIOS      a JSON Lines file of labelled scenarios (default: the declared ones)
     HARNESS_LOAD_WAIT           "MIN,MAX" seconds of think time between a user's requests (0,0)
     HARNESS_LOAD_TIMEOUT_S      client timeout per request, then status 0 (60)
     HARNESS_LOAD_MAX_REQUESTS   stop sending after this many requests per process
@@ -41,8 +44,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
-import string
 import time
 from pathlib import Path
 from typing import Any
@@ -53,8 +54,10 @@ from locust.env import Environment
 from locust.exception import StopUser
 from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
 
-from harness._gc import freeze_startup_objects
 from harness.load._mix import Deck, Item, default_mix, read_items
+from harness.measure import Sample, new_run_id, request_id
+from harness.process import freeze_startup_objects
+from harness.sut import HTTPContract, load_declaration
 
 _MESSAGE = "harness_samples"
 _FLUSH_EVERY_S = 1.0
@@ -65,22 +68,12 @@ def _env_json(name: str, default: Any) -> Any:
     return json.loads(text) if text else default
 
 
-def _letters(n: int) -> str:
-    # Ids are letters only: the service's audit log redacts anything that looks like a phone or
-    # card number, and a redacted id could no longer be matched.
-    out = ""
-    while True:
-        n, r = divmod(n, 26)
-        out = string.ascii_lowercase[r] + out
-        if n == 0:
-            return out
-
-
-RUN_ID = os.environ.get("HARNESS_LOAD_RUN_ID") or "".join(random.choices(string.ascii_lowercase, k=6))
-PROCESS_ID = "".join(random.choices(string.ascii_lowercase, k=5))
-DECK = Deck(
-    read_items(os.environ.get("HARNESS_LOAD_SCENARIOS")), _env_json("HARNESS_LOAD_MIX", None) or default_mix()
-)
+DECLARATION = load_declaration(os.environ.get("HARNESS_PYPROJECT"))
+CONTRACT = HTTPContract(DECLARATION.http)
+RUN_ID = os.environ.get("HARNESS_LOAD_RUN_ID") or new_run_id()
+PROCESS_ID = new_run_id(5)
+_ITEMS = read_items(os.environ.get("HARNESS_LOAD_SCENARIOS") or DECLARATION.scenarios_path)
+DECK = Deck(_ITEMS, _env_json("HARNESS_LOAD_MIX", None) or default_mix(_ITEMS))
 WAIT = tuple(float(x) for x in os.environ.get("HARNESS_LOAD_WAIT", "0,0").split(","))
 TIMEOUT_S = float(os.environ.get("HARNESS_LOAD_TIMEOUT_S", "60"))
 MAX_REQUESTS = int(os.environ.get("HARNESS_LOAD_MAX_REQUESTS", "0")) or None
@@ -94,8 +87,8 @@ class _Samples:
     def __init__(self) -> None:
         self.file: Any = None
         self.forward = False
-        self.pending: list[dict[str, Any]] = []
-        self.inflight: dict[str, tuple[Item, float]] = {}
+        self.pending: list[str] = []
+        self.inflight: dict[str, Sample] = {}
         self.sent = 0
         self.worker = "local"
 
@@ -106,87 +99,62 @@ class _Samples:
             # Line-buffered: the live progress display reads these files while the run goes on.
             self.file = (Path(folder) / f"samples-{name}-{PROCESS_ID}.jsonl").open("a", buffering=1)
 
-    def add(self, record: dict[str, Any]) -> None:
+    def add(self, sample: Sample) -> None:
+        line = sample.to_json()
         if self.forward:
-            self.pending.append(record)
+            self.pending.append(line)
         elif self.file is not None:
-            self.file.write(json.dumps(record, separators=(",", ":")) + "\n")
+            self.file.write(line + "\n")
 
-    def write_batch(self, records: list[dict[str, Any]]) -> None:
-        if self.file is not None and records:
-            self.file.write("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records))
+    def write_batch(self, lines: list[str]) -> None:
+        if self.file is not None and lines:
+            self.file.write("".join(line + "\n" for line in lines))
 
-    def next_id(self) -> str:
+    def start(self, item: Item) -> Sample:
         self.sent += 1
-        return f"{RUN_ID}_{PROCESS_ID}_{_letters(self.sent)}"
+        sample = Sample(
+            id=request_id(RUN_ID, PROCESS_ID, self.sent),
+            scenario=item.id,
+            category=item.category,
+            worker=self.worker,
+            start=round(time.time(), 6),
+            expected="rejected" if item.rejected else "answered",
+        )
+        self.inflight[sample.id] = sample
+        return sample
 
 
 SAMPLES = _Samples()
 
 
-def _answer_fields(response: Any) -> dict[str, Any]:
-    try:
-        body = response.json()
-        tokens = body.get("tokens") or {}
-        return {
-            "route": body.get("route"),
-            "escalated": body.get("escalated"),
-            "reason": body.get("escalation_reason"),
-            "cache_hit": body.get("cache_hit"),
-            "fallback": body.get("fallback"),
-            "tokens_in": tokens.get("in"),
-            "tokens_out": tokens.get("out"),
-            "cost_usd": body.get("cost_usd"),
-            "server_ms": body.get("latency_ms"),
-        }
-    except Exception:  # a 200 without our JSON: still a sample, just without the answer's fields
-        return {}
+def _outcome(response: Any, exception: Any, ms: float) -> Any:
+    """What came back, read by the system contract: the one classification of every tier."""
+    status = int(getattr(response, "status_code", 0) or 0)
+    if status == 0:  # no response: what the socket said
+        cause = getattr(response, "error", None) or exception
+        return CONTRACT.no_response(cause if cause is not None else "no response", ms)
+    return CONTRACT.read(status, getattr(response, "content", b"") or b"", ms)
 
 
 @events.request.add_listener  # type: ignore[untyped-decorator]
 def _on_request(
-    response_time: float, response: Any, context: dict[str, Any], exception: Any, start_time: float, **_: Any
+    response_time: float, response: Any, context: dict[str, Any], exception: Any, **_: Any
 ) -> None:
-    request_id = context.get("harness_request_id")
-    if request_id is None:  # not one of ours
+    sample = SAMPLES.inflight.pop(context.get("harness_request_id", ""), None)
+    if sample is None:  # not one of ours
         return
-    item, _started = SAMPLES.inflight.pop(request_id, (context["harness_item"], start_time))
-    status = int(getattr(response, "status_code", 0) or 0)
-    record = {
-        "id": request_id,
-        "scenario": item.id,
-        "category": item.category,
-        "worker": SAMPLES.worker,
-        "start": round(start_time, 6),
-        "ms": round(response_time, 3),
-        "status": status,
-        "expected_status": 422 if item.rejected else 200,
-        "ok": exception is None,
-        "error": None if exception is None else str(exception)[:200],
-    }
-    if status == 200:
-        record |= _answer_fields(response)
-    SAMPLES.add(record)
+    # Read once, in the user's `with` block; only a request that never got there is read here.
+    outcome = context.get("harness_outcome") or _outcome(response, exception, response_time)
+    sample.record(outcome, response_time, context["harness_label"])
+    SAMPLES.add(sample)
 
 
 def _record_inflight() -> None:
     # Users stopped mid-request never fire the request event: record those ids as sent with no
     # outcome, or they would vanish from the reconciliation.
-    for request_id, (item, started) in SAMPLES.inflight.items():
-        SAMPLES.add(
-            {
-                "id": request_id,
-                "scenario": item.id,
-                "category": item.category,
-                "worker": SAMPLES.worker,
-                "start": round(started, 6),
-                "ms": None,
-                "status": None,
-                "expected_status": 422 if item.rejected else 200,
-                "ok": False,
-                "error": "no response recorded",
-            }
-        )
+    for sample in SAMPLES.inflight.values():
+        sample.error = "no response recorded"
+        SAMPLES.add(sample)
     SAMPLES.inflight.clear()
 
 
@@ -249,9 +217,9 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
 
 
 class ChatUser(FastHttpUser):
-    """One customer after another: post a scenario, wait, repeat."""
+    """One customer after another: send a scenario, wait, repeat."""
 
-    host = "http://127.0.0.1:8000"
+    host = DECLARATION.url or "http://127.0.0.1:8000"
     wait_time = between(*WAIT) if WAIT[1] > 0 else constant(0)
     network_timeout = TIMEOUT_S
     connection_timeout = TIMEOUT_S
@@ -266,23 +234,23 @@ class ChatUser(FastHttpUser):
             # a request that Locust kills in flight (it kills users it found waiting).
             raise StopUser()
         item = DECK.draw()
-        request_id = SAMPLES.next_id()
-        SAMPLES.inflight[request_id] = (item, time.time())
-        expected = 422 if item.rejected else 200
-        with self.client.post(
-            "/v1/chat",
-            json=item.body(),
-            headers={"X-Request-Id": request_id},
-            name=f"/v1/chat [{item.category}]",
+        sample = SAMPLES.start(item)
+        req = CONTRACT.request(item.turn(sample.id))
+        context: dict[str, Any] = {"harness_request_id": sample.id, "harness_label": item.label}
+        with self.client.request(
+            req.method,
+            req.path,
+            json=req.json,
+            headers=req.headers,
+            name=f"{req.path} [{item.category}]",
             catch_response=True,
-            context={"harness_request_id": request_id, "harness_item": item},
+            context=context,
         ) as response:
-            if response.status_code == expected:
+            outcome = context["harness_outcome"] = _outcome(response, None, 0.0)
+            if outcome.kind == sample.expected:
                 response.success()
             else:
-                cause = getattr(response, "error", None)  # status 0: what the socket said
-                detail = f": {type(cause).__name__}: {cause}" if cause is not None else ""
-                response.failure(f"HTTP {response.status_code}, expected {expected}{detail}")
+                response.failure(f"{outcome.kind}, expected {sample.expected}: {outcome.error or ''}"[:300])
 
 
 if STAGES:

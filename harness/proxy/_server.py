@@ -12,7 +12,7 @@ from pathlib import Path
 from types import TracebackType
 
 from .._exceptions import ConfigError, ProxyError
-from .._gc import freeze_startup_objects
+from ..process import freeze_startup_objects
 from ._api import Api
 from ._collection import ProxyCollection, parse_populate
 from ._errors import ApiError

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     )
     from ._collect import build_summary
     from ._compare import Finding, compare
-    from ._example import write_example_reports
     from ._gate import GateSettings, evaluate, load_gate_settings
     from ._scan import Leak, scan_artifacts
     from ._scrub import scrub
@@ -53,7 +52,6 @@ __all__ = [
     "run_report",
     "scan_artifacts",
     "scrub",
-    "write_example_reports",
 ]
 
 _HOME = {
@@ -77,7 +75,6 @@ _HOME = {
     "run_report": "_cli",
     "scan_artifacts": "_scan",
     "scrub": "_scrub",
-    "write_example_reports": "_example",
 }
 
 

@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import harness
-
+from ..sut import load_declaration
 from ._chaos import find_chaos, read_chaos
 from ._coverage import read_coverage, read_graph
 from ._gate import GateSettings, evaluate, verdict
@@ -23,8 +22,6 @@ from ._sla import find_sla, read_sla, relative_to
 from ._summary import ChaosSection, SlaSection, Summary
 
 __all__ = ["build_summary", "read_samples", "scenario_labels", "write_summary"]
-
-_LABELS = Path(harness.__file__).resolve().parent / "scenarios" / "data" / "customer_queries.jsonl"
 
 
 def read_samples(sla: SlaSection, reports: Path) -> list[dict[str, str]]:
@@ -40,10 +37,13 @@ def read_samples(sla: SlaSection, reports: Path) -> list[dict[str, str]]:
         return []
 
 
-def scenario_labels() -> dict[str, dict[str, Any]]:
-    # Read as plain JSON: harness.scenarios would import the whole reference system.
+def scenario_labels(path: Path | None = None) -> dict[str, dict[str, Any]]:
+    """The declared scenarios by id, as plain JSON ({} when the system declares none)."""
+    path = path or load_declaration().scenarios_path
+    if path is None or not path.exists():
+        return {}
     labels = {}
-    for line in _LABELS.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             doc = json.loads(line)
             labels[doc["id"]] = doc
@@ -58,10 +58,10 @@ def _against_labels(rows: list[dict[str, str]]) -> tuple[dict[str, int], dict[st
     for row in rows:
         if row.get("status") == "0":
             counts["no_response"] += 1
-        if row.get("reason"):
-            reasons[row["reason"]] = reasons.get(row["reason"], 0) + 1
+        if row.get("escalation_reason"):
+            reasons[row["escalation_reason"]] = reasons.get(row["escalation_reason"], 0) + 1
         label = labels.get(row.get("scenario", ""))
-        if row.get("status") != "200" or label is None or label.get("category") != row.get("category"):
+        if row.get("kind") != "answered" or label is None or label.get("category") != row.get("category"):
             continue  # a custom scenario file: its labels are not ours to judge by
         expected, escalated = label["expected"], row.get("escalated") == "True"
         if expected["escalated"] and not escalated:
@@ -111,7 +111,8 @@ def build_summary(
     observations: list[Observation] = tag_tests(pyramid.failed_tests)
     if section_sla is not None:
         labelled, reasons = _against_labels(read_samples(section_sla, reports))
-        observations += tag_sla(section_sla, labelled, reasons)
+        contained = load_declaration().vocabulary.contained_reasons
+        observations += tag_sla(section_sla, labelled, reasons, contained)
     if section_chaos is not None:
         observations += tag_chaos(section_chaos)
     summary = Summary(

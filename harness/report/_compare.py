@@ -22,7 +22,13 @@ from typing import Any
 import numpy as np
 
 from .._exceptions import ReportError
-from ._stats import bootstrap_diff, mann_whitney_greater, nearest_rank, two_proportions_greater
+from ..measure import (
+    bootstrap_diff,
+    mann_whitney_greater,
+    percentile,
+    percentile_rows,
+    two_proportions_greater,
+)
 from ._summary import SlaSection, Summary
 
 __all__ = ["Finding", "compare", "sample_column"]
@@ -56,7 +62,7 @@ def sample_column(
     try:
         with path.open(newline="", encoding="utf-8") as fh:
             for row in csv.DictReader(fh):
-                if row.get("status") in ("", None) or (answered_only and row.get("status") != "200"):
+                if row.get("status") in ("", None) or (answered_only and row.get("kind") != "answered"):
                     continue
                 try:
                     out.append(float(row[column]))
@@ -76,8 +82,8 @@ def _relative(base: float | None, cand: float | None) -> float | None:
 def _raw_test(metric: str, x: list[float], y: list[float], alpha: float, min_effect: float) -> Finding:
     _, p = mann_whitney_greater(x, y)
     q = 0.95 if metric == "latency" else 0.5
-    diff, low, high = bootstrap_diff(x, y, lambda a: nearest_rank(a, q, axis=1), replicates=1000)
-    base, cand = float(nearest_rank(np.asarray(x), q)), float(nearest_rank(np.asarray(y), q))
+    diff, low, high = bootstrap_diff(x, y, lambda a: percentile_rows(a, q), replicates=1000)
+    base, cand = float(percentile(x, q) or 0.0), float(percentile(y, q) or 0.0)
     mean_change = _relative(float(np.mean(x)), float(np.mean(y)))
     change = _relative(base, cand)
     effect = max(c for c in (change, mean_change, 0.0) if c is not None)

@@ -114,12 +114,6 @@ _VIOLATION_MODES = (
     (re.compile(r"token_inflation"), ("FM-1.3",)),
     (re.compile(r"^lost "), ("FM-2.4", "FM-1.4")),
 )
-# Escalation reasons the service records when it caught a failure itself.
-_CONTAINED_REASONS = {
-    "unrecognised_route": ("FM-2.2",),
-    "invalid_handoff": ("FM-2.4", "FM-1.4"),
-    "deadline_exceeded": ("FM-1.5",),
-}
 
 
 def tag_tests(failed: Iterable[FailedTest]) -> list[Observation]:
@@ -136,9 +130,16 @@ def tag_tests(failed: Iterable[FailedTest]) -> list[Observation]:
     return out
 
 
-def tag_sla(sla: SlaSection, labelled: dict[str, int], reasons: dict[str, int]) -> list[Observation]:
+def tag_sla(
+    sla: SlaSection,
+    labelled: dict[str, int],
+    reasons: dict[str, int],
+    contained: dict[str, list[str]] | None = None,
+) -> list[Observation]:
     """`labelled`: counts from the samples against the scenario labels (`wrong_route`,
-    `missed_escalation`); `reasons`: escalation reason -> answers."""
+    `missed_escalation`); `reasons`: escalation reason -> answers; `contained`: the reasons with
+    which the system escalates a failure it caught itself, and the MAST modes of each (declared:
+    `[tool.harness.system.vocabulary] contained_reasons`)."""
     src, out = f"sla:{sla.profile}", []
     if labelled.get("missed_escalation"):
         out.append(
@@ -171,10 +172,10 @@ def tag_sla(sla: SlaSection, labelled: dict[str, int], reasons: dict[str, int]) 
         out.append(
             Observation(("FM-1.5",), src, f"{hung} requests hung: no response before the client gave up")
         )
-    for reason, modes in _CONTAINED_REASONS.items():
+    for reason, modes in (contained or {}).items():
         if reasons.get(reason):
             detail = f"{reasons[reason]} answers escalated with reason {reason}"
-            out.append(Observation(modes, src, detail, contained=True))
+            out.append(Observation(tuple(modes), src, detail, contained=True))
     return out
 
 

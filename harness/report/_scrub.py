@@ -6,7 +6,7 @@ summary goes through `scrub_obj` before it is written or rendered, so no section
 
 Secrets are found two ways: the *values* of environment variables whose names say secret
 (`*_API_KEY`, `*TOKEN*`, `*PASSWORD*`...), wherever they appear, and well-known token shapes
-(`sk-...`, `Bearer ...`, `api_key=...`). PII goes through the reference system's own detector.
+(`sk-...`, `Bearer ...`, `api_key=...`). PII goes through the harness's detector (`harness.pii`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import os
 import re
 from collections.abc import Mapping
 from typing import TypeVar
+
+from ..pii import redact
 
 __all__ = ["SECRET_TAG", "scrub", "scrub_obj", "secret_values"]
 
@@ -52,15 +54,11 @@ def _scrub_secrets(text: str, values: list[str]) -> str:
 
 def scrub(text: str, *, values: list[str] | None = None) -> str:
     """`text` with secrets and PII replaced by tags ([SECRET], [EMAIL], [CARD]...)."""
-    from ..reference._pii import redact  # imported here: it loads the reference package
-
     return redact(_scrub_secrets(text, secret_values() if values is None else values))
 
 
 def scrub_obj(obj: _T, *, values: list[str] | None = None) -> _T:
     """Every string in a JSON-like tree (dict keys too), scrubbed; other values untouched."""
-    from ..reference._pii import redact
-
     secrets = secret_values() if values is None else values
 
     def walk(node: object) -> object:

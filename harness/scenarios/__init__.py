@@ -1,12 +1,12 @@
-"""Labelled customer queries (English and Spanish) and how the reference system must handle them.
+"""Labelled turns in the system's own vocabulary, and how the system must handle each.
 
     from harness.scenarios import load_scenarios
 
-    for s in load_scenarios():              # the packaged data/customer_queries.jsonl
+    for s in load_scenarios():              # the declared file ([tool.harness.system] scenarios)
         s.query, s.customer_tier, s.expected.route, s.expected.escalated, s.expected.reason
 """
 
-from ._load import DEFAULT_FILE, load_scenarios, parse_scenarios
-from ._schema import CATEGORIES, Expected, Scenario
+from ._load import load_scenarios, parse_scenarios
+from ._schema import Expected, Scenario
 
-__all__ = ["CATEGORIES", "DEFAULT_FILE", "Expected", "Scenario", "load_scenarios", "parse_scenarios"]
+__all__ = ["Expected", "Scenario", "load_scenarios", "parse_scenarios"]

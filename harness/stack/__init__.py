@@ -1,6 +1,6 @@
-"""Start and always stop the processes the HTTP tiers need: mock LLM server and reference service."""
+"""Start and always stop the processes the HTTP tiers need: the mock LLM, the proxy, the system."""
 
 from ._process import pid_alive
-from ._stack import Stack, free_port, stop_recorded
+from ._stack import Stack, StackRecord, free_port, read_record, stop_recorded
 
-__all__ = ["Stack", "free_port", "pid_alive", "stop_recorded"]
+__all__ = ["Stack", "StackRecord", "free_port", "pid_alive", "read_record", "stop_recorded"]

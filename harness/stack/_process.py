@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from .._exceptions import StackError
-from .._proc import die_with_parent
+from ..process import die_with_parent
 
 __all__ = ["ManagedProcess", "kill_group", "pid_alive"]
 

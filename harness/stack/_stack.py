@@ -1,36 +1,63 @@
-"""The stack: mock LLM server and reference service (later: the proxy between them) on free ports.
+"""The stack: the mock LLM server, the Toxiproxy-compatible proxy and the system under test, on
+free ports, wired system -> proxy -> mock LLM.
 
     with Stack(reports="reports") as stack:       # waits until every part is healthy
         stack.service_url, stack.llm_url
     # every process is stopped here: after a failure, a timeout or Ctrl-C too
 
-`harness stack up` starts a detached stack and records it in `reports/stack/stack.json`;
-`harness stack down` stops what that file names.
+The system comes from the declaration (`[tool.harness.system.serve]`): its command, its env, its
+health path, and the env var through which it is given its LLM's base URL (the proxy's). The mock
+LLM answers with the declared `brain`. `harness stack up` starts a detached stack and records it in
+`reports/stack/stack.json` (`StackRecord`); `harness stack down` stops what that file names.
 """
 
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import signal
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
-from .._exceptions import StackError
+from .._exceptions import HarnessError, StackError
+from .._files import TypedFile
+from ..sut import SystemDeclaration, load_declaration
 from ._ports import bindable, check_free, free_port
 from ._process import ManagedProcess, kill_group, pid_alive, python_argv
 
-__all__ = ["Stack", "free_port", "stop_recorded"]
+__all__ = ["Stack", "StackRecord", "free_port", "read_record", "stop_recorded"]
+
+
+class StackRecord(TypedFile):
+    """`stack.json`: a running stack, for `harness stack down` and for tiers that attach to it."""
+
+    SCHEMA: ClassVar[str] = "harness.stack/1"
+    ERROR: ClassVar[type[HarnessError]] = StackError
+    FIX: ClassVar[str] = "start a stack: harness stack up"
+
+    system: str
+    llm_url: str
+    service_url: str | None
+    service_llm_url: str
+    proxy_api_url: str | None
+    audit_log: str | None
+    pids: dict[str, int | None]
+    owner_pid: int
+
+
+def read_record(path: str | Path) -> StackRecord:
+    """The `stack.json` at `path` (or in the folder `path`); one-line StackError when it is not one."""
+    path = Path(path)
+    return StackRecord.read(path / "stack.json" if path.is_dir() else path)
 
 
 class Stack:
-    """Mock LLM server, Toxiproxy-compatible proxy and reference service, wired in that order:
-    service -> proxy (listen `proxy_port`) -> mock LLM. With `proxy=False` the service calls the
-    mock LLM directly."""
+    """Mock LLM server, Toxiproxy-compatible proxy and the declared system, wired in that order:
+    system -> proxy (listen `proxy_port`) -> mock LLM. With `proxy=False` the system calls the
+    mock LLM directly; a declaration without `serve` gives a stack of the mock LLM (and proxy) alone."""
 
     def __init__(
         self,
@@ -41,10 +68,12 @@ class Stack:
         service_port: int = 0,
         proxy: bool = True,
         llm_args: list[str] | None = None,
-        reference_env: dict[str, str] | None = None,
+        system_env: dict[str, str] | None = None,
+        declaration: SystemDeclaration | None = None,
         detached: bool = False,
         health_timeout_s: float = 30.0,
     ) -> None:
+        self.declaration = declaration or load_declaration()
         self.dir = Path(reports) / "stack"
         self.host, self.detached, self.health_timeout_s = host, detached, health_timeout_s
         self.llm_port = llm_port or free_port(host)
@@ -53,14 +82,11 @@ class Stack:
         self.with_proxy = proxy
         self.proxy_api_port = free_port(host) if proxy else 0
         self.proxy_port = free_port(host) if proxy else 0
-        self.llm_args = llm_args or []
-        # The stack is a test bed: the service exposes its chaos control API, which switches faults
-        # in one process, so not when the service runs several workers (load runs).
-        env = reference_env or {}
-        control = {} if env.get("HARNESS_SERVICE_WORKERS", "1").strip() not in ("", "1") else {
-            "HARNESS_SERVICE_CHAOS_CONTROL": "true"
-        }
-        self.reference_env = {**control, **env}
+        decl = self.declaration
+        brain = ["--brain", decl.brain] if decl.brain else []
+        router = ["--router", decl.vocabulary.router] if decl.vocabulary.router else []
+        self.llm_args = [*brain, *router, *(llm_args or [])]
+        self.system_env = dict(system_env or {})
         self.processes: list[ManagedProcess] = []
         self._previous_handlers: dict[int, Any] = {}
 
@@ -81,6 +107,35 @@ class Stack:
     @property
     def service_url(self) -> str:
         return f"http://{self.host}:{self.service_port}"
+
+    @property
+    def with_system(self) -> bool:
+        return self.declaration.serve is not None
+
+    @property
+    def audit_log(self) -> Path | None:
+        """Where the system writes the harness audit log, if its declaration says it does."""
+        serve = self.declaration.serve
+        return self.dir / "audit.jsonl" if serve is not None and serve.writes_audit_log else None
+
+    def _system_part(self) -> ManagedProcess:
+        serve = self.declaration.serve
+        assert serve is not None
+        audit = self.audit_log
+        argv, env = self.declaration.command(
+            host=self.host,
+            port=str(self.service_port),
+            llm_base_url=self.service_llm_url,
+            audit_log=str(audit) if audit else "",
+        )
+        return ManagedProcess(
+            self.declaration.name,
+            argv,
+            log_path=self.dir / "service.log",
+            health_url=f"{self.service_url}{serve.health}",
+            env={**env, **self.system_env},
+            detached=self.detached,
+        )
 
     def _part(
         self, name: str, argv: list[str], log: str, health: str, env: dict[str, str] | None = None
@@ -113,31 +168,14 @@ class Stack:
                     f"{self.proxy_api_url}/version",
                 )
             )
-        parts.append(
-            self._part(
-                "reference service",
-                [
-                    "serve",
-                    "--host",
-                    h,
-                    "--port",
-                    str(self.service_port),
-                    "--llm-base-url",
-                    self.service_llm_url,
-                    "--audit-log",
-                    str(self.dir / "audit.jsonl"),
-                ],
-                "service.log",
-                f"{self.service_url}/health",
-                env=self.reference_env,
-            )
-        )
+        if self.with_system:
+            parts.append(self._system_part())
         return parts
 
     def start(self) -> Stack:
         for attr, what in (
             ("llm_port", "mock LLM server"),
-            ("service_port", "reference service"),
+            ("service_port", self.declaration.name),
             ("proxy_api_port", "proxy"),
             ("proxy_port", "proxy listener"),
         ):
@@ -189,16 +227,20 @@ class Stack:
         self._restore_signals()
         (self.dir / "stack.json").unlink(missing_ok=True)
 
+    def record(self) -> StackRecord:
+        return StackRecord(
+            system=self.declaration.name,
+            llm_url=self.llm_url,
+            service_url=self.service_url if self.with_system else None,
+            service_llm_url=self.service_llm_url,
+            proxy_api_url=self.proxy_api_url if self.with_proxy else None,
+            audit_log=str(self.audit_log) if self.audit_log else None,
+            pids={p.name: p.pid for p in self.processes},
+            owner_pid=os.getpid(),
+        )
+
     def _record(self) -> None:
-        doc = {
-            "llm_url": self.llm_url,
-            "service_url": self.service_url,
-            "service_llm_url": self.service_llm_url,
-            "proxy_api_url": self.proxy_api_url if self.with_proxy else None,
-            "pids": {p.name: p.pid for p in self.processes},
-            "owner_pid": os.getpid(),
-        }
-        (self.dir / "stack.json").write_text(json.dumps(doc, indent=2) + "\n")
+        self.record().write(self.dir / "stack.json")
 
     def _trap_signals(self) -> None:
         # SIGTERM would otherwise end us without running `finally` blocks or atexit hooks.
@@ -231,9 +273,9 @@ def stop_recorded(reports: str | Path = "reports") -> list[str]:
     record = Path(reports) / "stack" / "stack.json"
     if not record.exists():
         return []
-    doc = json.loads(record.read_text())
+    doc = read_record(record)
     stopped = []
-    for name, pid in doc.get("pids", {}).items():
+    for name, pid in doc.pids.items():
         if pid and pid_alive(pid):
             kill_group(pid)
             stopped.append(f"{name} (pid {pid})")

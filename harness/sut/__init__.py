@@ -1,21 +1,40 @@
-"""Systems under test: one small interface, and adapters for graphs, HTTP endpoints and callables.
+"""Systems under test: one small interface, the adapters, the HTTP seam and the declaration.
 
 from harness.sut import GraphSystem, Turn
 system = GraphSystem(my_compiled_graph, from_output=lambda s: {"answer": s["reply"], "route": s["dept"]})
 outcome = await system.ask(Turn(query="My invoice is wrong"))
 """
 
-from ._adapters import CallableSystem, GraphSystem, HTTPSystem
-from ._load import load_system, reference_system
-from ._model import Outcome, SystemUnderTest, Turn
+from ._adapters import CallableSystem, GraphSystem
+from ._declaration import (
+    Hooks,
+    HttpSpec,
+    ReplyFields,
+    ServeSpec,
+    SystemDeclaration,
+    Vocabulary,
+    load_declaration,
+)
+from ._http import HTTPContract, HttpRequest, HTTPSystem
+from ._load import load_system
+from ._model import Kind, Outcome, SystemUnderTest, Turn
 
 __all__ = [
     "CallableSystem",
     "GraphSystem",
+    "HTTPContract",
     "HTTPSystem",
+    "Hooks",
+    "HttpRequest",
+    "HttpSpec",
+    "Kind",
     "Outcome",
+    "ReplyFields",
+    "ServeSpec",
+    "SystemDeclaration",
     "SystemUnderTest",
     "Turn",
+    "Vocabulary",
+    "load_declaration",
     "load_system",
-    "reference_system",
 ]

@@ -1,4 +1,4 @@
-"""Adapters: a LangGraph compiled graph, an HTTP endpoint, or any Python callable as a system.
+"""Adapters: a LangGraph compiled graph, or any Python callable, as a system (HTTP: `_http`).
 
 Each maps a `Turn` in and an `Outcome` out, and reports the system's failures in the outcome
 (`status="error"`) rather than raising: a test tier must count them, not crash on them.
@@ -11,13 +11,12 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx
 from pydantic import BaseModel
 
 from .._exceptions import InputValidationError
 from ._model import Outcome, Turn
 
-__all__ = ["CallableSystem", "GraphSystem", "HTTPSystem"]
+__all__ = ["CallableSystem", "GraphSystem"]
 
 ToInput = Callable[[Turn], dict[str, Any]]
 FromOutput = Callable[[dict[str, Any]], dict[str, Any]]
@@ -71,9 +70,21 @@ class _Timed:
         return None
 
 
+def _keywords(fn: Callable[..., Any]) -> frozenset[str]:
+    """The turn fields `fn` takes besides the query: those it names, or all with `**kwargs`."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature: give it the query alone
+        return frozenset()
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return frozenset(("user_id", "customer_tier", "session_id"))
+    return frozenset(p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD))
+
+
 class CallableSystem(_Timed):
-    """`fn(query, user_id=..., customer_tier=..., session_id=...)`, sync or async, returning a
-    dict, a pydantic model or a plain answer string."""
+    """`fn(query, **fields)`, sync or async, returning a dict, a pydantic model or a plain answer
+    string. Of the turn's other fields (`user_id`, `customer_tier`, `session_id`) it is given
+    those it accepts."""
 
     def __init__(
         self,
@@ -84,11 +95,11 @@ class CallableSystem(_Timed):
     ) -> None:
         self.fn, self._close = fn, close
         self.name = name or str(getattr(fn, "__qualname__", "callable"))
+        self._accepts = _keywords(fn)
 
     async def _ask(self, turn: Turn) -> Outcome:
-        result = self.fn(
-            turn.query, user_id=turn.user_id, customer_tier=turn.customer_tier, session_id=turn.session_id
-        )
+        given = {"user_id": turn.user_id, "customer_tier": turn.customer_tier, "session_id": turn.session_id}
+        result = self.fn(turn.query, **{k: v for k, v in given.items() if k in self._accepts})
         if inspect.isawaitable(result):
             result = await result
         return Outcome.from_mapping(_as_mapping(result))
@@ -128,50 +139,3 @@ class GraphSystem(_Timed):
         mapped = self._from_output(final)
         mapped["path"] = path
         return Outcome.from_mapping(mapped)
-
-
-class HTTPSystem(_Timed):
-    """An HTTP endpoint taking `{query, user_id, customer_tier, session_id}` as JSON (ours:
-    `POST /v1/chat`). 422 is a rejection; 429 and 5xx are retriable errors."""
-
-    def __init__(
-        self,
-        url: str,
-        *,
-        name: str | None = None,
-        timeout_s: float = 60.0,
-        client: httpx.AsyncClient | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        self.url = url
-        self.name = name or url
-        self._own = client is None
-        self._client = client or httpx.AsyncClient(timeout=timeout_s, headers=headers)
-
-    async def _ask(self, turn: Turn) -> Outcome:
-        headers = {"X-Request-Id": turn.request_id} if turn.request_id else {}
-        body = turn.model_dump(exclude={"request_id"})
-        try:
-            resp = await self._client.post(self.url, json=body, headers=headers)
-        except httpx.HTTPError as exc:
-            return Outcome(status="error", error=f"{type(exc).__name__}: {exc}", retriable=True)
-        return _http_outcome(resp)
-
-    async def aclose(self) -> None:
-        if self._own:
-            await self._client.aclose()
-
-
-def _http_outcome(resp: httpx.Response) -> Outcome:
-    status = resp.status_code
-    if status == 200:
-        return Outcome.from_mapping(resp.json(), http_status=status)
-    detail = resp.text[:300]
-    if status in (400, 422):
-        return Outcome(status="rejected", error=detail, http_status=status)
-    return Outcome(
-        status="error",
-        error=f"HTTP {status}: {detail}",
-        http_status=status,
-        retriable=status == 429 or status >= 500,
-    )

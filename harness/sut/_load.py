@@ -1,9 +1,9 @@
-"""Turn a `--system` spec into a system under test.
+"""Turn a `--system` spec, or the declaration, into a system under test.
 
-reference                  the reference system in process (LLM from its settings)
-http://host:port/v1/chat   an HTTP endpoint
+http://host:port/path      an HTTP endpoint posting `{"query": ...}` (or the declared contract)
 package.module:attr        a compiled LangGraph graph, a callable, a SystemUnderTest,
                            or a zero-argument factory returning one of those
+(nothing)                  the declared system: `[tool.harness.system] python`, else its `url`
 """
 
 from __future__ import annotations
@@ -13,30 +13,29 @@ import inspect
 from typing import Any
 
 from .._exceptions import ConfigError
-from ._adapters import CallableSystem, GraphSystem, HTTPSystem
+from ._adapters import CallableSystem, GraphSystem
+from ._declaration import SystemDeclaration, load_declaration
+from ._http import HTTPSystem
 from ._model import SystemUnderTest
 
-__all__ = ["load_system", "reference_system"]
+__all__ = ["load_system"]
 
 
-def reference_system(**settings: Any) -> SystemUnderTest:
-    """The reference system, in process, driven through the same adapter as any callable."""
-    from ..reference import SupportSystem, load_settings
-
-    system = SupportSystem(load_settings(**settings))
-    return CallableSystem(system.ainvoke, name="reference", close=system.aclose)
-
-
-def load_system(spec: str, **reference_settings: Any) -> SystemUnderTest:
-    if spec == "reference":
-        return reference_system(**reference_settings)
+def load_system(spec: str | None = None, *, declaration: SystemDeclaration | None = None) -> SystemUnderTest:
+    """The system `spec` names, or the declared one when `spec` is None."""
+    decl = declaration or load_declaration()
+    spec = spec or decl.python or decl.url
+    if not spec:
+        raise ConfigError(
+            "no system to test: set [tool.harness.system] python = 'pkg.module:attr' (in process) "
+            "or url = 'http://127.0.0.1:PORT' (running), or pass --system"
+        )
     if spec.startswith(("http://", "https://")):
-        return HTTPSystem(spec)
+        declared = spec == decl.url
+        return HTTPSystem(spec, decl.http if declared else None, name=decl.name if declared else None)
     module_name, _, attr = spec.partition(":")
     if not attr:
-        raise ConfigError(
-            f"--system {spec!r}: use 'reference', an http(s) URL, or 'package.module:attribute'"
-        )
+        raise ConfigError(f"--system {spec!r}: use an http(s) URL or 'package.module:attribute'")
     try:
         target = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError) as exc:

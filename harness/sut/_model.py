@@ -6,7 +6,12 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Outcome", "SystemUnderTest", "Turn"]
+__all__ = ["Kind", "Outcome", "SystemUnderTest", "Turn"]
+
+#: answered: the system's answer (an escalation and a fallback are answers too); rejected: it
+#: refused the input; retriable: an error reply that says "try again" (429, 503); error: an error
+#: reply that does not; no_response: nothing came back (a timeout, a broken connection).
+Kind = Literal["answered", "rejected", "retriable", "error", "no_response"]
 
 
 class Turn(BaseModel):
@@ -15,7 +20,7 @@ class Turn(BaseModel):
     model_config = ConfigDict(frozen=True)
     query: str
     user_id: str = "anonymous"
-    customer_tier: Literal["standard", "vip"] = "standard"
+    customer_tier: str = "standard"
     session_id: str | None = None
     request_id: str | None = None  # set by load and chaos runs to reconcile sent vs answered
 
@@ -35,12 +40,25 @@ class Outcome(BaseModel):
     tokens_in: int = 0
     tokens_out: int = 0
     cost_usd: float = 0.0
-    latency_ms: float = 0.0
+    latency_ms: float = 0.0  # as the harness measured it (the client's round trip over HTTP)
+    server_ms: float | None = None  # as the system reported it, when it does
+    cache_hit: bool | None = None
     trace_id: str | None = None
     path: list[str] = Field(default_factory=list)
     error: str | None = None
     retriable: bool = False
     http_status: int | None = None
+
+    @property
+    def kind(self) -> Kind:
+        """The one classification every tier counts by (`harness.measure` defines what each adds to)."""
+        if self.status == "ok":
+            return "answered"
+        if self.status == "rejected":
+            return "rejected"
+        if self.http_status is None:
+            return "no_response"
+        return "retriable" if self.retriable else "error"
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any], **extra: Any) -> Outcome:

@@ -18,13 +18,13 @@ REPORTS = Path(__file__).resolve().parents[2] / "reports" / "integration"
 # by it), a 1 s cache TTL (so an answer goes stale), one attempt, and a breaker that does not
 # trip between cases.
 STACK_ENV = {
-    "HARNESS_TIMEOUTS__REQUEST_DEADLINE_S": "1.5",
-    "HARNESS_CACHE__TTL_S": "1",
-    "HARNESS_RETRY__ATTEMPTS": "1",
-    "HARNESS_BREAKER__FAILURE_THRESHOLD": "1000",
-    "HARNESS_RATE_LIMIT__REQUESTS_PER_MINUTE": "100000",
-    "HARNESS_SERVICE_REQUESTS_PER_SECOND": "100000",
-    "HARNESS_SERVICE_BURST": "100000",
+    "SUPPORT_DESK_TIMEOUTS__REQUEST_DEADLINE_S": "1.5",
+    "SUPPORT_DESK_CACHE__TTL_S": "1",
+    "SUPPORT_DESK_RETRY__ATTEMPTS": "1",
+    "SUPPORT_DESK_BREAKER__FAILURE_THRESHOLD": "1000",
+    "SUPPORT_DESK_RATE_LIMIT__REQUESTS_PER_MINUTE": "100000",
+    "SUPPORT_DESK_SERVICE_REQUESTS_PER_SECOND": "100000",
+    "SUPPORT_DESK_SERVICE_BURST": "100000",
 }
 
 
@@ -51,7 +51,7 @@ class LLMControl:
 def stack(worker_id: str) -> Iterator[Stack]:  # worker_id: pytest-xdist's ("master" without -n)
     folder = REPORTS / f"stack-{worker_id}"
     with Stack(
-        folder, llm_args=["--latency", "zero"], reference_env=STACK_ENV, health_timeout_s=60
+        folder, llm_args=["--latency", "zero"], system_env=STACK_ENV, health_timeout_s=60
     ) as running:
         yield running
 

@@ -10,7 +10,16 @@ from langgraph.graph import END, START, StateGraph
 
 from harness._exceptions import ConfigError
 from harness._pathcov import PathCoverage, edges_of
-from harness.sut import CallableSystem, GraphSystem, HTTPSystem, SystemUnderTest, Turn, load_system
+from harness.sut import (
+    CallableSystem,
+    GraphSystem,
+    HttpSpec,
+    HTTPSystem,
+    ReplyFields,
+    SystemUnderTest,
+    Turn,
+    load_system,
+)
 
 
 class TinyState(TypedDict, total=False):
@@ -126,7 +135,9 @@ def _endpoint(request: httpx.Request) -> httpx.Response:
 )
 async def test_http_endpoint(query: str, status: str, retriable: bool) -> None:
     client = httpx.AsyncClient(transport=httpx.MockTransport(_endpoint))
-    system = HTTPSystem("http://svc/v1/chat", client=client)
+    # The reply's own shape, declared: tokens under "tokens" as {"in", "out"}.
+    spec = HttpSpec(path="/v1/chat", reply=ReplyFields(tokens_in="tokens.in", tokens_out="tokens.out"))
+    system = HTTPSystem("http://svc", spec, client=client)
     outcome = await system.ask(Turn(query=query, request_id="r-9"))
     assert (outcome.status, outcome.retriable) == (status, retriable)
     if status == "ok":

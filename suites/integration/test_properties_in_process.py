@@ -12,15 +12,15 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support_desk import ROUTES, SupportSystem, load_settings
+from support_desk._logging import configure_logging
+from support_desk.brain import brain_side_effect
 
 from harness._exceptions import InputValidationError
 from harness.llm import DEFAULT_BASE_URL, MockLLM
-from harness.llm.brain import brain_side_effect
-from harness.reference import ROUTES, SupportSystem, load_settings
-from harness.reference._logging import configure_logging
 from harness.strategies import customer_queries, pii
 
-DEADLINE_S = 1.5  # the stack's HARNESS_TIMEOUTS__REQUEST_DEADLINE_S (see conftest)
+DEADLINE_S = 1.5  # the stack's SUPPORT_DESK_TIMEOUTS__REQUEST_DEADLINE_S (see conftest)
 GRACE_S = 2.0
 PROPS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 texts = st.text(st.characters(categories=("L", "Zs", "P")), max_size=40)
@@ -45,7 +45,7 @@ def in_process(runner: asyncio.Runner) -> Iterator[tuple[SupportSystem, io.Strin
     llm.stop()
     llm.assert_no_unscripted_calls()
     runner.run(system.aclose())
-    logging.getLogger("harness").removeHandler(handler)
+    logging.getLogger("support_desk").removeHandler(handler)
 
 
 @PROPS

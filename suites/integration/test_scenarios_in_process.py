@@ -1,7 +1,7 @@
 """Every labelled scenario through the reference system, in process, with the router brain as its LLM.
 
 The labels in `harness/scenarios/data/customer_queries.jsonl` say how the system must behave when
-its LLM is `harness.llm.brain`: route, escalation and reason (or rejection) must agree on every
+its LLM is `support_desk.brain`: route, escalation and reason (or rejection) must agree on every
 scenario, and no PII planted in a query may reach any LLM prompt.
 
 One system serves the whole module (one event loop): its cache is off and its rate limit out of
@@ -14,11 +14,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
+from support_desk import FakeClock, SupportSystem, load_settings
+from support_desk.brain import brain_side_effect
 
 from harness._exceptions import InputValidationError
 from harness.llm import DEFAULT_BASE_URL, MockLLM
-from harness.llm.brain import brain_side_effect
-from harness.reference import FakeClock, SupportSystem, load_settings
 from harness.scenarios import Scenario, load_scenarios
 
 SCENARIOS = load_scenarios()

@@ -15,14 +15,26 @@ from harness.load import SLA, load_profile, load_sla
 from harness.load._analysis import split_warmup
 from harness.load._metrics import latency, measure
 from harness.load._mix import Deck, default_mix, expected_rates, read_items
-from harness.load._reconcile import reconcile
-from harness.load._samples import AUDIT_COLUMNS, CLIENT_COLUMNS
 from harness.load._sla import evaluate
-from harness.load._stats import mean_ci, percentile, percentile_ci, percentiles, proportion_ci
+from harness.measure import (
+    AUDIT_COLUMNS,
+    COLUMNS,
+    mean_ci,
+    percentile,
+    percentile_ci,
+    percentiles,
+    proportion_ci,
+    reconcile,
+)
+from harness.sut import load_declaration
 
 pytestmark = pytest.mark.system
 
 ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = load_declaration(ROOT / "pyproject.toml").scenarios_path
+# The reference system's traffic mix, as its pyproject declares it.
+MIX = load_profile("smoke", pyproject=ROOT / "pyproject.toml").mix
+_KIND = {200: "answered", 422: "rejected", 503: "retriable", 0: "no_response"}
 
 
 # -- percentiles -----------------------------------------------------------------------------
@@ -68,11 +80,15 @@ def test_summary_statistics_of_small_and_empty_samples() -> None:
 # -- reconciliation --------------------------------------------------------------------------
 
 
-def _client(rows: list[tuple[str, float | None, int]]) -> pd.DataFrame:
-    frame = pd.DataFrame(
-        [{"id": i, "status": s, "expected_status": e} for i, s, e in rows], columns=CLIENT_COLUMNS
-    )
+def _client(rows: list[tuple[str, int | None, int]]) -> pd.DataFrame:
+    """Samples from (id, HTTP status or None for no outcome, the status the scenario expects)."""
+    docs = [
+        {"id": i, "status": s, "kind": None if s is None else _KIND[s], "expected": _KIND[e]}
+        for i, s, e in rows
+    ]
+    frame = pd.DataFrame(docs, columns=COLUMNS)
     frame["status"] = pd.to_numeric(frame["status"])
+    frame["ok"] = frame["kind"] == frame["expected"]
     return frame
 
 
@@ -131,7 +147,7 @@ def test_the_overhead_splits_into_inside_and_around_the_service() -> None:
     client = _client([("a", 200, 200), ("b", 200, 200), ("c", 200, 200)])
     client["ms"] = [1010.0, 2020.0, 3030.0]
     audit = _audit([("a", 200), ("b", 200), ("c", 200)])
-    audit["latency_ms"] = [1006.0, 2012.0, 3018.0]  # 4, 8, 12 ms around the service
+    audit["server_ms"] = [1006.0, 2012.0, 3018.0]  # 4, 8, 12 ms around the service
     agents = pd.DataFrame(
         {"request_id": ["a", "a", "b", "c"], "latency_ms": [500.0, 500.0, 2010.0, 3015.0]}
     )  # 6, 2, 3 ms inside it
@@ -268,9 +284,10 @@ def test_profiles_merge_from_package_pyproject_file_and_flags(tmp_path: Path) ->
     extra.write_text("[profiles.smoke]\nusers = 3\n[profiles.mine]\nusers = 2\nwait_s = [1, 2]\n")
     smoke = load_profile("smoke", pyproject=path, extra=extra, overrides={"spawn_rate": 1.5, "users": None})
     assert (smoke.users, smoke.duration_s, smoke.spawn_rate, smoke.mix) == (3, 5, 1.5, {"technical": 1})
-    assert smoke.env["EXTRA"] == "1" and "HARNESS_RATE_LIMIT__REQUESTS_PER_MINUTE" in smoke.env
+    assert smoke.env == {"EXTRA": "1"}  # the packaged profiles know no system's env
     mine = load_profile("mine", pyproject=path, extra=extra)
-    assert mine.wait_s == (1, 2) and mine.mix == default_mix() and mine.llm.latency == "fast"
+    assert mine.wait_s == (1, 2) and mine.mix == {} and mine.llm.latency == "fast"
+    assert default_mix(read_items(SCENARIOS)) == dict.fromkeys(sorted(MIX), 1.0)  # no mix: even
 
 
 def test_staged_profiles_ramp_and_spike() -> None:
@@ -285,12 +302,12 @@ def test_staged_profiles_ramp_and_spike() -> None:
 
 
 def test_the_default_mix_sits_inside_the_default_escalation_band() -> None:
-    expected = expected_rates(read_items(), default_mix())["escalation_rate"]
+    expected = expected_rates(read_items(SCENARIOS), MIX)["escalation_rate"]
     assert 0.16 <= expected <= 0.18
 
 
 def test_every_run_of_the_deck_holds_its_escalation_rate() -> None:
-    items, weights = read_items(), default_mix()
+    items, weights = read_items(SCENARIOS), MIX
     deck = Deck(items, weights)
     expected = expected_rates(items, weights)["escalation_rate"]
     escalated = answered = 0
@@ -304,4 +321,4 @@ def test_every_run_of_the_deck_holds_its_escalation_rate() -> None:
 
 def test_an_unknown_category_in_a_mix_is_named() -> None:
     with pytest.raises(LoadError, match=r"mix: unknown category 'billin'; known: ambiguous, billing"):
-        Deck(read_items(), {"billin": 1})
+        Deck(read_items(SCENARIOS), {"billin": 1})

@@ -7,9 +7,8 @@ import json
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from harness._exceptions import OutputValidationError
-from harness.reference._answer import parse_answer
+from support_desk._answer import parse_answer
+from support_desk._errors import OutputValidationError
 
 
 def parse(obj: object, *, max_words: int = 50, max_discount: float = 30) -> object:

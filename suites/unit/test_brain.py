@@ -7,9 +7,11 @@ from collections import Counter
 from typing import Any
 
 import pytest
-
-from harness.llm import MockLLM
-from harness.llm.brain import (
+from support_desk import Route, SupportSystem
+from support_desk._answer import parse_answer
+from support_desk._decision import parse_decision
+from support_desk._prompts import REPAIR_PROMPT, SPECIALIST_PROMPTS, SUPERVISOR_PROMPT
+from support_desk.brain import (
     brain_side_effect,
     label_variants,
     language_of,
@@ -17,11 +19,9 @@ from harness.llm.brain import (
     reply_for,
     route_for,
 )
-from harness.reference import Route, SupportSystem
-from harness.reference._answer import parse_answer
-from harness.reference._decision import parse_decision
-from harness.reference._pii import redact
-from harness.reference._prompts import REPAIR_PROMPT, SPECIALIST_PROMPTS, SUPERVISOR_PROMPT
+
+from harness.llm import MockLLM
+from harness.pii import redact
 from harness.scenarios import load_scenarios
 
 SPECIALISTS = [Route.TECHNICAL.value, Route.BILLING.value, Route.GENERAL.value]

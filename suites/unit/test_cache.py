@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from harness.reference import FakeClock
-from harness.reference._cache import ResponseCache
+from support_desk import FakeClock
+from support_desk._cache import ResponseCache
 
 ENTRY = {"route": "general_support", "answer": "We open at 9.", "confidence": 0.9, "offer": None}
 

@@ -1,10 +1,12 @@
-"""The `harness` command: subcommands listed, one-line errors, exit codes."""
+"""The `harness` command, and the reference system's own `support-desk`: subcommands listed,
+one-line errors, exit codes."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from support_desk.__main__ import main as support_desk
 
 from harness._cli import main
 
@@ -16,9 +18,6 @@ def test_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None
     assert info.value.code == 0
     for command in (
         "run",
-        "ask",
-        "config",
-        "serve",
         "llm",
         "proxy",
         "load",
@@ -29,13 +28,24 @@ def test_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None
         "stack",
     ):
         assert f"    {command} " in out
+    for theirs in ("ask", "config", "serve"):  # the reference system's: not the harness's
+        assert f"    {theirs} " not in out
+
+
+def test_the_reference_system_has_its_own_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        support_desk(["--help"])
+    out = capsys.readouterr().out
+    assert info.value.code == 0
+    for command in ("ask", "config", "serve"):
+        assert f"    {command} " in out
 
 
 def test_config_prints_effective_settings(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HARNESS_BREAKER__FAILURE_THRESHOLD", "3")
-    assert main(["config"]) == 0
+    monkeypatch.setenv("SUPPORT_DESK_BREAKER__FAILURE_THRESHOLD", "3")
+    assert support_desk(["config"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["breaker"]["failure_threshold"] == 3 and doc["llm_api_key"] == "**********"
 
@@ -43,10 +53,10 @@ def test_config_prints_effective_settings(
 def test_bad_setting_is_one_line_and_exit_2(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HARNESS_RETRY__ATTEMPTS", "zero")
-    assert main(["config"]) == 2
+    monkeypatch.setenv("SUPPORT_DESK_RETRY__ATTEMPTS", "zero")
+    assert support_desk(["config"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and err.startswith("harness config: invalid setting retry.attempts")
+    assert err.count("\n") == 0 and err.startswith("support-desk config: invalid setting retry.attempts")
 
 
 def test_unknown_tier_is_refused(capsys: pytest.CaptureFixture[str]) -> None:

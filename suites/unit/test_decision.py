@@ -7,9 +7,8 @@ import json
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from harness.reference import Route
-from harness.reference._decision import parse_decision
+from support_desk import Route
+from support_desk._decision import parse_decision
 
 LABELS = {
     Route.TECHNICAL: ["technical_support", "Technical Support", "tech", "soporte técnico", "TÉCNICO"],

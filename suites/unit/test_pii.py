@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.reference._pii import (
+from harness.pii import (
     PIIKind,
     contains_pii,
     dni_valid,

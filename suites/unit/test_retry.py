@@ -9,12 +9,10 @@ from collections.abc import Awaitable, Callable
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from harness._exceptions import (
+from support_desk._clock import FakeClock
+from support_desk._errors import (
     CircuitOpenError,
-    ConfigError,
     DeadlineExceededError,
-    InputValidationError,
     LLMConnectionError,
     LLMError,
     LLMMalformedResponseError,
@@ -24,11 +22,11 @@ from harness._exceptions import (
     OutputValidationError,
     PermanentLLMError,
     RateLimitExceededError,
-    ScriptError,
     TransientLLMError,
 )
-from harness.reference._clock import FakeClock
-from harness.reference._retry import RetryPolicy, is_transient
+from support_desk._retry import RetryPolicy, is_transient
+
+from harness._exceptions import ConfigError, InputValidationError, ScriptError
 
 TRANSIENT: list[BaseException] = [
     LLMTimeoutError("timed out"),

@@ -6,11 +6,11 @@ import logging
 from pathlib import Path
 
 import pytest
+from support_desk import load_settings
+from support_desk._accounting import cost_usd
+from support_desk._settings import ModelPrice
 
 from harness._exceptions import ConfigError
-from harness.reference import load_settings
-from harness.reference._accounting import cost_usd
-from harness.reference._settings import ModelPrice
 
 
 def test_defaults_match_the_spec() -> None:
@@ -25,8 +25,8 @@ def test_defaults_match_the_spec() -> None:
 def test_pyproject_table_is_read(tmp_path: Path) -> None:
     toml = tmp_path / "pyproject.toml"
     toml.write_text(
-        "[tool.harness.reference]\nescalation_confidence = 0.8\n"
-        "[tool.harness.reference.breaker]\nfailure_threshold = 2\n"
+        "[tool.support_desk]\nescalation_confidence = 0.8\n"
+        "[tool.support_desk.breaker]\nfailure_threshold = 2\n"
     )
     s = load_settings(toml)
     assert s.escalation_confidence == 0.8 and s.breaker.failure_threshold == 2
@@ -34,24 +34,24 @@ def test_pyproject_table_is_read(tmp_path: Path) -> None:
 
 def test_env_beats_pyproject(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     toml = tmp_path / "pyproject.toml"
-    toml.write_text("[tool.harness.reference.breaker]\nfailure_threshold = 2\n")
-    monkeypatch.setenv("HARNESS_BREAKER__FAILURE_THRESHOLD", "7")
+    toml.write_text("[tool.support_desk.breaker]\nfailure_threshold = 2\n")
+    monkeypatch.setenv("SUPPORT_DESK_BREAKER__FAILURE_THRESHOLD", "7")
     assert load_settings(toml).breaker.failure_threshold == 7
 
 
 def test_keyword_overrides_beat_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HARNESS_MAX_DISCOUNT_PCT", "20")
+    monkeypatch.setenv("SUPPORT_DESK_MAX_DISCOUNT_PCT", "20")
     assert load_settings(max_discount_pct=25).max_discount_pct == 25
 
 
 @pytest.mark.parametrize(
     ("env", "value", "names"),
     [
-        ("HARNESS_BREAKER__FAILURE_THRESHOLD", "0", "breaker.failure_threshold"),
-        ("HARNESS_BREAKER__FAILURE_THRESHOLD", "five", "breaker.failure_threshold"),
-        ("HARNESS_ESCALATION_CONFIDENCE", "1.5", "escalation_confidence"),
-        ("HARNESS_RATE_LIMIT__REQUESTS_PER_MINUTE", "-1", "rate_limit.requests_per_minute"),
-        ("HARNESS_TIMEOUTS__TECHNICAL_S", "0", "timeouts.technical_s"),
+        ("SUPPORT_DESK_BREAKER__FAILURE_THRESHOLD", "0", "breaker.failure_threshold"),
+        ("SUPPORT_DESK_BREAKER__FAILURE_THRESHOLD", "five", "breaker.failure_threshold"),
+        ("SUPPORT_DESK_ESCALATION_CONFIDENCE", "1.5", "escalation_confidence"),
+        ("SUPPORT_DESK_RATE_LIMIT__REQUESTS_PER_MINUTE", "-1", "rate_limit.requests_per_minute"),
+        ("SUPPORT_DESK_TIMEOUTS__TECHNICAL_S", "0", "timeouts.technical_s"),
     ],
 )
 def test_bad_env_value_gives_one_line_error_naming_the_setting(
@@ -67,15 +67,15 @@ def test_bad_env_value_gives_one_line_error_naming_the_setting(
 
 def test_bad_pyproject_value_names_the_table(tmp_path: Path) -> None:
     toml = tmp_path / "pyproject.toml"
-    toml.write_text("[tool.harness.reference.retry]\ninitial_s = 5\nmax_s = 1\n")
+    toml.write_text("[tool.support_desk.retry]\ninitial_s = 5\nmax_s = 1\n")
     with pytest.raises(
-        ConfigError, match=r"retry.*max_s \(1.0\) must be >= initial_s.*tool.harness.reference"
+        ConfigError, match=r"retry.*max_s \(1.0\) must be >= initial_s.*tool.support_desk"
     ):
         load_settings(toml)
 
 
 def test_api_key_never_shows_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HARNESS_LLM_API_KEY", "sk-secret-123")
+    monkeypatch.setenv("SUPPORT_DESK_LLM_API_KEY", "sk-secret-123")
     s = load_settings()
     assert s.llm_api_key.get_secret_value() == "sk-secret-123"
     assert "sk-secret-123" not in repr(s) and "sk-secret-123" not in s.model_dump_json()
@@ -98,7 +98,7 @@ def test_dated_snapshot_is_priced_like_its_longest_family() -> None:
 
 
 def test_unknown_model_costs_zero_and_warns_once(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="harness.reference"):
+    with caplog.at_level(logging.WARNING, logger="support_desk"):
         assert cost_usd("mystery-model", 10, 10, PRICES) == 0.0
         cost_usd("mystery-model", 10, 10, PRICES)
     warnings = [r for r in caplog.records if "mystery-model" in r.getMessage()]

@@ -8,7 +8,8 @@
     server.stop()
 
 `POST /v1/chat/completions` (plain and SSE streaming, tool calls, usage), `GET /v1/models`,
-`GET /health`. A deterministic brain (`harness.llm.brain.reply_for`) writes each reply;
+`GET /health`. A brain writes each reply (`--brain module:function`: the system's own, from
+`[tool.harness.system] brain`; by default a generic answer);
 seeded latency profiles delay it per model; seeded fault rules spoil it on demand, set by
 a config file (JSON or TOML) or at run time through `/_control/...`. See `_faults`,
 `_latency`, `_config` and `_control` for the formats.
@@ -17,9 +18,9 @@ a config file (JSON or TOML) or at run time through `/_control/...`. See `_fault
 from ._config import ServerConfig, load_config, parse_config
 from ._faults import FAULT_KINDS, HANG_MAX_S, FaultPlan, FaultRule, Target
 from ._latency import BUILTIN_PROFILES, Delay, LatencyConfig, LatencyProfile, LatencySampler
-from ._run import DEFAULT_PORT, add_arguments, build_config, main, run, serve
+from ._run import DEFAULT_PORT, serve
 from ._server import MockLLMServer, start_in_thread
-from ._state import DEFAULT_BRAIN, Brain, load_brain
+from ._state import DEFAULT_BRAIN, Brain, RouteReader, generic_brain, load_brain, load_route_reader
 
 __all__ = [
     "BUILTIN_PROFILES",
@@ -35,15 +36,14 @@ __all__ = [
     "LatencyProfile",
     "LatencySampler",
     "MockLLMServer",
+    "RouteReader",
     "ServerConfig",
     "Target",
-    "add_arguments",
-    "build_config",
+    "generic_brain",
     "load_brain",
     "load_config",
-    "main",
+    "load_route_reader",
     "parse_config",
-    "run",
     "serve",
     "start_in_thread",
 ]

@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import faults
 from .._wire import completion_body, models_response
-from ._completion import ChatRequest, build_reply, parse_chat, route_of
+from ._completion import ChatRequest, build_reply, parse_chat
 from ._control import ControlApi
 from ._faults import Fired
 from ._latency import Delay
@@ -86,7 +86,7 @@ class App:
         state.saw_model(req.model)
         index = state.next_index()
         content = self._think(req)
-        route = route_of(req.agent, content) if state.plan.needs_route else None
+        route = state.route(req.agent, content) if state.plan.needs_route else None
         fired = state.plan.pick(model=req.model, agent=req.agent, route=route)
         kind = fired.rule.kind if fired else None
         if fired is not None:

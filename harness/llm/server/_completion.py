@@ -14,10 +14,10 @@ from typing import Any
 
 from .. import Reply, ToolCall
 from ._effects import hallucinated_tool, invalid_label, schema_violation
-from ._faults import SUPERVISOR, Fired
+from ._faults import Fired
 from ._replies import ApiError
 
-__all__ = ["ChatRequest", "build_reply", "parse_chat", "route_of"]
+__all__ = ["ChatRequest", "build_reply", "parse_chat"]
 
 _PLACEHOLDERS: dict[str, Any] = {
     "string": "mock", "integer": 0, "number": 0, "boolean": False, "array": [], "object": {}, "null": None,
@@ -63,21 +63,6 @@ def parse_chat(raw: bytes, agent: str | None) -> ChatRequest:
     stream = body.get("stream") is True
     forced = _forced_function(tools, body.get("tool_choice"))
     return ChatRequest(body, model, messages, agent, stream, include_usage, tools, forced)
-
-
-def route_of(agent: str | None, content: str) -> str | None:
-    """The route a fault `target.route` matches: the supervisor's label, else the agent.
-
-    Models dress labels (`"Route: billing"`, JSON, fences, Spanish names), so the label is
-    read with the reference system's own parser; one it cannot read counts as written.
-    """
-    if agent != SUPERVISOR:
-        return agent
-    # Imported here: only plans that target routes pay for loading the reference system.
-    from ...reference._decision import parse_decision
-
-    route = parse_decision(content).route
-    return route.value if route is not None else content.strip()
 
 
 def _function(tool: Any) -> dict[str, Any]:

@@ -3,6 +3,7 @@
     seed = 42                       # fault and latency draws repeat for the same seed
     models = ["gpt-4o", "gpt-4o-mini"]   # what GET /v1/models lists (plus models seen)
     brain_memo = 4096               # replies remembered (the brain is deterministic); 0: off
+    router = "supervisor"           # the agent whose reply names a route (default: none)
 
     [latency]
     default = "zero"                # a profile name: zero, fast, realistic, slow or your own
@@ -49,6 +50,7 @@ class ServerConfig(BaseModel):
     seed: int = 0
     models: list[str] = Field(default_factory=lambda: list(DEFAULT_MODELS))
     brain_memo: int = Field(4096, ge=0)  # replies remembered per request; 0 for brains that vary
+    router: str | None = None  # the agent whose reply names a route (invalid_route faults hit it)
     latency: LatencyConfig = Field(default_factory=LatencyConfig)
     faults: list[FaultRule] = Field(default_factory=list)
 

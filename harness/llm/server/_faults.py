@@ -16,18 +16,19 @@ Kinds (`FAULT_KINDS`):
 - `truncated`: a stream stops mid-content and the connection drops; a plain response
   promises a Content-Length, sends half of it and drops.
 - `empty`: a valid completion whose content is "".
-- `invalid_route`: the supervisor answers a label that names no route (or two).
+- `invalid_route`: the router answers a label that names no route (or two).
 - `schema_violation`: a specialist's JSON breaks its schema (`variant`: `missing_answer`,
   `blank_answer`, `wrong_type`, `excess_discount` (offer above 30 %); default: any).
 - `hallucinated_tool`: a tool call to a function the request did not offer.
 
-`invalid_route` only hits the supervisor's calls (agent `supervisor`) and
-`schema_violation` only the others'. A `target` narrows a rule further: each of `model`,
-`agent` and `route` is a name, an fnmatch pattern or a list of them; `route` is the route
-the brain chose: the supervisor's label for its own calls, the agent's name for a
-specialist's. Every rule has its own generator, seeded from the plan seed and the rule's
-position, and draws once per request it applies to, whether or not an earlier rule fired:
-so one rule's firing sequence does not depend on the others. The first rule that fires wins.
+The router is the agent whose reply names a route (`router` in the server config, e.g. a
+supervisor; none by default): `invalid_route` only hits its calls and `schema_violation` only
+the others'. A `target` narrows a rule further: each of `model`, `agent` and `route` is a
+name, an fnmatch pattern or a list of them; `route` is the route the brain chose: the label
+of the router's reply (read by the brain's `route_of`), the agent's name for the others.
+Every rule has its own generator, seeded from the plan seed and the rule's position, and draws
+once per request it applies to, whether or not an earlier rule fired: so one rule's firing
+sequence does not depend on the others. The first rule that fires wins.
 """
 
 from __future__ import annotations
@@ -40,23 +41,31 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["FAULT_KINDS", "HANG_MAX_S", "SUPERVISOR", "FaultPlan", "FaultRule", "Fired", "Target"]
+__all__ = ["FAULT_KINDS", "HANG_MAX_S", "FaultPlan", "FaultRule", "Fired", "Target"]
 
 FaultKind = Literal[
-    "status", "hang", "malformed", "truncated", "empty",
-    "invalid_route", "schema_violation", "hallucinated_tool",
+    "status",
+    "hang",
+    "malformed",
+    "truncated",
+    "empty",
+    "invalid_route",
+    "schema_violation",
+    "hallucinated_tool",
 ]
 FAULT_KINDS: tuple[str, ...] = FaultKind.__args__  # type: ignore[attr-defined]
 
 #: The longest a hang holds a connection: nothing a test forgets about leaks for long.
 HANG_MAX_S = 120.0
-SUPERVISOR = "supervisor"
 
 SchemaVariant = Literal["missing_answer", "blank_answer", "wrong_type", "excess_discount"]
 
 # Fields that only make sense for one kind, so a typo'd kind does not silently drop them.
 _KIND_OF_FIELD = {
-    "status": "status", "retry_after": "status", "seconds": "hang", "variant": "schema_violation",
+    "status": "status",
+    "retry_after": "status",
+    "seconds": "hang",
+    "variant": "schema_violation",
 }
 
 
@@ -103,10 +112,12 @@ class FaultRule(BaseModel):
                 raise ValueError(f"{name!r} only applies to kind {kind!r}, not {self.kind!r}")
         return self
 
-    def applies(self, *, model: str, agent: str | None, route: str | None) -> bool:
-        if self.kind == "invalid_route" and agent != SUPERVISOR:
+    def applies(self, *, model: str, agent: str | None, route: str | None, router: str | None) -> bool:
+        # The router's reply names a route; the others' replies are answers. With no router
+        # declared, every agent's reply can be either.
+        if self.kind == "invalid_route" and router is not None and agent != router:
             return False
-        if self.kind == "schema_violation" and agent == SUPERVISOR:
+        if self.kind == "schema_violation" and router is not None and agent == router:
             return False
         return self.target.matches(model=model, agent=agent, route=route)
 
@@ -131,18 +142,19 @@ class Fired:
 class FaultPlan:
     """Rules plus one seeded generator per rule; `pick` decides each request's fault."""
 
-    def __init__(self, rules: Sequence[FaultRule] = (), seed: int = 0) -> None:
+    def __init__(self, rules: Sequence[FaultRule] = (), seed: int = 0, router: str | None = None) -> None:
         self.rules = tuple(rules)
+        self.router = router
         self.seed = seed
         self._rngs = [random.Random(f"{seed}:fault:{i}") for i in range(len(self.rules))]
         self.fired = [0] * len(self.rules)
-        # Reading the supervisor's label costs a parse: done only when a rule needs it.
+        # Reading the router's label costs a parse: done only when a rule needs it.
         self.needs_route = any(rule.target.route is not None for rule in self.rules)
 
     def pick(self, *, model: str, agent: str | None, route: str | None) -> Fired | None:
         chosen: Fired | None = None
         for index, rule in enumerate(self.rules):
-            if not rule.applies(model=model, agent=agent, route=route):
+            if not rule.applies(model=model, agent=agent, route=route, router=self.router):
                 continue
             rng = self._rngs[index]
             if rng.random() < rule.probability and chosen is None:

@@ -20,15 +20,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..._exceptions import HarnessError, MockServerError
-from ..._gc import freeze_startup_objects
+from ...process import freeze_startup_objects
 from ._config import ServerConfig, load_config, parse_config
 from ._faults import FAULT_KINDS
 from ._server import MockLLMServer
-from ._state import DEFAULT_BRAIN, Brain, load_brain
+from ._state import DEFAULT_BRAIN, Brain, RouteReader, load_brain, load_route_reader
 
 __all__ = ["DEFAULT_PORT", "add_arguments", "build_config", "main", "run", "serve"]
 
-DEFAULT_PORT = 8400  # the reference system's default `llm_base_url`
+DEFAULT_PORT = 8400
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -45,7 +45,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--brain-memo", type=int, metavar="N",
                         help="replies the server remembers (default: config, 4096; 0: off)")
     parser.add_argument("--brain", default=DEFAULT_BRAIN, metavar="MODULE:FUNCTION",
-                        help=f"what writes the replies (default {DEFAULT_BRAIN})")
+                        help="what writes the replies (default: a generic answer); its module's "
+                        "route_of(agent, content), if any, reads the router's route")
+    parser.add_argument("--router", metavar="AGENT",
+                        help="the agent whose reply names a route (invalid_route faults hit it)")
     return parser
 
 
@@ -68,6 +71,8 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
         data["seed"] = args.seed
     if args.brain_memo is not None:
         data["brain_memo"] = args.brain_memo
+    if args.router is not None:
+        data["router"] = args.router
     if args.latency is not None:
         data["latency"]["default"] = args.latency
     data["faults"] += [_fault_rule(text) for text in args.fault]
@@ -90,10 +95,10 @@ async def _serve(server: MockLLMServer) -> None:
 
 def serve(
     config: ServerConfig | None = None, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
-    brain: Brain | None = None,
+    brain: Brain | None = None, route_of: RouteReader | None = None,
 ) -> None:
     """Run a server in the foreground until SIGINT or SIGTERM."""
-    server = MockLLMServer(config, host=host, port=port, brain=brain)
+    server = MockLLMServer(config, host=host, port=port, brain=brain, route_of=route_of)
     freeze_startup_objects()  # a collection's pause would be served as latency the profile never drew
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(server))
@@ -101,7 +106,8 @@ def serve(
 
 def run(args: argparse.Namespace) -> int:
     """Serve with parsed `add_arguments` options: what `harness llm` calls."""
-    serve(build_config(args), host=args.host, port=args.port, brain=load_brain(args.brain))
+    serve(build_config(args), host=args.host, port=args.port, brain=load_brain(args.brain),
+          route_of=load_route_reader(args.brain))
     return 0
 
 

@@ -21,13 +21,14 @@ from ..._exceptions import MockServerError
 from ._app import App
 from ._config import ServerConfig
 from ._http import HttpProtocol, make_protocol
-from ._state import Brain, ServerState, load_brain
+from ._state import Brain, RouteReader, ServerState, load_brain
 
 __all__ = ["MockLLMServer", "start_in_thread"]
 
 
 class MockLLMServer:
-    """An OpenAI-compatible mock server; `brain` defaults to `harness.llm.brain:reply_for`."""
+    """An OpenAI-compatible mock server; `brain` writes the replies (default: `generic_brain`),
+    `route_of` reads the router's route from its reply (default: the reply, stripped)."""
 
     def __init__(
         self,
@@ -36,9 +37,10 @@ class MockLLMServer:
         host: str = "127.0.0.1",
         port: int = 0,
         brain: Brain | None = None,
+        route_of: RouteReader | None = None,
     ) -> None:
         self.host = host
-        self.state = ServerState(config or ServerConfig(), brain or load_brain())
+        self.state = ServerState(config or ServerConfig(), brain or load_brain(), route_of)
         self._requested_port = port
         self._server: asyncio.Server | None = None
         self._connections: set[HttpProtocol] = set()
@@ -141,10 +143,11 @@ def start_in_thread(
     host: str = "127.0.0.1",
     port: int = 0,
     brain: Brain | None = None,
+    route_of: RouteReader | None = None,
     timeout: float = 10.0,
 ) -> MockLLMServer:
     """Start a server on its own event loop in a daemon thread; returns once it listens."""
-    server = MockLLMServer(config, host=host, port=port, brain=brain)
+    server = MockLLMServer(config, host=host, port=port, brain=brain, route_of=route_of)
     ready, failed = threading.Event(), list[BaseException]()
     thread = threading.Thread(target=_run_loop, args=(server, ready, failed), name="mock-llm", daemon=True)
     server._thread = thread

@@ -13,31 +13,63 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 from ..._exceptions import MockServerError
+from .._call import message_text
 from ._config import ServerConfig
 from ._faults import FaultPlan, FaultRule
 from ._latency import LatencyConfig, LatencySampler
 
-__all__ = ["DEFAULT_BRAIN", "Brain", "MemoBrain", "ServerState", "Stats", "load_brain"]
+__all__ = [
+    "DEFAULT_BRAIN",
+    "Brain",
+    "MemoBrain",
+    "RouteReader",
+    "ServerState",
+    "Stats",
+    "generic_brain",
+    "load_brain",
+    "load_route_reader",
+]
 
 #: `reply_for(agent, messages, model) -> str`: the assistant's content for one request.
 Brain = Callable[[str | None, list[dict[str, Any]], str], str]
-DEFAULT_BRAIN = "harness.llm.brain:reply_for"
+#: `route_of(agent, content) -> route`: the route the router's reply names (None: none).
+RouteReader = Callable[[str | None, str], str | None]
+DEFAULT_BRAIN = "harness.llm.server._state:generic_brain"
 _NO_AGENT = "(none)"
 
 
-def load_brain(spec: str = DEFAULT_BRAIN) -> Brain:
-    """Import `module:function`; any system under test can plug in its own brain."""
+def generic_brain(agent: str | None, messages: list[dict[str, Any]], model: str) -> str:
+    """The default brain: a short, deterministic answer quoting the question. A system's own
+    brain (`--brain`, `[tool.harness.system] brain`) knows its agents and what they answer."""
+    asked = next((message_text(m) for m in reversed(messages) if m.get("role") == "user"), "")
+    return f"Here is an answer to your question: {' '.join(asked.split())[:80]}"
+
+
+def _module_attr(spec: str, default_attr: str | None = None) -> tuple[Any, str]:
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
         raise MockServerError(f"brain {spec!r}: expected 'module:function'")
     try:
-        module = importlib.import_module(module_name)
+        return importlib.import_module(module_name), attr
     except ImportError as exc:
         raise MockServerError(f"brain {spec!r}: cannot import {module_name!r}: {exc}") from None
+
+
+def load_brain(spec: str = DEFAULT_BRAIN) -> Brain:
+    """Import `module:function`; any system under test can plug in its own brain."""
+    module, attr = _module_attr(spec)
     brain = getattr(module, attr, None)
     if not callable(brain):
-        raise MockServerError(f"brain {spec!r}: {module_name} has no function {attr!r}")
+        raise MockServerError(f"brain {spec!r}: {module.__name__} has no function {attr!r}")
     return brain  # type: ignore[no-any-return]
+
+
+def load_route_reader(spec: str = DEFAULT_BRAIN) -> RouteReader | None:
+    """The brain module's `route_of(agent, content)`, if it has one: how to read a route from
+    the router's reply (labels dressed as models dress them), for faults that target routes."""
+    module, _ = _module_attr(spec)
+    reader = getattr(module, "route_of", None)
+    return reader if callable(reader) else None
 
 
 class MemoBrain:
@@ -109,15 +141,22 @@ class Stats:
 
 
 class ServerState:
-    def __init__(self, config: ServerConfig, brain: Brain) -> None:
+    def __init__(self, config: ServerConfig, brain: Brain, route_of: RouteReader | None = None) -> None:
         self.initial = config
         self.brain = MemoBrain(brain, config.brain_memo)
+        self.route_of = route_of or _stripped
         self.reset()
+
+    def route(self, agent: str | None, content: str) -> str | None:
+        """The route a fault's `target.route` matches: the router's label, else the agent."""
+        if agent is None or agent != self.config.router:
+            return agent
+        return self.route_of(agent, content)
 
     def reset(self) -> None:
         """Back to the startup config: its faults and latency, fresh generators, zero counts."""
         self.config = self.initial
-        self.plan = FaultPlan(self.config.faults, self.config.seed)
+        self.plan = FaultPlan(self.config.faults, self.config.seed, self.config.router)
         self.latency = LatencySampler(self.config.latency, self.config.seed)
         self.stats = Stats()
         self._models_seen: set[str] = set()
@@ -127,7 +166,7 @@ class ServerState:
         """Replace the rules; their generators restart, so a seed replays the same faults."""
         seed = self.config.seed if seed is None else seed
         self.config = self.config.model_copy(update={"faults": list(rules), "seed": seed})
-        self.plan = FaultPlan(rules, seed)
+        self.plan = FaultPlan(rules, seed, self.config.router)
 
     def set_latency(self, latency: LatencyConfig) -> None:
         self.config = self.config.model_copy(update={"latency": latency})
@@ -143,3 +182,7 @@ class ServerState:
 
     def known_models(self) -> list[str]:
         return sorted({*self.config.models, *self._models_seen})
+
+
+def _stripped(agent: str | None, content: str) -> str | None:
+    return content.strip()

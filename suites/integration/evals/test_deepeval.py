@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support_desk import SupportSystem, load_settings
+from support_desk._logging import configure_logging
+from support_desk.brain import brain_side_effect
 
 from harness.evals import (
     AnswerSchema,
@@ -24,9 +27,6 @@ from harness.evals import (
     judge_or_skip_reason,
 )
 from harness.llm import DEFAULT_BASE_URL, MockLLM
-from harness.llm.brain import brain_side_effect
-from harness.reference import SupportSystem, load_settings
-from harness.reference._logging import configure_logging
 from harness.scenarios import Scenario, load_scenarios
 from harness.sut import CallableSystem, Outcome, Turn
 
@@ -40,7 +40,7 @@ async def reference() -> AsyncIterator[tuple[CallableSystem, io.StringIO]]:
     # No cache: each scenario is judged on its own, whatever ran before it.
     system = SupportSystem(load_settings(llm_base_url=DEFAULT_BASE_URL, cache={"enabled": False}))
     yield CallableSystem(system.ainvoke, name="reference"), logs
-    logging.getLogger("harness").removeHandler(handler)
+    logging.getLogger("support_desk").removeHandler(handler)
     await system.aclose()
 
 

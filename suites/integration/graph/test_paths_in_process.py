@@ -8,9 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness._pathcov import PathCoverage, edges_of
-from harness.llm import DEFAULT_BASE_URL, MockLLM, faults
-from harness.reference import (
+from support_desk import (
     EscalationReason,
     FakeClock,
     Fallback,
@@ -19,7 +17,10 @@ from harness.reference import (
     SupportSystem,
     load_settings,
 )
-from harness.reference import specialist_reply as answer
+from support_desk import specialist_reply as answer
+
+from harness._pathcov import PathCoverage, edges_of
+from harness.llm import DEFAULT_BASE_URL, MockLLM, faults
 
 REPORTS = Path(__file__).resolve().parents[3] / "reports" / "integration"
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from support_desk import EDGES, EscalationReason, Fallback
 
 from harness._pathcov import PathCoverage
-from harness.reference import EDGES, EscalationReason, Fallback
 from harness.stack import Stack
 
 REPORTS = Path(__file__).resolve().parents[3] / "reports" / "integration"

@@ -24,7 +24,8 @@ def make_server() -> Iterator[MakeServer]:
     started: list[MockLLMServer] = []
 
     def make(**config: Any) -> MockLLMServer:
-        server = start_in_thread(ServerConfig(**config), brain=stand_in_brain)
+        # The stand-in brain plays a supervisor system: its router is the agent "supervisor".
+        server = start_in_thread(ServerConfig(**{"router": "supervisor", **config}), brain=stand_in_brain)
         started.append(server)
         return server
 

@@ -1,6 +1,6 @@
 """Helpers for the server tests: a tiny stand-in brain, and `ask`.
 
-The stand-in keeps these tests independent of `harness.llm.brain`'s keyword tables; it is
+The stand-in keeps these tests independent of `support_desk.brain`'s keyword tables; it is
 importable by name (`--brain llm_server_helpers:stand_in_brain`) for the CLI subprocess.
 """
 

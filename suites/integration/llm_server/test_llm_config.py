@@ -15,16 +15,9 @@ import httpx
 import pytest
 
 from harness._exceptions import HarnessError, MockServerError
-from harness.llm.server import (
-    LatencyConfig,
-    LatencyProfile,
-    LatencySampler,
-    add_arguments,
-    build_config,
-    load_config,
-    main,
-)
+from harness.llm.server import LatencyConfig, LatencyProfile, LatencySampler, load_config
 from harness.llm.server._latency import draw_delay
+from harness.llm.server._run import add_arguments, build_config, main
 
 HERE = Path(__file__).parent
 

@@ -12,8 +12,8 @@ import httpx
 import openai
 import pytest
 from llm_server_helpers import ask
+from support_desk._errors import OutputValidationError
 
-from harness._exceptions import OutputValidationError
 from harness.llm.server import FaultPlan, FaultRule, MockLLMServer
 from harness.llm.server._effects import HALLUCINATED_TOOLS, NONSENSE_LABELS
 
@@ -144,7 +144,7 @@ async def test_empty_content(faulty: Any) -> None:
 
 
 async def test_invalid_route_hits_only_the_supervisor(faulty: Any) -> None:
-    from harness.reference._decision import parse_decision
+    from support_desk._decision import parse_decision
 
     _, client = faulty({"kind": "invalid_route", "probability": 1})
     labels = {(await ask(client, "supervisor", f"query {i}")).choices[0].message.content for i in range(12)}
@@ -157,7 +157,7 @@ async def test_invalid_route_hits_only_the_supervisor(faulty: Any) -> None:
 
 @pytest.mark.parametrize("variant", ["missing_answer", "blank_answer", "wrong_type", "excess_discount"])
 async def test_schema_violation_breaks_the_reference_schema(faulty: Any, variant: str) -> None:
-    from harness.reference._answer import parse_answer
+    from support_desk._answer import parse_answer
 
     _, client = faulty({"kind": "schema_violation", "probability": 1, "variant": variant})
     content = (await ask(client, "billing_support", "invoice")).choices[0].message.content

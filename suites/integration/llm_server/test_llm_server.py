@@ -14,7 +14,7 @@ import pytest
 from llm_server_helpers import CALLS, ask, stand_in_brain
 
 from harness._exceptions import MockServerError
-from harness.llm.server import MockLLMServer, ServerConfig, load_brain, start_in_thread
+from harness.llm.server import MockLLMServer, ServerConfig, load_brain, load_route_reader, start_in_thread
 
 TOOLS: list[Any] = [
     {
@@ -48,7 +48,7 @@ async def test_supervisor_gets_the_brains_label_with_usage(client: openai.AsyncO
 
 
 async def test_specialist_answer_passes_the_reference_schema(client: openai.AsyncOpenAI) -> None:
-    from harness.reference._answer import parse_answer
+    from support_desk._answer import parse_answer
 
     result = await ask(client, "billing_support", "I was charged twice", model="gpt-4o-mini")
     answer = parse_answer(result.choices[0].message.content, max_words=60, max_discount_pct=30)
@@ -272,10 +272,12 @@ def test_brain_specs_are_checked() -> None:
         load_brain("json:nope")
 
 
-async def test_the_default_brain_routes_for_the_reference_system() -> None:
-    from harness.reference._decision import parse_decision
+async def test_a_systems_own_brain_plugs_in_by_name() -> None:
+    from support_desk._decision import parse_decision
 
-    server = start_in_thread()  # harness.llm.brain:reply_for
+    spec = "support_desk.brain:reply_for"  # what the declaration's `brain` names
+    config = ServerConfig(router="supervisor")
+    server = start_in_thread(config, brain=load_brain(spec), route_of=load_route_reader(spec))
     try:
         async with httpx.AsyncClient(timeout=10) as http_client:
             client = openai.AsyncOpenAI(
@@ -283,5 +285,22 @@ async def test_the_default_brain_routes_for_the_reference_system() -> None:
             )
             result = await ask(client, "supervisor", "I was charged twice on my invoice")
         assert parse_decision(result.choices[0].message.content).route == "billing_support"
+        assert server.state.route("supervisor", '{"route": "Facturación"}') == "billing_support"
+    finally:
+        server.stop()
+
+
+async def test_the_default_brain_knows_no_system() -> None:
+    server = start_in_thread()
+    try:
+        async with httpx.AsyncClient(timeout=10) as http_client:
+            client = openai.AsyncOpenAI(
+                base_url=server.base_url, api_key="x", http_client=http_client, max_retries=0
+            )
+            result = await ask(client, "supervisor", "I was charged twice on my invoice")
+        content = result.choices[0].message.content
+        assert content == "Here is an answer to your question: I was charged twice on my invoice"
+        assert load_route_reader() is None  # no router labels to read: the reply is its own route
+        assert server.state.route("supervisor", "x") == "supervisor"  # no router declared
     finally:
         server.stop()

@@ -11,11 +11,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from support_desk import SupportSystem, load_settings
+from support_desk import _errors as E
+from support_desk._llm import Completion, LLMClient
 
-from harness import _exceptions as E
 from harness.llm.server import MockLLMServer
-from harness.reference import SupportSystem, load_settings
-from harness.reference._llm import Completion, LLMClient
 
 TRANSPORTS = ["httpx", "aiohttp"]
 

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from harness.report import GateSettings, build_report, write_example_reports
+from harness.report import GateSettings, build_report
+from suites.fixtures.example_reports import write_example_reports
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(

@@ -18,7 +18,7 @@ _REFERENCES = re.compile(r'(?:src|href)="([^"]*)"')
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Summary, str]:
-    from harness.report import write_example_reports
+    from suites.fixtures.example_reports import write_example_reports
 
     folder = write_example_reports(tmp_path_factory.mktemp("reports"), breach="chaos")
     settings = GateSettings.model_construct(**{k: f.default for k, f in GateSettings.model_fields.items()})

@@ -57,7 +57,7 @@ def _planted() -> tuple[dict[str, str], dict[str, str]]:
         "dni": f"{number}{_DNI_LETTERS[number % 23]}",
     }
     env = {
-        "HARNESS_LLM_API_KEY": f"sk-planted-{secrets.token_hex(12)}",
+        "SUPPORT_DESK_LLM_API_KEY": f"sk-planted-{secrets.token_hex(12)}",
         "HARNESS_PLANTED_DB_PASSWORD": f"pw-planted-{secrets.token_hex(12)}",
     }
     return pii, env

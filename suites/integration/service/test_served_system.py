@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
-from harness.reference._transport import AiohttpTransport, HttpxTransport
-from harness.service._app import served_system
+from support_desk._transport import AiohttpTransport, HttpxTransport
+from support_desk.service._app import served_system
 
 
 async def test_the_service_calls_the_llm_over_aiohttp_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("HARNESS_LLM_HTTP", raising=False)
+    monkeypatch.delenv("SUPPORT_DESK_LLM_HTTP", raising=False)
     system = served_system({})
     assert isinstance(system.llm._transport, AiohttpTransport)
     await system.aclose()
@@ -19,7 +18,7 @@ async def test_a_setting_anywhere_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     system = served_system({"llm_http": "httpx"})
     assert isinstance(system.llm._transport, HttpxTransport)
     await system.aclose()
-    monkeypatch.setenv("HARNESS_LLM_HTTP", "httpx")
+    monkeypatch.setenv("SUPPORT_DESK_LLM_HTTP", "httpx")
     system = served_system({})
     assert isinstance(system.llm._transport, HttpxTransport)
     await system.aclose()

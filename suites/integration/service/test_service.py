@@ -9,11 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
+from support_desk import SupportSystem, load_settings
+from support_desk import specialist_reply as answer
+from support_desk.service import ServiceSettings, create_app
 
 from harness.llm import DEFAULT_BASE_URL, MockLLM, faults
-from harness.reference import SupportSystem, load_settings
-from harness.reference import specialist_reply as answer
-from harness.service import ServiceSettings, create_app
 
 Client = Callable[..., Any]
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from support_desk.service import ServiceSettings
+from support_desk.service._workers import _per_worker, serve_workers
 
 from harness._exceptions import ConfigError
-from harness.service import ServiceSettings
-from harness.service._workers import _per_worker, serve_workers
 from harness.stack import Stack
 
 BODY = {"query": "My invoice is wrong", "user_id": "u-1", "customer_tier": "standard"}
@@ -29,6 +29,10 @@ def test_each_worker_enforces_its_share_of_the_api_rate_limit() -> None:
     assert share.burst == 4  # rounded up, never below one request
 
 
+# The handoff hook (on in every stack) switches faults in one process: off with two workers.
+TWO_WORKERS = {"SUPPORT_DESK_SERVICE_WORKERS": "2", "SUPPORT_DESK_SERVICE_CHAOS_CONTROL": "false"}
+
+
 def test_chaos_control_needs_a_single_worker() -> None:
     with pytest.raises(ConfigError, match="workers = 1"):
         serve_workers(ServiceSettings(workers=2, chaos_control=True), reference={}, log_level="warning")
@@ -36,10 +40,10 @@ def test_chaos_control_needs_a_single_worker() -> None:
 
 _WRITER = """
 import sys
-from harness.service._audit import AuditLog
+from harness.measure import AuditLog
 log = AuditLog(sys.argv[1])
 for i in range(200):
-    log.write(request_id=f"{sys.argv[2]}-{i}", query="q", status=200, error=sys.argv[2] * 20000)
+    log.write(request_id=f"{sys.argv[2]}-{i}", status=200, error=sys.argv[2] * 20000)
 log.close()
 """
 
@@ -94,8 +98,8 @@ def _wait_ready(url: str, timeout_s: float = 30) -> dict[str, object]:
 
 
 def test_two_workers_share_the_port_the_audit_log_and_the_metrics(tmp_path: Path) -> None:
-    env = {"HARNESS_SERVICE_WORKERS": "2", "HARNESS_CACHE__ENABLED": "false"}
-    with Stack(tmp_path, proxy=False, llm_args=["--latency", "zero"], reference_env=env) as stack:
+    env = {**TWO_WORKERS, "SUPPORT_DESK_CACHE__ENABLED": "false"}
+    with Stack(tmp_path, proxy=False, llm_args=["--latency", "zero"], system_env=env) as stack:
         url = stack.service_url
         pids = _worker_pids(url)
         assert len(pids) == 2, f"one worker answered all 40 fresh connections: {pids}"
@@ -125,11 +129,11 @@ def test_two_workers_share_the_port_the_audit_log_and_the_metrics(tmp_path: Path
 
 
 def test_workers_die_with_their_parent_even_on_sigkill(tmp_path: Path) -> None:
-    env = {"HARNESS_SERVICE_WORKERS": "2"}
-    with Stack(tmp_path, proxy=False, llm_args=["--latency", "zero"], reference_env=env) as stack:
+    env = TWO_WORKERS
+    with Stack(tmp_path, proxy=False, llm_args=["--latency", "zero"], system_env=env) as stack:
         workers = _worker_pids(stack.service_url)
         assert len(workers) == 2
-        parent = next(p.proc for p in stack.processes if p.name == "reference service")
+        parent = next(p.proc for p in stack.processes if p.name == stack.declaration.name)
         assert parent is not None
         os.kill(parent.pid, signal.SIGKILL)
         deadline = time.monotonic() + 15

@@ -52,7 +52,7 @@ def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         with pytest.raises(
-            StackError, match=rf"reference service: port 127.0.0.1:{port} is already in use"
+            StackError, match=rf"support-desk \(reference\): port 127.0.0.1:{port} is already in use"
         ) as caught:
             Stack(tmp_path, service_port=port).start()
     # ...and names who holds it: here, this very process.

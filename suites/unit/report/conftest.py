@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from harness.report import GateSettings, Summary, build_summary, write_example_reports
+from harness.report import GateSettings, Summary, build_summary
+from suites.fixtures.example_reports import write_example_reports
 
 MakeReports = Callable[..., Path]
 

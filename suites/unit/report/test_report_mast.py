@@ -91,11 +91,11 @@ def test_missed_escalations_wrong_routes_and_hangs_in_the_load_run(
 
     def break_it(row: dict[str, str]) -> None:
         if row["category"] == "vip":
-            row["escalated"], row["route"], row["reason"] = "False", "billing_support", ""
+            row["escalated"], row["route"], row["escalation_reason"] = "False", "billing_support", ""
         elif row["category"] == "general":
             row["route"] = "technical_support"
         elif row["category"] == "long":
-            row["status"], row["ms"] = "0", "40000"
+            row["status"], row["ms"], row["kind"] = "0", "40000", "no_response"
 
     _rewrite_samples(folder, break_it)
     tags = {(t.mode, t.contained): t for t in summarize(folder).mast}

@@ -1,0 +1,55 @@
+"""Measurement, once for every tier: the sample, the audit log, reconciliation and the statistics.
+
+    from harness.measure import Sample, frame, reconcile, read_audit, percentile
+
+Load runs, chaos experiments and the release gate count requests by the same definitions
+(answered, failed, unclear, lost: see `_sample` and `_reconcile`), read a system's audit log with
+the same reader (format `harness.audit/1`, `_audit`), and take percentiles by the same
+convention (nearest rank, q in 0..1, with bootstrap intervals: `_stats`).
+"""
+
+from ._audit import AGENT_COLUMNS, AUDIT_COLUMNS, AUDIT_FORMAT, AuditLog, read_audit
+from ._reconcile import Reconciliation, reconcile
+from ._sample import COLUMNS, UNCLEAR, Sample, frame, new_run_id, read_jsonl, read_samples, request_id
+from ._stats import (
+    PERCENTILES,
+    bootstrap_diff,
+    mann_whitney_greater,
+    mean_ci,
+    percentile,
+    percentile_ci,
+    percentile_rows,
+    percentiles,
+    proportion_ci,
+    summary,
+    two_proportions_greater,
+)
+
+__all__ = [
+    "AGENT_COLUMNS",
+    "AUDIT_COLUMNS",
+    "AUDIT_FORMAT",
+    "COLUMNS",
+    "PERCENTILES",
+    "UNCLEAR",
+    "AuditLog",
+    "Reconciliation",
+    "Sample",
+    "bootstrap_diff",
+    "frame",
+    "mann_whitney_greater",
+    "mean_ci",
+    "new_run_id",
+    "percentile",
+    "percentile_ci",
+    "percentile_rows",
+    "percentiles",
+    "proportion_ci",
+    "read_audit",
+    "read_jsonl",
+    "read_samples",
+    "reconcile",
+    "request_id",
+    "summary",
+    "two_proportions_greater",
+]

@@ -1,0 +1,116 @@
+"""Reconciliation, the one for every tier (load, chaos, the gate): every request sent is answered or
+failed, and the system saw what the client saw.
+
+Client side, by construction of the samples: sent = answered + failed + no outcome, where
+answered means the outcome the scenario expects (an answer, or a rejection for one labelled to
+be refused), failed means any other outcome (an error reply, a reply that is not the system's,
+no response at all: a timeout, a refused connection), and "no outcome" means a request still in
+flight when the run stopped. `unclear` counts the failures that leave the caller not knowing
+whether to retry (an error without a retry signal, no response).
+
+System side, matching the client's request ids (sent as `X-Request-Id`) to the audit log's
+lines of this run (`harness.audit/1`): every request the client got an HTTP status for must have
+exactly one audit line with that same status. Lost, which fails a run, is the sum of:
+
+- no_outcome:        sent, but the client recorded no response at all
+- missing_in_audit:  the client got an HTTP status, the service has no line for the id
+- status_mismatch:   both have the id, with different statuses
+- unknown_in_audit:  the service logged an id of this run that the client never recorded
+- duplicate_in_audit: the service logged one id more than once
+
+A client timeout (status 0) is a failure, not a loss, with or without an audit line. Without an
+audit log only `no_outcome` can be checked: `audit_checked` is then false.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ._sample import UNCLEAR
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Reconciliation", "reconcile"]
+
+_EXAMPLES = 10
+
+
+@dataclass
+class Reconciliation:
+    sent: int = 0
+    answered: int = 0
+    failed: int = 0
+    no_outcome: int = 0
+    unclear: int = 0
+    missing_in_audit: int = 0
+    status_mismatch: int = 0
+    unknown_in_audit: int = 0
+    duplicate_in_audit: int = 0
+    late_in_audit: int = 0  # answered by the system after the client had given up
+    audit_checked: bool = False
+    by_status: dict[str, dict[str, int]] = field(default_factory=dict)
+    examples: list[str] = field(default_factory=list)
+
+    @property
+    def lost(self) -> int:
+        return (
+            self.no_outcome + self.missing_in_audit + self.status_mismatch
+            + self.unknown_in_audit + self.duplicate_in_audit
+        )  # fmt: skip
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "lost": self.lost}
+
+
+def _status_key(value: Any) -> str:
+    missing = value is None or (isinstance(value, float) and math.isnan(value))
+    return "none" if missing else str(int(value))
+
+
+def _client_side(client: pd.DataFrame, rec: Reconciliation) -> None:
+    rec.sent = len(client)
+    has_status = client["kind"].notna()
+    rec.no_outcome = int((~has_status).sum())
+    rec.answered = int((has_status & (client["kind"] == client["expected"])).sum())
+    rec.failed = int(has_status.sum()) - rec.answered
+    rec.unclear = int(client["kind"].isin(UNCLEAR).sum())
+    rec.examples += [f"{i}: no response recorded" for i in client.loc[~has_status, "id"].head(_EXAMPLES)]
+    for status, count in client["status"].value_counts(dropna=False).items():
+        rec.by_status.setdefault(_status_key(status), {"client": 0, "server": 0})["client"] = int(count)
+
+
+def _server_side(client: pd.DataFrame, audit: pd.DataFrame, rec: Reconciliation) -> None:
+    rec.audit_checked = True
+    counts = audit["request_id"].value_counts()
+    rec.duplicate_in_audit = int((counts - 1).clip(lower=0).sum())
+    rec.examples += [f"{i}: {n} audit lines" for i, n in counts[counts > 1].head(_EXAMPLES).items()]
+    first = audit.drop_duplicates("request_id").set_index("request_id")["status"]
+    for status, count in first.value_counts(dropna=False).items():
+        rec.by_status.setdefault(_status_key(status), {"client": 0, "server": 0})["server"] = int(count)
+    answered = client[client["status"].notna() & (client["status"] != 0)].set_index("id")["status"]
+    in_audit = answered.index.isin(first.index)
+    missing = answered.index[~in_audit]
+    rec.missing_in_audit = len(missing)
+    rec.examples += [f"{i}: answered to the client, not in the audit log" for i in missing[:_EXAMPLES]]
+    both = answered[in_audit]
+    differ = both.index[both.to_numpy() != first.loc[both.index].to_numpy()]
+    rec.status_mismatch = len(differ)
+    rec.examples += [f"{i}: client and audit log disagree on the status" for i in differ[:_EXAMPLES]]
+    gave_up = client.loc[client["status"] == 0, "id"]
+    rec.late_in_audit = int(gave_up.isin(first.index).sum())
+    unknown = first.index[~first.index.isin(client["id"])]
+    rec.unknown_in_audit = len(unknown)
+    rec.examples += [f"{i}: in the audit log, never recorded by the client" for i in unknown[:_EXAMPLES]]
+
+
+def reconcile(client: pd.DataFrame, audit: pd.DataFrame | None) -> Reconciliation:
+    """Account for every request of the run; `audit` None when the service's log is not at hand."""
+    rec = Reconciliation()
+    _client_side(client, rec)
+    if audit is not None:
+        _server_side(client, audit, rec)
+    rec.by_status = dict(sorted(rec.by_status.items()))
+    return rec

@@ -1,0 +1,167 @@
+"""The HTTP seam: a turn becomes one request, and a reply becomes one `Outcome`, in one place.
+
+Every tier that talks to a system over HTTP goes through `HTTPContract`: `HTTPSystem` (httpx, the
+integration tier and chaos), the locustfile (Locust's own client) and the stack's probes. So a
+reply is classified once, the same way everywhere:
+
+    2xx with a JSON object     ok (its fields read by the declared `reply` paths)
+    2xx with anything else     error: not the system's reply (an HTML page, a truncated body)
+    rejected_status (400, 422) rejected: the system refused the input
+    retriable_status (429, 503) error, retriable: the system said "try again"
+    any other status           error, not retriable: the caller cannot tell what happened
+    no response                error, no status: a timeout or a broken connection
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import ValidationError
+
+from ._declaration import HttpSpec
+from ._model import Outcome, Turn
+
+__all__ = ["HTTPContract", "HTTPSystem", "HttpRequest", "dig"]
+
+_MAX_DETAIL = 300
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str
+    path: str
+    json: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _fill(template: Any, values: dict[str, Any]) -> Any:
+    """A body template with the turn's values: "{query}" alone keeps the value's type (a None
+    drops the key); inside a longer string it is formatted in."""
+    if isinstance(template, dict):
+        out = {k: _fill(v, values) for k, v in template.items()}
+        return {k: v for k, v in out.items() if v is not _DROP}
+    if isinstance(template, list):
+        return [v for v in (_fill(v, values) for v in template) if v is not _DROP]
+    if isinstance(template, str):
+        key = template[1:-1] if template.startswith("{") and template.endswith("}") else None
+        if key in values:
+            return _DROP if values[key] is None else values[key]
+        return template.format_map({k: "" if v is None else v for k, v in values.items()})
+    return template
+
+
+_DROP = object()
+
+
+def dig(doc: Any, dotted: str) -> Any:
+    """`doc["a"]["b"]` for `dotted = "a.b"`; None where the path leads nowhere."""
+    for key in dotted.split("."):
+        if not isinstance(doc, dict) or key not in doc:
+            return None
+        doc = doc[key]
+    return doc
+
+
+class HTTPContract:
+    """How one system speaks HTTP (`HttpSpec`, from `[tool.harness.system.http]`)."""
+
+    def __init__(self, spec: HttpSpec | None = None) -> None:
+        self.spec = spec or HttpSpec()
+
+    def request(self, turn: Turn) -> HttpRequest:
+        values = turn.model_dump()
+        headers = dict(self.spec.headers)
+        if turn.request_id:
+            headers[self.spec.request_id_header] = turn.request_id
+        return HttpRequest(self.spec.method, self.spec.path, _fill(self.spec.body, values), headers)
+
+    def read(self, status: int, body: bytes | str, latency_ms: float = 0.0) -> Outcome:
+        """The outcome of a reply with this status and body."""
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        base = {"http_status": status, "latency_ms": latency_ms}
+        if status in self.spec.rejected_status:
+            return Outcome(status="rejected", error=text[:_MAX_DETAIL], **base)
+        if not 200 <= status < 300:
+            retriable = status in self.spec.retriable_status
+            return Outcome(
+                status="error", error=f"HTTP {status}: {text[:_MAX_DETAIL]}", retriable=retriable, **base
+            )
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            doc = None
+        if not isinstance(doc, dict):
+            return Outcome(
+                status="error", error=f"HTTP {status} but not a JSON object: {text[:120]!r}", **base
+            )
+        return self.outcome(doc, **base)
+
+    def outcome(self, doc: dict[str, Any], **extra: Any) -> Outcome:
+        """A 2xx reply's JSON read into an Outcome by the declared paths."""
+        fields = {
+            name: value
+            for name, dotted in self.spec.reply.model_dump().items()
+            if dotted is not None and (value := dig(doc, dotted)) is not None
+        }
+        try:
+            return Outcome.from_mapping(fields, **extra)
+        except ValidationError as exc:  # the reply's fields are not what the contract says
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            return Outcome(status="error", error=f"reply field {where}: {err['msg']}", **extra)
+
+    @staticmethod
+    def no_response(error: BaseException | str, latency_ms: float | None = None) -> Outcome:
+        """No reply at all: a timeout, a refused or broken connection."""
+        text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        return Outcome(status="error", error=text[:_MAX_DETAIL], retriable=True, latency_ms=latency_ms or 0.0)
+
+
+class HTTPSystem:
+    """A system behind HTTP. `HTTPSystem("http://127.0.0.1:8000/ask")` posts `{"query": ...}` there;
+    `HTTPSystem(base_url, spec)` speaks a declared contract (`[tool.harness.system.http]`)."""
+
+    def __init__(
+        self,
+        url: str,
+        spec: HttpSpec | None = None,
+        *,
+        name: str | None = None,
+        timeout_s: float | None = None,
+        client: httpx.AsyncClient | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        parts = urlsplit(url)
+        if spec is None:
+            spec = HttpSpec(path=parts.path or "/")
+        self.base_url = f"{parts.scheme}://{parts.netloc}"
+        self.contract = HTTPContract(spec)
+        self.name = name or url
+        self._own = client is None
+        self._client = client or httpx.AsyncClient(
+            timeout=timeout_s or spec.timeout_s, headers=headers, trust_env=False
+        )
+
+    @property
+    def url(self) -> str:
+        return self.base_url + self.contract.spec.path
+
+    async def ask(self, turn: Turn) -> Outcome:
+        req = self.contract.request(turn)
+        started = time.perf_counter()
+        try:
+            resp = await self._client.request(
+                req.method, self.base_url + req.path, json=req.json, headers=req.headers
+            )
+        except httpx.HTTPError as exc:
+            return self.contract.no_response(exc, (time.perf_counter() - started) * 1000)
+        return self.contract.read(resp.status_code, resp.content, (time.perf_counter() - started) * 1000)
+
+    async def aclose(self) -> None:
+        if self._own:
+            await self._client.aclose()
