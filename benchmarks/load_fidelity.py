@@ -39,14 +39,12 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.load._samples import read_client
-from harness.load._stats import PERCENTILES, percentile
-
 from harness._config import deep_merge
 from harness.load import SLA, LoadProfile, available_profiles
 from harness.load._analysis import split_warmup
 from harness.load._metrics import llm_path
 from harness.load._runner import RunOptions, run_load
+from harness.measure import PERCENTILES, percentile, read_samples
 
 REPORTS = Path("reports/bench/load")
 NO_CACHE = {"SUPPORT_DESK_CACHE__ENABLED": "false"}
@@ -102,8 +100,8 @@ def _err(value: float, truth: float) -> str:
 
 
 def _whole_run_client(doc: dict[str, Any]) -> np.ndarray:
-    client = read_client(Path(doc["run"]["folder"]) / "raw")
-    return client.loc[client["status"].notna(), "ms"].to_numpy()
+    client = read_samples(Path(doc["run"]["folder"]) / "raw")
+    return client.loc[client["kind"].notna(), "ms"].to_numpy()
 
 
 def _case(name: str, known: dict[str, Any], args: argparse.Namespace) -> None:
@@ -167,7 +165,7 @@ def _paired_gap_ci(doc: dict[str, Any], q: float, boot: int = 2000) -> tuple[flo
     """95% bootstrap interval of P_q(end-to-end) - P_q(LLM path), resampling requests in pairs."""
     folder = Path(doc["run"]["folder"])
     path = llm_path(pd.read_csv(folder / "server_agents.csv"))
-    steady, _ = split_warmup(read_client(folder / "raw"), doc["run"]["warmup_s"])
+    steady, _ = split_warmup(read_samples(folder / "raw"), doc["run"]["warmup_s"])
     pairs = steady.set_index("id")[["ms"]].join(path.rename("path"), how="inner").to_numpy()
     rng = np.random.default_rng(0)
     picks = pairs[rng.integers(0, len(pairs), size=(boot, len(pairs)))]

@@ -3,7 +3,7 @@
     python benchmarks/proxy_overhead.py [--requests 2000] [--runs 5] [--rate 500] [--duration 2]
 
 Three processes on 127.0.0.1: a tiny keep-alive HTTP server (the upstream), the proxy
-(`harness.proxy.serve`, as the CLI runs it) and this client. Two measurements, each
+(`harness.proxy.serve_proxy`, as the CLI runs it) and this client. Two measurements, each
 direct to the upstream and through the proxy, in every run:
 
 1. Added P99 latency: one connection per path, one request at a time, `--requests` on
@@ -51,7 +51,7 @@ async def main():
 asyncio.run(main())
 """
 
-PROXY = "import sys; from harness.proxy import serve; serve('127.0.0.1', int(sys.argv[1]))"
+PROXY = "import sys; from harness.proxy import serve_proxy; serve_proxy('127.0.0.1', int(sys.argv[1]))"
 
 
 def free_port() -> int:

@@ -83,7 +83,7 @@ def run(stack: Stack, clients: int, total: int) -> dict[str, float]:
         for line in audit.read_text().splitlines()
         if line
     ]
-    e2e_inside = [json.loads(line)["latency_ms"] for line in audit.read_text().splitlines() if line]
+    e2e_inside = [json.loads(line)["server_ms"] for line in audit.read_text().splitlines() if line]
     added = [s - llm for s, llm in zip(sorted(service_ms), sorted(llm_ms), strict=False)]
     return {
         "direct_p50": statistics.median(direct_ms),

@@ -36,7 +36,7 @@ def _cmd_llm(args: argparse.Namespace) -> int:
 
 def _cmd_proxy(args: argparse.Namespace) -> int:
     """A Toxiproxy-compatible server (HTTP API and TCP proxies with toxics)."""
-    from .proxy import serve as serve_proxy
+    from .proxy import serve_proxy
 
     serve_proxy(args.host, args.port, args.config)
     return 0

@@ -15,19 +15,18 @@ schema: docs/chaos-schema.md.
 from ._catalogue import check_against, load_catalogue, load_experiment
 from ._faults import Targets, leftovers
 from ._kinds import FAULT_KINDS
-from ._report import SCHEMA, bite_table, build_report, write_report
+from ._report import bite_table, build_chaos_report, write_report
 from ._runner import run_experiment, settle
 from ._schema import Experiment
 from ._stacks import attach, owned_stack, targets_of
 
 __all__ = [
     "FAULT_KINDS",
-    "SCHEMA",
     "Experiment",
     "Targets",
     "attach",
     "bite_table",
-    "build_report",
+    "build_chaos_report",
     "check_against",
     "leftovers",
     "load_catalogue",

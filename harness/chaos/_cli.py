@@ -25,7 +25,7 @@ from ..sut import SystemDeclaration, load_declaration
 from ._catalogue import check_against, load_catalogue
 from ._display import Display
 from ._faults import Targets
-from ._report import build_report, summary_line, write_report
+from ._report import build_chaos_report, summary_line, write_report
 from ._runner import run_experiment
 from ._schema import Experiment
 from ._stacks import OWNED_TIMEOUT_S, attach, owned_stack, stack_env, targets_of
@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         stopped = -1
     finally:
         name = None if stopped in (None, -1) else signal.Signals(stopped).name
-        doc = build_report(results, suite=args.suite, started=started, stacks=stacks, interrupted=name)
+        doc = build_chaos_report(results, suite=args.suite, started=started, stacks=stacks, interrupted=name)
         path = write_report(doc, args.output or Path(args.reports) / "chaos.json")
         print(summary_line(doc))
         print(f"report: {path}")

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SCHEMA", "bite_table", "build_report", "one_line", "summary_line", "write_report"]
+__all__ = ["SCHEMA", "bite_table", "build_chaos_report", "one_line", "summary_line", "write_report"]
 
 SCHEMA = "harness.chaos/1"
 
@@ -34,7 +34,7 @@ def bite_table(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return table
 
 
-def build_report(
+def build_chaos_report(
     results: list[dict[str, Any]],
     *,
     suite: str,

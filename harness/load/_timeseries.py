@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..measure import percentile, summary
+from ..measure import percentile, quick_percentiles
 
 __all__ = ["per_second", "per_stage", "throughput"]
 
@@ -75,7 +75,7 @@ def _stage_row(client: pd.DataFrame, t0: float, start: float, until: float, user
     settle = min(SETTLE_MAX_S, SETTLE_SHARE * (until - start))
     lo, hi = t0 + start + settle, t0 + until
     window = client[(client["start"] >= lo) & (client["end"] <= hi) & client["kind"].notna()]
-    lat = summary(window["ms"].to_numpy())
+    lat = quick_percentiles(window["ms"].to_numpy())
     failed = int((~window["ok"]).sum())
     return {
         "users": users, "from_s": start, "until_s": until, "requests": len(window),

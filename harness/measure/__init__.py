@@ -21,7 +21,7 @@ from ._stats import (
     percentile_rows,
     percentiles,
     proportion_ci,
-    summary,
+    quick_percentiles,
     two_proportions_greater,
 )
 
@@ -45,11 +45,11 @@ __all__ = [
     "percentile_rows",
     "percentiles",
     "proportion_ci",
+    "quick_percentiles",
     "read_audit",
     "read_jsonl",
     "read_samples",
     "reconcile",
     "request_id",
-    "summary",
     "two_proportions_greater",
 ]

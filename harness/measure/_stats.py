@@ -37,7 +37,7 @@ __all__ = [
     "percentile_rows",
     "percentiles",
     "proportion_ci",
-    "summary",
+    "quick_percentiles",
     "two_proportions_greater",
 ]
 
@@ -138,7 +138,7 @@ def proportion_ci(hits: int, n: int, *, boot: int = BOOTSTRAP, seed: int | None 
     return {"value": hits / n, "ci95": [float(low), float(high)], "count": int(hits), "of": int(n)}
 
 
-def summary(values: Iterable[float]) -> dict[str, Any]:
+def quick_percentiles(values: Iterable[float]) -> dict[str, Any]:
     """Percentiles without intervals, for small groups (per second, per stage)."""
     data = _sorted(np.fromiter(values, dtype=float))
     if data.size == 0:

@@ -6,7 +6,7 @@
     with run_in_thread() as handle:                 # from synchronous code
         ... handle.url ...
 
-    serve("127.0.0.1", 8474)                        # foreground, for the CLI
+    serve_proxy("127.0.0.1", 8474)                        # foreground, for the CLI
 
 Behaviour follows Toxiproxy 2.12 (see the spec in shared/toxiproxy-spec.md): the same
 endpoints, statuses, error bodies and toxics, so any Toxiproxy client works against it.
@@ -15,14 +15,14 @@ endpoints, statuses, error bodies and toxics, so any Toxiproxy client works agai
 from __future__ import annotations
 
 from ._api import VERSION
-from ._server import DEFAULT_HOST, DEFAULT_PORT, ServerThread, ToxiproxyServer, run_in_thread, serve
+from ._server import DEFAULT_API_PORT, DEFAULT_HOST, ServerThread, ToxiproxyServer, run_in_thread, serve_proxy
 
 __all__ = [
+    "DEFAULT_API_PORT",
     "DEFAULT_HOST",
-    "DEFAULT_PORT",
     "VERSION",
     "ServerThread",
     "ToxiproxyServer",
     "run_in_thread",
-    "serve",
+    "serve_proxy",
 ]

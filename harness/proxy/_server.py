@@ -18,19 +18,19 @@ from ._collection import ProxyCollection, parse_populate
 from ._errors import ApiError
 from ._http import HttpServer
 
-__all__ = ["ServerThread", "ToxiproxyServer", "run_in_thread", "serve"]
+__all__ = ["ServerThread", "ToxiproxyServer", "run_in_thread", "serve_proxy"]
 
 log = logging.getLogger("harness.proxy")
 
 DEFAULT_HOST = "127.0.0.1"  # where the real server's `-host localhost` ends up
-DEFAULT_PORT = 8474
+DEFAULT_API_PORT = 8474
 
 
 class ToxiproxyServer:
     """A Toxiproxy-compatible server on the running event loop; `port=0` picks a free one."""
 
     def __init__(
-        self, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, config_path: str | Path | None = None
+        self, host: str = DEFAULT_HOST, port: int = DEFAULT_API_PORT, *, config_path: str | Path | None = None
     ) -> None:
         self.host, self.port, self.config_path = host, port, config_path
         self.collection = ProxyCollection()
@@ -99,7 +99,9 @@ class ToxiproxyServer:
             )
 
 
-def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, config_path: str | Path | None = None) -> None:
+def serve_proxy(
+    host: str = DEFAULT_HOST, port: int = DEFAULT_API_PORT, config_path: str | Path | None = None
+) -> None:
     """Run in the foreground until Ctrl-C or SIGTERM, like `toxiproxy-server`."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

@@ -18,7 +18,8 @@ one, and lists every tag with its evidence. The mapping (also in docs/summary-sc
     failed test: by keywords of its name and message        see TEST_RULES (first match)
 
 "Contained" means the system noticed and handed the query to a human: shown, not a breach.
-Tests of the harness's own parts (proxy, mock LLM, stack, this report) are never tagged.
+Tests of the harness's own parts (marker `harness_self`: proxy, mock LLM, stack, this report)
+are never tagged.
 """
 
 from __future__ import annotations
@@ -89,11 +90,6 @@ TEST_RULES = (
     _rule(r"\bpii\b|_pii|leak|redact", "FM-1.1"),
     _rule(r"escalat|policy|vip|cancellation|refund", "FM-1.1"),
 )
-# Tests of the harness's own machinery: their failures say nothing about the agents.
-_HARNESS_PARTS = re.compile(
-    r"^suites\.(chaos\.proxy|unit\.llm|integration\.llm_server|integration\.stack|unit\.report|"
-    r"integration\.report)\b"
-)
 
 #: Chaos fault kinds whose failed hypothesis points at a mode by itself.
 FAULT_MODES = {
@@ -119,8 +115,8 @@ _VIOLATION_MODES = (
 def tag_tests(failed: Iterable[FailedTest]) -> list[Observation]:
     out = []
     for test in failed:
-        if _HARNESS_PARTS.match(test.classname):
-            continue
+        if test.subject == "harness":
+            continue  # a test of the harness's own machinery says nothing about the agents
         text = f"{test.classname}.{test.name} {test.message}"
         modes = next((r.modes for r in TEST_RULES if r.pattern.search(text)), ())
         test.mast = list(modes)

@@ -2,6 +2,9 @@
 
 `harness run` writes `junit/<tier>.xml` and `pyramid.json` (exit codes); the counts come from
 the XML, which pytest writes even when a tier fails, so a crashed tier still shows what ran.
+The harness's pytest plugin marks each testcase with its subject (property `harness_subject`):
+tests of the harness's own parts (`harness_self`) are counted apart, and the shape is the shape
+of the tests of the system under test.
 """
 
 from __future__ import annotations
@@ -33,6 +36,14 @@ def _first_line(text: str | None) -> str:
     return line[:_MAX_MESSAGE]
 
 
+def _subject(case: ElementTree.Element) -> str:
+    """`harness` for a test of the harness's own parts, else `system` (also without the plugin)."""
+    for prop in case.iter("property"):
+        if prop.get("name") == "harness_subject" and prop.get("value") == "harness":
+            return "harness"
+    return "system"
+
+
 def _failed(tier: str, case: ElementTree.Element) -> FailedTest | None:
     for kind in ("failure", "error"):
         node = case.find(kind)
@@ -43,6 +54,7 @@ def _failed(tier: str, case: ElementTree.Element) -> FailedTest | None:
                 name=case.get("name", ""),
                 kind=kind,
                 message=_first_line(node.get("message") or node.text),
+                subject="harness" if _subject(case) == "harness" else "system",
             )
     return None
 
@@ -62,7 +74,7 @@ def _tier(
     if not path.exists():
         return result, []
     failed: list[FailedTest] = []
-    tests = failures = errors = skipped = 0
+    tests = failures = errors = skipped = harness = 0
     seconds = 0.0
     try:
         suites = _suites(path)
@@ -75,7 +87,9 @@ def _tier(
         errors += int(suite.get("errors", "0"))
         skipped += int(suite.get("skipped", "0"))
         seconds += float(suite.get("time", "0") or 0)
-        failed += [f for case in suite.iter("testcase") if (f := _failed(tier, case)) is not None]
+        cases = list(suite.iter("testcase"))
+        harness += sum(_subject(case) == "harness" for case in cases)
+        failed += [f for case in cases if (f := _failed(tier, case)) is not None]
     passed = tests - failures - errors - skipped
     judged = tests - skipped
     result = result.model_copy(
@@ -86,6 +100,7 @@ def _tier(
             "failed": failures,
             "errors": errors,
             "skipped": skipped,
+            "harness_tests": harness,
             # The tier's own process time when `harness run` recorded it (imports, fixtures).
             "seconds": round(float(recorded.get("seconds", seconds)), 2),
             "pass_rate": round(passed / judged, 6) if judged else None,
@@ -113,13 +128,15 @@ def read_pyramid(reports: Path, notes: list[str]) -> PyramidSection:
         result, tier_failed = _tier(tier, reports, recorded.get(tier, {}), notes)
         tiers.append(result)
         failed += tier_failed
-    total = sum(t.tests for t in tiers)
+    # The shape is the system's: tests of the harness's own parts say nothing about it.
+    total = sum(t.tests - t.harness_tests for t in tiers)
     for t in tiers:
-        t.share = round(t.tests / total, 6) if total else 0.0
+        t.share = round((t.tests - t.harness_tests) / total, 6) if total else 0.0
     distance = 0.5 * sum(abs(t.share - t.ideal_share) for t in tiers) if total else 1.0
     return PyramidSection(
         tiers=tiers,
-        total_tests=total,
+        total_tests=sum(t.tests for t in tiers),
+        system_tests=total,
         seconds=round(sum(t.seconds for t in tiers), 2),
         shape_distance=round(distance, 4),
         failed_tests=failed[:_MAX_FAILED_LISTED],

@@ -49,6 +49,7 @@ class FailedTest(BaseModel):
     kind: Literal["failure", "error"]
     message: str  # first line only, PII and secrets redacted
     mast: list[str] = Field(default_factory=list)
+    subject: Literal["system", "harness"] = "system"  # a test of the system, or of the harness's own parts
 
 
 class TierResult(BaseModel):
@@ -60,10 +61,11 @@ class TierResult(BaseModel):
     failed: int = 0
     errors: int = 0
     skipped: int = 0
+    harness_tests: int = 0  # of `tests`, those of the harness's own parts (marker harness_self)
     seconds: float = 0.0
     exit_code: int | None = None  # from pyramid.json; null when `harness run` did not record it
     pass_rate: float | None = None  # passed / (tests - skipped); null when nothing ran
-    share: float = 0.0  # of all tests in the pyramid
+    share: float = 0.0  # of the system's tests in the pyramid (the harness's own left out)
     ideal_share: float = 0.0
     junit: str | None = None  # link relative to the reports folder
     log: str | None = None
@@ -73,6 +75,7 @@ class PyramidSection(BaseModel):
     model_config = _MODEL
     tiers: list[TierResult]
     total_tests: int
+    system_tests: int = 0  # those of the system under test: what the shape is made of
     seconds: float
     # Total variation distance between the actual and the ideal shares: 0 is the ideal shape.
     shape_distance: float

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from harness.chaos import Targets, build_report, owned_stack, targets_of, write_report
+from harness.chaos import Targets, build_chaos_report, owned_stack, targets_of, write_report
 from harness.stack import Stack
 
 REPORTS = Path(__file__).resolve().parents[2] / "reports" / "chaos-tests"
@@ -64,5 +64,5 @@ def chaos_stacks(worker_id: str) -> Iterator[ChaosStacks]:  # worker_id: pytest-
         stacks.stop()
         if stacks.results:
             # The short runs' measurements, as `harness chaos --suite short --bite` would write them.
-            doc = build_report(stacks.results, suite="short", started=started, stacks=[])
+            doc = build_chaos_report(stacks.results, suite="short", started=started, stacks=[])
             write_report(doc, REPORTS / f"chaos-{worker_id}.json")

@@ -9,10 +9,10 @@ import time
 import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support_desk import ROUTES
 
 from harness.stack import Stack
 from harness.strategies import customer_queries
+from support_desk import ROUTES
 
 DEADLINE_S = 1.5  # the stack's SUPPORT_DESK_TIMEOUTS__REQUEST_DEADLINE_S (see conftest)
 GRACE_S = 2.0

@@ -12,13 +12,13 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support_desk import ROUTES, SupportSystem, load_settings
-from support_desk._logging import configure_logging
-from support_desk.brain import brain_side_effect
 
 from harness._exceptions import InputValidationError
 from harness.llm import DEFAULT_BASE_URL, MockLLM
 from harness.strategies import customer_queries, pii
+from support_desk import ROUTES, SupportSystem, load_settings
+from support_desk._logging import configure_logging
+from support_desk.brain import brain_side_effect
 
 DEADLINE_S = 1.5  # the stack's SUPPORT_DESK_TIMEOUTS__REQUEST_DEADLINE_S (see conftest)
 GRACE_S = 2.0

@@ -14,12 +14,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from support_desk import FakeClock, SupportSystem, load_settings
-from support_desk.brain import brain_side_effect
 
 from harness._exceptions import InputValidationError
 from harness.llm import DEFAULT_BASE_URL, MockLLM
 from harness.scenarios import Scenario, load_scenarios
+from support_desk import FakeClock, SupportSystem, load_settings
+from support_desk.brain import brain_side_effect
 
 SCENARIOS = load_scenarios()
 BEFORE_ANY_LLM = {"vip_customer", "cancellation_or_refund"}

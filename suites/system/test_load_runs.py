@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 
 pytestmark = [pytest.mark.system, pytest.mark.slow]
+# The healthy run judges the system; the others prove that each verdict can say no (the harness).
+_HARNESS = pytest.mark.harness_self
 
 Doc = dict[str, Any]
 
@@ -36,6 +38,7 @@ def test_healthy_run_breaches_nothing(load_runs: dict[str, Doc]) -> None:
     assert doc["requests"]["failed"] == 0
 
 
+@_HARNESS
 def test_healthy_run_merges_both_locust_workers(load_runs: dict[str, Doc]) -> None:
     doc = load_runs["healthy"]
     samples = pd.read_csv(_folder(doc) / "samples.csv")
@@ -50,6 +53,7 @@ def test_healthy_run_merges_both_locust_workers(load_runs: dict[str, Doc]) -> No
     assert 0.9 * len(samples) <= doc["locust_bucketed"]["count"] <= len(samples)
 
 
+@_HARNESS
 def test_slow_llm_is_caught_by_p95_alone(load_runs: dict[str, Doc]) -> None:
     doc = load_runs["slow_llm"]
     assert doc["failures"] == ["p95_ms_max"], doc["checks"]
@@ -61,6 +65,7 @@ def test_slow_llm_is_caught_by_p95_alone(load_runs: dict[str, Doc]) -> None:
     _accounted(doc)
 
 
+@_HARNESS
 def test_llm_errors_are_caught_by_the_error_rate_alone(load_runs: dict[str, Doc]) -> None:
     doc = load_runs["llm_errors"]
     assert doc["failures"] == ["error_rate_max"], doc["checks"]
@@ -71,6 +76,7 @@ def test_llm_errors_are_caught_by_the_error_rate_alone(load_runs: dict[str, Doc]
     assert doc["rates"]["error"]["ci95"][0] > 0
 
 
+@_HARNESS
 def test_broken_escalation_rule_is_caught_by_the_escalation_floor_alone(load_runs: dict[str, Doc]) -> None:
     doc = load_runs["broken_escalation"]
     assert doc["failures"] == ["escalation_rate_min"], doc["checks"]
@@ -79,6 +85,7 @@ def test_broken_escalation_rule_is_caught_by_the_escalation_floor_alone(load_run
     assert "low_confidence" in load_runs["healthy"]["escalation_reasons"]
 
 
+@_HARNESS
 @pytest.mark.parametrize("name", ["healthy", "slow_llm", "llm_errors", "broken_escalation"])
 def test_report_follows_the_schema(load_runs: dict[str, Doc], name: str) -> None:
     doc = load_runs[name]
@@ -97,6 +104,7 @@ def test_report_follows_the_schema(load_runs: dict[str, Doc], name: str) -> None
     assert (folder.parents[1] / "sla.json").exists()  # the latest run's copy at <reports>/sla.json
 
 
+@_HARNESS
 @pytest.mark.parametrize("name", ["healthy", "llm_errors"])
 def test_time_series_has_a_row_a_second_and_every_request(load_runs: dict[str, Doc], name: str) -> None:
     doc = load_runs[name]
@@ -108,6 +116,7 @@ def test_time_series_has_a_row_a_second_and_every_request(load_runs: dict[str, D
     assert abs(len(series) - doc["run"]["run_time_s"]) <= 3
 
 
+@_HARNESS
 def test_per_agent_figures_add_up_to_the_requests(load_runs: dict[str, Doc]) -> None:
     doc = load_runs["healthy"]
     agents = doc["agents"]
@@ -122,6 +131,7 @@ def test_per_agent_figures_add_up_to_the_requests(load_runs: dict[str, Doc]) -> 
     assert shares == pytest.approx(1.0)
 
 
+@_HARNESS
 def test_a_warm_up_is_counted_but_left_out_of_the_figures(load_runs: dict[str, Doc]) -> None:
     doc = load_runs["broken_escalation"]
     window, req = doc["window"], doc["requests"]

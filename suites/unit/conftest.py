@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from support_desk import FakeClock, SupportSystem, load_settings
 
 from harness.llm import DEFAULT_BASE_URL
+from support_desk import FakeClock, SupportSystem, load_settings
 
 
 @pytest.fixture

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+
+from harness.llm import MockLLM, Reply, Usage, faults
 from support_desk import SupportSystem, load_settings
 from support_desk import specialist_reply as answer
 from support_desk._accounting import cost_usd
-
-from harness.llm import MockLLM, Reply, Usage, faults
 
 SPECIALISTS = ["technical_support", "billing_support", "general_support"]
 

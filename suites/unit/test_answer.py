@@ -7,6 +7,7 @@ import json
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from support_desk._answer import parse_answer
 from support_desk._errors import OutputValidationError
 

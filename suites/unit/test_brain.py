@@ -7,6 +7,10 @@ from collections import Counter
 from typing import Any
 
 import pytest
+
+from harness.llm import MockLLM
+from harness.pii import redact
+from harness.scenarios import load_scenarios
 from support_desk import Route, SupportSystem
 from support_desk._answer import parse_answer
 from support_desk._decision import parse_decision
@@ -19,10 +23,6 @@ from support_desk.brain import (
     reply_for,
     route_for,
 )
-
-from harness.llm import MockLLM
-from harness.pii import redact
-from harness.scenarios import load_scenarios
 
 SPECIALISTS = [Route.TECHNICAL.value, Route.BILLING.value, Route.GENERAL.value]
 QUERIES = [redact(s.query) for s in load_scenarios() if not s.expected.rejected]

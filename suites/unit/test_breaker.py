@@ -10,11 +10,11 @@ import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from harness._exceptions import ConfigError
 from support_desk._breaker import BreakerState, CircuitBreaker
 from support_desk._clock import FakeClock
 from support_desk._errors import CircuitOpenError, OutputValidationError
-
-from harness._exceptions import ConfigError
 
 CLOSED, OPEN, HALF_OPEN = BreakerState.CLOSED, BreakerState.OPEN, BreakerState.HALF_OPEN
 

@@ -7,6 +7,7 @@ import json
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from support_desk import Route
 from support_desk._decision import parse_decision
 

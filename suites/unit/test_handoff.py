@@ -6,11 +6,11 @@ import asyncio
 from collections.abc import Callable
 
 import pytest
-from support_desk import EDGES, HandoffFaults, HandoffRule, SupportSystem
-from support_desk import specialist_reply as answer
 
 from harness._pathcov import edges_of
 from harness.llm import MockLLM
+from support_desk import EDGES, HandoffFaults, HandoffRule, SupportSystem
+from support_desk import specialist_reply as answer
 
 Make = Callable[..., SupportSystem]
 

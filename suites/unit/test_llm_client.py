@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from support_desk import _errors as E
-from support_desk._llm import LLMClient
 
 from harness.llm import DEFAULT_BASE_URL, MockLLM, Reply, ToolCall, Usage, faults
+from support_desk import _errors as E
+from support_desk._llm import LLMClient
 
 
 @pytest.fixture

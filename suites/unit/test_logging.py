@@ -8,11 +8,11 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+
+from harness.llm import MockLLM
 from support_desk import SupportSystem
 from support_desk import specialist_reply as answer
 from support_desk._logging import JsonFormatter, configure_logging, log_event
-
-from harness.llm import MockLLM
 
 
 @pytest.fixture
@@ -75,9 +75,8 @@ async def test_a_whole_request_logs_every_agent_and_no_pii(
 
 
 def test_generated_trace_ids_survive_redaction() -> None:
-    from support_desk._system import _new_trace_id
-
     from harness.pii import redact, redact_obj
+    from support_desk._system import _new_trace_id
 
     ids = [_new_trace_id() for _ in range(3000)]
     # About 3% of random hex ids hold a digit run the redactor reads as a phone or a card: as

@@ -7,10 +7,10 @@ import re
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from support_desk import EscalationReason, Route, load_settings
-from support_desk._policy import escalation_by_rule, is_complex, model_for, sanitise_query
 
 from harness._exceptions import InputValidationError
+from support_desk import EscalationReason, Route, load_settings
+from support_desk._policy import escalation_by_rule, is_complex, model_for, sanitise_query
 
 CANCEL_OR_REFUND = [
     "Quiero cancelar mi cuenta",

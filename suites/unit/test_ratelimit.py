@@ -11,10 +11,10 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
-from support_desk._errors import RateLimitExceededError
-from support_desk._ratelimit import RateLimiter
 
 from harness._exceptions import ConfigError
+from support_desk._errors import RateLimitExceededError
+from support_desk._ratelimit import RateLimiter
 
 
 class LoopTime:

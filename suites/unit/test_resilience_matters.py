@@ -11,12 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
+from harness.llm import MockLLM, faults
 from support_desk import FakeClock, SupportSystem
 from support_desk import specialist_reply as answer
 from support_desk._errors import LLMServerError
 from support_desk._graph import build_graph
-
-from harness.llm import MockLLM, faults
 
 ON_OFF = pytest.mark.parametrize("on", [True, False], ids=["on", "off"])
 Make = Callable[..., SupportSystem]

@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from harness._exceptions import ConfigError, InputValidationError, ScriptError
 from support_desk._clock import FakeClock
 from support_desk._errors import (
     CircuitOpenError,
@@ -25,8 +27,6 @@ from support_desk._errors import (
     TransientLLMError,
 )
 from support_desk._retry import RetryPolicy, is_transient
-
-from harness._exceptions import ConfigError, InputValidationError, ScriptError
 
 TRANSIENT: list[BaseException] = [
     LLMTimeoutError("timed out"),

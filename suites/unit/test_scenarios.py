@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from support_desk import EscalationReason, Route
-from support_desk._policy import sanitise_query
 
 from harness import InputValidationError
 from harness.pii import redact
 from harness.scenarios import Scenario, load_scenarios
 from harness.sut import load_declaration
+from support_desk import EscalationReason, Route
+from support_desk._policy import sanitise_query
 
 MAX_CHARS = 4000  # the reference system's default max_query_chars
 DECLARATION = load_declaration()

@@ -6,11 +6,11 @@ import logging
 from pathlib import Path
 
 import pytest
+
+from harness._exceptions import ConfigError
 from support_desk import load_settings
 from support_desk._accounting import cost_usd
 from support_desk._settings import ModelPrice
-
-from harness._exceptions import ConfigError
 
 
 def test_defaults_match_the_spec() -> None:

@@ -16,9 +16,9 @@ a config file (JSON or TOML) or at run time through `/_control/...`. See `_fault
 """
 
 from ._config import ServerConfig, load_config, parse_config
-from ._faults import FAULT_KINDS, HANG_MAX_S, FaultPlan, FaultRule, Target
+from ._faults import HANG_MAX_S, LLM_FAULT_KINDS, FaultPlan, FaultRule, Target
 from ._latency import BUILTIN_PROFILES, Delay, LatencyConfig, LatencyProfile, LatencySampler
-from ._run import DEFAULT_PORT, serve
+from ._run import DEFAULT_PORT, serve_mock_llm
 from ._server import MockLLMServer, start_in_thread
 from ._state import DEFAULT_BRAIN, Brain, RouteReader, generic_brain, load_brain, load_route_reader
 
@@ -26,8 +26,8 @@ __all__ = [
     "BUILTIN_PROFILES",
     "DEFAULT_BRAIN",
     "DEFAULT_PORT",
-    "FAULT_KINDS",
     "HANG_MAX_S",
+    "LLM_FAULT_KINDS",
     "Brain",
     "Delay",
     "FaultPlan",
@@ -44,6 +44,6 @@ __all__ = [
     "load_config",
     "load_route_reader",
     "parse_config",
-    "serve",
+    "serve_mock_llm",
     "start_in_thread",
 ]

@@ -35,7 +35,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..._exceptions import MockServerError
-from ._faults import FAULT_KINDS, FaultRule
+from ._faults import LLM_FAULT_KINDS, FaultRule
 from ._latency import LatencyConfig
 
 __all__ = ["DEFAULT_MODELS", "ServerConfig", "describe_errors", "load_config", "parse_config"]
@@ -68,7 +68,7 @@ def _hint(err: Any) -> str:
     if err["type"] == "extra_forbidden":
         return " (unknown setting: check the spelling)"
     if err["loc"][-1:] == ("kind",) and err["type"] == "missing":
-        return f" (one of: {', '.join(FAULT_KINDS)})"
+        return f" (one of: {', '.join(LLM_FAULT_KINDS)})"
     return ""
 
 

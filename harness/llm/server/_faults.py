@@ -5,7 +5,7 @@ A rule is data::
     {"kind": "status", "probability": 0.2, "status": 503, "retry_after": 2,
      "target": {"agent": "billing_support", "model": "gpt-4o*"}}
 
-Kinds (`FAULT_KINDS`):
+Kinds (`LLM_FAULT_KINDS`):
 
 - `status`: an HTTP error in OpenAI's shape (`status`, default 500; `retry_after` seconds
   adds a Retry-After header).
@@ -41,7 +41,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["FAULT_KINDS", "HANG_MAX_S", "FaultPlan", "FaultRule", "Fired", "Target"]
+__all__ = ["HANG_MAX_S", "LLM_FAULT_KINDS", "FaultPlan", "FaultRule", "Fired", "Target"]
 
 FaultKind = Literal[
     "status",
@@ -53,7 +53,7 @@ FaultKind = Literal[
     "schema_violation",
     "hallucinated_tool",
 ]
-FAULT_KINDS: tuple[str, ...] = FaultKind.__args__  # type: ignore[attr-defined]
+LLM_FAULT_KINDS: tuple[str, ...] = FaultKind.__args__  # type: ignore[attr-defined]
 
 #: The longest a hang holds a connection: nothing a test forgets about leaks for long.
 HANG_MAX_S = 120.0

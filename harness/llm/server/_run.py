@@ -22,11 +22,11 @@ from typing import Any
 from ..._exceptions import HarnessError, MockServerError
 from ...process import freeze_startup_objects
 from ._config import ServerConfig, load_config, parse_config
-from ._faults import FAULT_KINDS
+from ._faults import LLM_FAULT_KINDS
 from ._server import MockLLMServer
 from ._state import DEFAULT_BRAIN, Brain, RouteReader, load_brain, load_route_reader
 
-__all__ = ["DEFAULT_PORT", "add_arguments", "build_config", "main", "run", "serve"]
+__all__ = ["DEFAULT_PORT", "add_arguments", "build_config", "main", "run", "serve_mock_llm"]
 
 DEFAULT_PORT = 8400
 
@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--latency", metavar="PROFILE",
                         help="default latency profile: zero, fast, realistic, slow or one from the config")
     parser.add_argument("--fault", action="append", default=[], metavar="KIND:PROBABILITY",
-                        help=f"add a fault rule, repeatable; kinds: {', '.join(FAULT_KINDS)}")
+                        help=f"add a fault rule, repeatable; kinds: {', '.join(LLM_FAULT_KINDS)}")
     parser.add_argument("--brain-memo", type=int, metavar="N",
                         help="replies the server remembers (default: config, 4096; 0: off)")
     parser.add_argument("--brain", default=DEFAULT_BRAIN, metavar="MODULE:FUNCTION",
@@ -93,7 +93,7 @@ async def _serve(server: MockLLMServer) -> None:
         await server.aclose()
 
 
-def serve(
+def serve_mock_llm(
     config: ServerConfig | None = None, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
     brain: Brain | None = None, route_of: RouteReader | None = None,
 ) -> None:
@@ -106,7 +106,7 @@ def serve(
 
 def run(args: argparse.Namespace) -> int:
     """Serve with parsed `add_arguments` options: what `harness llm` calls."""
-    serve(build_config(args), host=args.host, port=args.port, brain=load_brain(args.brain),
+    serve_mock_llm(build_config(args), host=args.host, port=args.port, brain=load_brain(args.brain),
           route_of=load_route_reader(args.brain))
     return 0
 

@@ -10,9 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support_desk import SupportSystem, load_settings
-from support_desk._logging import configure_logging
-from support_desk.brain import brain_side_effect
 
 from harness.evals import (
     AnswerSchema,
@@ -29,6 +26,9 @@ from harness.evals import (
 from harness.llm import DEFAULT_BASE_URL, MockLLM
 from harness.scenarios import Scenario, load_scenarios
 from harness.sut import CallableSystem, Outcome, Turn
+from support_desk import SupportSystem, load_settings
+from support_desk._logging import configure_logging
+from support_desk.brain import brain_side_effect
 
 SCENARIOS = load_scenarios()
 

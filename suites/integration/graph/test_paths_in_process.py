@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness._pathcov import PathCoverage, edges_of
+from harness.llm import DEFAULT_BASE_URL, MockLLM, faults
 from support_desk import (
     EscalationReason,
     FakeClock,
@@ -18,9 +20,6 @@ from support_desk import (
     load_settings,
 )
 from support_desk import specialist_reply as answer
-
-from harness._pathcov import PathCoverage, edges_of
-from harness.llm import DEFAULT_BASE_URL, MockLLM, faults
 
 REPORTS = Path(__file__).resolve().parents[3] / "reports" / "integration"
 

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from support_desk import EDGES, EscalationReason, Fallback
 
 from harness._pathcov import PathCoverage
 from harness.stack import Stack
+from support_desk import EDGES, EscalationReason, Fallback
 
 REPORTS = Path(__file__).resolve().parents[3] / "reports" / "integration"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from support_desk._transport import AiohttpTransport, HttpxTransport
 from support_desk.service._app import served_system
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
+
+from harness.llm import DEFAULT_BASE_URL, MockLLM, faults
 from support_desk import SupportSystem, load_settings
 from support_desk import specialist_reply as answer
 from support_desk.service import ServiceSettings, create_app
-
-from harness.llm import DEFAULT_BASE_URL, MockLLM, faults
 
 Client = Callable[..., Any]
 

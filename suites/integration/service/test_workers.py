@@ -14,11 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from support_desk.service import ServiceSettings
-from support_desk.service._workers import _per_worker, serve_workers
 
 from harness._exceptions import ConfigError
 from harness.stack import Stack
+from support_desk.service import ServiceSettings
+from support_desk.service._workers import _per_worker, serve_workers
 
 BODY = {"query": "My invoice is wrong", "user_id": "u-1", "customer_tier": "standard"}
 
