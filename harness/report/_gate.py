@@ -10,7 +10,8 @@
     chaos_pass_rate_min = 1.0
     sla_required = true             # a load run's sla.json must be there and every check pass
     chaos_held_min = 1.0            # share of chaos experiments (resilience on) that held
-    lost_requests_max = 0           # lost requests over the load run and the chaos runs
+    lost_requests_max = 0           # requests nobody accounts for (harness.measure: no outcome, or
+                                    #   the audit log disagreeing), load run and chaos runs summed
 
 `false` turns a threshold off; env `HARNESS_GATE_<KEY>` overrides. Missing evidence is never a
 pass: no coverage figure, no sla.json, no chaos run each fail the gate that needs them.
@@ -204,7 +205,8 @@ def _lost(s: Summary, g: GateSettings) -> list[GateResult]:
     value = float(sum(v for _, v in parts)) if parts else None
     r = _result("lost", "lost", value, "<=", g.lost_requests_max, "requests", "lost requests")
     if parts:
-        r.reason += " (" + ", ".join(f"{n} {v}" for n, v in parts) + ")"
+        # Lost means the one thing harness.measure says: sent, and accounted for by nobody.
+        r.reason += " (unaccounted for: " + ", ".join(f"{n} {v}" for n, v in parts) + ")"
     return [r]
 
 
