@@ -37,6 +37,8 @@ class Call:
     index: int
     route: Route | None = field(default=None, repr=False)
     response: httpx.Response | None = field(default=None, repr=False)
+    #: The agent the mock recognised by its system prompt or tools (`MockLLM.identify`).
+    identified: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_request(cls, request: httpx.Request, *, index: int) -> Call:
@@ -44,9 +46,25 @@ class Call:
 
     @property
     def agent(self) -> str | None:
-        """The `X-Harness-Agent` header, or None if the system did not send it."""
+        """The `X-Harness-Agent` header; without it, the agent recognised by its system prompt or
+        tools (`MockLLM.identify`); else None."""
         agent: str | None = self.request.headers.get(AGENT_HEADER)
-        return agent
+        return agent if agent is not None else self.identified
+
+    @property
+    def system_prompt(self) -> str:
+        """The text of the `system` messages, joined by newlines."""
+        return "\n".join(message_text(m) for m in self.messages if m.get("role") in ("system", "developer"))
+
+    @property
+    def tool_names(self) -> list[str]:
+        """The names of the functions the call offers as tools."""
+        names = []
+        for tool in self.tools:
+            function = tool.get("function") if isinstance(tool, dict) else None
+            if isinstance(function, dict) and isinstance(function.get("name"), str):
+                names.append(function["name"])
+        return names
 
     @property
     def model(self) -> str:
@@ -93,7 +111,7 @@ class Call:
     def describe(self) -> str:
         """A few lines naming this call, for failure messages."""
         agent = repr(self.agent) if self.agent is not None else (
-            f"None (no {AGENT_HEADER} header: set it, or script by model or prompt)"
+            f"None (no {AGENT_HEADER} header, no llm.agent(name, system=..., tool=...) rule matched)"
         )
         prompt = self.prompt
         shown = prompt[:200] + (f"... ({len(prompt)} chars)" if len(prompt) > 200 else "")

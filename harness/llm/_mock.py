@@ -1,10 +1,12 @@
 """`MockLLM`: an in-process OpenAI chat-completions endpoint, scripted per agent, model or prompt.
 
 Built on respx, so it answers any `httpx.Client` / `httpx.AsyncClient` request to its
-`base_url` without a server. With the openai SDK pass an explicit httpx client: openai 3.x
-otherwise sends through httpx2, which respx does not see::
+`base_url` without a server; and on httpx2's transports too (`_httpx2`), so an unmodified
+`openai.AsyncOpenAI(base_url=llm.base_url)` or langchain-openai `ChatOpenAI(base_url=...)`
+(openai 3.x sends through httpx2) is answered the same way.
 
-    openai.AsyncOpenAI(base_url=llm.base_url, api_key="x", http_client=httpx.AsyncClient())
+Agents are named by the `X-Harness-Agent` header, or, for a system that cannot send one, by
+their system prompt or the tools they offer: `llm.agent("billing", system=r"billing expert")`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import httpx
 import respx
 
 from .._exceptions import ScriptError, UnscriptedCallError
+from . import _httpx2
 from ._call import AGENT_HEADER, Call
 from ._reply import Reply
 from ._route import Route, Scripted, SequenceExhausted
@@ -65,6 +68,8 @@ class MockLLM:
         self._problems: list[tuple[Call, str]] = []
         self._lock = threading.RLock()  # re-entrant: a side_effect may itself call the mock
         self._started = False
+        # (agent, system prompt pattern, tool name): how to name calls that carry no agent header.
+        self._identities: list[tuple[str, re.Pattern[str] | None, str | None]] = []
         self._router = self._build_router()
 
     def _build_router(self) -> respx.MockRouter:
@@ -91,9 +96,25 @@ class MockLLM:
         candidate = Route(agent=agent, model=model, prompt=prompt, all_calls=self.calls)
         return self._routes.setdefault(candidate.key, candidate)
 
-    def agent(self, name: str) -> Route:
-        """Calls whose `X-Harness-Agent` header is `name`."""
+    def agent(
+        self, name: str, *, system: str | re.Pattern[str] | None = None, tool: str | None = None
+    ) -> Route:
+        """Calls whose `X-Harness-Agent` header is `name`, or (`system`, `tool`: see `identify`)
+        that are recognised as that agent."""
+        if system is not None or tool is not None:
+            self.identify(name, system=system, tool=tool)
         return self.route(agent=name)
+
+    def identify(
+        self, name: str, *, system: str | re.Pattern[str] | None = None, tool: str | None = None
+    ) -> None:
+        """Name `name` the calls without an agent header whose system prompt matches `system`
+        (re.search), or that offer a tool called `tool` (e.g. a supervisor's `transfer_to_billing`).
+        Rules are tried in the order given; the first that matches names the call."""
+        if system is None and tool is None:
+            raise ScriptError(f"identify({name!r}) needs system= (a regex) or tool= (a tool name)")
+        pattern = re.compile(system) if isinstance(system, str) else system
+        self._identities.append((name, pattern, tool))
 
     def model(self, name: str) -> Route:
         """Calls asking for model `name`."""
@@ -165,6 +186,7 @@ class MockLLM:
                 "using the mock_llm fixture, script the fixture) or give this one another base_url"
             )
         self._router.start()
+        _httpx2.install(self)
         MockLLM._serving.add(self.base_url)
         self._started = True
         return self
@@ -173,6 +195,7 @@ class MockLLM:
         """Stop intercepting; calls and scripts stay readable."""
         if self._started:
             self._router.stop(quiet=True)
+            _httpx2.uninstall(self)
             MockLLM._serving.discard(self.base_url)
             self._started = False
 
@@ -206,11 +229,29 @@ class MockLLM:
     def __repr__(self) -> str:
         return f"<MockLLM {self.base_url} routes={len(self._routes)} calls={len(self.calls)}>"
 
-    # -- the transport side (called by respx) ----------------------------------------------
+    # -- the transport side (called by respx, and for httpx2 by `_httpx2`) ---------------------
+
+    def dispatch(self, request: httpx.Request) -> httpx.Response:
+        """Answer one request to this mock's `base_url`, as its respx routes do."""
+        path = request.url.path.removeprefix(httpx.URL(self.base_url).path)
+        if request.method == "POST" and path == "/chat/completions":
+            return self._on_chat(request)
+        if request.method == "GET" and path == "/models":
+            return self._on_models(request)
+        return self._on_other(request)
+
+    def _identify(self, call: Call) -> str | None:
+        for name, pattern, tool in self._identities:
+            if pattern is not None and pattern.search(call.system_prompt):
+                return name
+            if tool is not None and tool in call.tool_names:
+                return name
+        return None
 
     def _on_chat(self, request: httpx.Request) -> httpx.Response:
         with self._lock:
             call = Call.from_request(request, index=len(self.calls))
+            call.identified = self._identify(call)
             self.calls.append(call)
             try:
                 scripted = self._resolve(call)
@@ -267,7 +308,8 @@ class MockLLM:
         how = "\n".join(f"    {hint}.return_value = '...'" for hint in hints)
         return (
             f"MockLLM: unscripted {call.describe()}\nNo route matched.{note}\n"
-            f"Script it with one of (agent names come from the {AGENT_HEADER} header):\n{how}"
+            f"Script it with one of (agent names come from the {AGENT_HEADER} header, or from\n"
+            f"llm.agent(name, system=r'<regex of its system prompt>') / tool='<a tool it offers>'):\n{how}"
         )
 
 

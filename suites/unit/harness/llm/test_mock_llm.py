@@ -511,7 +511,8 @@ def test_unscripted_without_agent_header_explains_the_header(http: httpx.Client)
         http.post(CHAT, json=_body("x"))
 
     assert f"no {AGENT_HEADER} header" in str(info.value)
-    assert "llm.agent(" not in str(info.value)
+    assert "llm.agent(None" not in str(info.value)  # no hint to script an agent it cannot name
+    assert "system=r'<regex of its system prompt>'" in str(info.value)  # but how to name one
 
 
 def test_matching_route_without_script_is_named(http: httpx.Client) -> None:
