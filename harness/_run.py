@@ -4,7 +4,8 @@ A tier's own process means a crash or a gevent patch in one cannot touch the oth
 are the declared suites folder's (`[tool.harness.system] suites`: `unit/`, `integration/`,
 `system/`, `chaos/`). Each tier writes JUnit XML to `reports/junit/<tier>.xml` and its output to
 `reports/logs/<tier>.log`; the unit and integration tiers measure branch coverage of the declared
-packages (`coverage`, into `reports/coverage/`). `reports/pyramid.json` sums it up for the report.
+packages (`coverage`, into `reports/coverage/`). `reports/pyramid.json` sums it up for the report
+(`harness.report._pyramid.PyramidRecord`, the report's own model of it).
 """
 
 from __future__ import annotations
@@ -14,34 +15,21 @@ import re
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 from xml.etree import ElementTree
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ._exceptions import ConfigError
+from .report._pyramid import CoverageFigures, PyramidCoverage, PyramidRecord, TierRun
 from .sut import SystemDeclaration, load_declaration
 
-__all__ = ["TIERS", "TierResult", "run_pyramid"]
+__all__ = ["TIERS", "TierRun", "run_pyramid", "tier_run", "write_pyramid"]
 
 TIERS = ("unit", "integration", "system", "chaos")
 _COVERED = ("unit", "integration")  # in-process tiers: coverage of the system under test
 _PERCENT = re.compile(rb"\[\s*(\d+)%\]")
-
-
-@dataclass
-class TierResult:
-    tier: str
-    exit_code: int
-    seconds: float
-    tests: int = 0
-    passed: int = 0
-    failed: int = 0
-    errors: int = 0
-    skipped: int = 0
 
 
 def _suites_dir(declaration: SystemDeclaration) -> Path:
@@ -100,6 +88,16 @@ def _junit_counts(path: Path) -> dict[str, int]:
     }
 
 
+def tier_run(tier: str, exit_code: int, seconds: float, reports: Path) -> TierRun:
+    """A tier's record: how its pytest ended, and the counts of its JUnit XML."""
+    return TierRun(
+        tier=tier,
+        exit_code=exit_code,
+        seconds=round(seconds, 2),
+        **_junit_counts(reports / "junit" / f"{tier}.xml"),
+    )
+
+
 def _run_tier(tier: str, cmd: list[str], log: Path, progress: Progress, cwd: Path) -> tuple[int, float]:
     task = progress.add_task(tier, total=100)
     started = time.monotonic()
@@ -128,7 +126,7 @@ def run_pyramid(
     suites, console = _suites_dir(declaration), console or Console()
     for folder in ("junit", "logs", "coverage"):
         (reports / folder).mkdir(parents=True, exist_ok=True)
-    results: list[TierResult] = []
+    results: list[TierRun] = []
     columns = (
         TextColumn("{task.description:<14}"),
         BarColumn(),
@@ -141,50 +139,48 @@ def run_pyramid(
                 continue
             cmd = _command(tier, suites, reports, workers, extra or [], declaration.coverage)
             code, seconds = _run_tier(tier, cmd, reports / "logs" / f"{tier}.log", progress, suites.parent)
-            results.append(
-                TierResult(tier, code, round(seconds, 2), **_junit_counts(reports / "junit" / f"{tier}.xml"))
-            )
-    summary = _write_summary(reports, results)
-    _print(console, results, summary, declaration)
+            results.append(tier_run(tier, code, seconds, reports))
+    record = write_pyramid(reports, results)
+    _print(console, record, declaration)
     return 0 if all(r.exit_code == 0 for r in results) else 1
 
 
-def _coverage(path: Path) -> dict[str, float]:
+def _coverage(path: Path) -> CoverageFigures:
     totals = json.loads(path.read_text())["totals"] if path.exists() else {}
     branches = max(1, totals.get("num_branches", 0))
-    return {
-        "line_pct": round(totals.get("percent_statements_covered", 0.0), 2),
-        "branch_pct": round(100 * totals.get("covered_branches", 0) / branches, 2),
-    }
+    return CoverageFigures(
+        line_pct=round(totals.get("percent_statements_covered", 0.0), 2),
+        branch_pct=round(100 * totals.get("covered_branches", 0) / branches, 2),
+    )
 
 
-def _write_summary(reports: Path, results: list[TierResult]) -> dict[str, Any]:
+def write_pyramid(reports: Path, results: list[TierRun]) -> PyramidRecord:
+    """`<reports>/pyramid.json`: the tiers run, and the coverage figures of their reports."""
     # Each covered tier appends to the same data, so the last one's report is the combined figure.
     ran = [r.tier for r in results if r.tier in _COVERED]
-    summary: dict[str, Any] = {
-        "tiers": [asdict(r) for r in results],
-        "coverage": {
-            **(_coverage(reports / "coverage" / f"{ran[-1]}.json") if ran else {}),
-            "unit_only": _coverage(reports / "coverage" / "unit.json"),
-            "html": str(reports / "coverage" / "html" / "index.html"),
-        },
-    }
-    (reports / "pyramid.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return summary
+    combined = _coverage(reports / "coverage" / f"{ran[-1]}.json") if ran else CoverageFigures()
+    record = PyramidRecord(
+        tiers=results,
+        coverage=PyramidCoverage(
+            **dict(combined),
+            unit_only=_coverage(reports / "coverage" / "unit.json"),
+            html=str(reports / "coverage" / "html" / "index.html"),
+        ),
+    )
+    record.write(reports / "pyramid.json")
+    return record
 
 
-def _print(
-    console: Console, results: list[TierResult], summary: dict[str, Any], declaration: SystemDeclaration
-) -> None:
-    for r in results:
+def _print(console: Console, record: PyramidRecord, declaration: SystemDeclaration) -> None:
+    for r in record.tiers:
         state = "[green]passed[/]" if r.exit_code == 0 else f"[red]FAILED (exit {r.exit_code})[/]"
         console.print(
             f"{r.tier:<12} {state}  {r.passed} passed, {r.failed} failed, {r.errors} errors, "
             f"{r.skipped} skipped in {r.seconds:.1f} s   log: reports/logs/{r.tier}.log"
         )
-    cov, unit = summary["coverage"], summary["coverage"]["unit_only"]
+    cov, unit = record.coverage, record.coverage.unit_only
     console.print(
         f"coverage of {', '.join(declaration.coverage) or 'nothing declared'}: "
-        f"{cov.get('line_pct')}% lines, {cov.get('branch_pct')}% branches "
-        f"(unit tier alone: {unit['line_pct']}% lines, {unit['branch_pct']}% branches); {cov['html']}"
+        f"{cov.line_pct}% lines, {cov.branch_pct}% branches "
+        f"(unit tier alone: {unit.line_pct}% lines, {unit.branch_pct}% branches); {cov.html}"
     )

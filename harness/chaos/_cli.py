@@ -18,9 +18,10 @@ import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from .._exceptions import HarnessError
+from ..measure import ExperimentResult
+from ..measure._chaos_report import StackUsed
 from ..sut import SystemDeclaration, load_declaration
 from ._catalogue import check_against, load_catalogue
 from ._display import Display
@@ -94,8 +95,8 @@ def run(args: argparse.Namespace) -> int:
     except HarnessError as exc:
         print(f"harness chaos: {exc}", file=sys.stderr)
         return 2
-    results: list[dict[str, Any]] = []
-    stacks: list[dict[str, Any]] = []
+    results: list[ExperimentResult] = []
+    stacks: list[StackUsed] = []
     stopped: int | None = None
     display = Display(sum(len(group) for _, group in plan), quiet=args.quiet)
     try:
@@ -119,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"report: {path}")
     if stopped is not None:
         return 1 if stopped == -1 else _EXIT.get(signal.Signals(stopped), 1)
-    return 0 if _passed(doc) else 1
+    return 0 if doc.passed() else 1
 
 
 def _plan(
@@ -136,25 +137,19 @@ def _plan(
     return plan
 
 
-def _passed(doc: dict[str, Any]) -> bool:
-    s = doc["summary"]
-    bite_ok = s["bite"] is None or s["bite"]["bites"] == s["bite"]["checked"]
-    return s["experiments"] == s["held"] and s["lost"] == 0 and s["leftovers"] == 0 and bite_ok
-
-
 def _run_group(
     args: argparse.Namespace,
     declaration: SystemDeclaration,
     switches: tuple[str, ...],
     group: list[Experiment],
-    results: list[dict[str, Any]],
-    stacks: list[dict[str, Any]],
+    results: list[ExperimentResult],
+    stacks: list[StackUsed],
     display: Display,
 ) -> int | None:
     """Run `group` on one stack (started here unless attached); the signal that stopped it, if any."""
     if args.stack:
         targets = attach(args.stack, declaration)
-        stacks.append({"owned": False, "record": str(args.stack), "service_url": targets.service_url})
+        stacks.append(StackUsed(owned=False, record=str(args.stack), service_url=targets.service_url))
         return asyncio.run(_experiments(group, targets, args, switches, results, display, timeout_s=40.0))
     label = "on" if not switches else "off-" + "-".join(switches)
     stack = owned_stack(Path(args.reports) / "chaos" / label, switches, declaration=declaration)
@@ -162,13 +157,13 @@ def _run_group(
     stack.start()
     try:
         stacks.append(
-            {
-                "owned": True,
-                "switches_off": list(switches),
-                "env": stack_env(declaration, switches),
-                "service_url": stack.service_url,
-                "logs": str(stack.dir),
-            }
+            StackUsed(
+                owned=True,
+                switches_off=list(switches),
+                env=stack_env(declaration, switches),
+                service_url=stack.service_url,
+                logs=str(stack.dir),
+            )
         )
         return asyncio.run(
             _experiments(
@@ -184,7 +179,7 @@ async def _experiments(
     targets: Targets,
     args: argparse.Namespace,
     switches: tuple[str, ...],
-    results: list[dict[str, Any]],
+    results: list[ExperimentResult],
     display: Display,
     *,
     timeout_s: float,

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import time
 from types import TracebackType
-from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from ..measure import ExperimentResult
 from ._report import one_line
 
 __all__ = ["Display"]
@@ -63,12 +63,12 @@ class Display:
             within = min(self._phase_len, time.monotonic() - self._phase_started)
             self.progress.update(self.current, completed=self._before_done + within)
 
-    def finish(self, result: dict[str, Any]) -> None:
+    def finish(self, result: ExperimentResult) -> None:
         if self.current is not None:
             self.progress.remove_task(self.current)
             self.current = None
         self.progress.advance(self.overall)
-        style = _STYLE.get(result["verdict"], "white")
+        style = _STYLE.get(result.verdict, "white")
         self.console.print(Text(one_line(result), style=style))
 
     def note(self, text: str) -> None:

@@ -12,44 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import httpx
 
-from ..measure import UNCLEAR, Sample, percentile
+from ..measure import UNCLEAR, PhaseStats, Reconciliation, Sample, percentile
 from ..sut import SystemDeclaration
 from ..sut._http import dig
 from ._schema import Hypothesis
 
-__all__ = ["BreakerWatch", "PhaseStats", "phase_stats", "recovery_s", "violations"]
-
-
-@dataclass
-class PhaseStats:
-    sent: int = 0
-    answered: int = 0
-    retriable: int = 0
-    rejected: int = 0
-    unclear: int = 0
-    degraded: int = 0
-    escalated: int = 0
-    misrouted: int = 0
-    fallbacks: dict[str, int] = field(default_factory=dict)
-    error_rate: float = 0.0
-    misrouted_rate: float = 0.0
-    tokens_per_answer: float = 0.0
-    token_inflation: float | None = None
-    p50_ms: float | None = None
-    p95_ms: float | None = None
-    p99_ms: float | None = None
-    max_ms: float | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
+__all__ = ["BreakerWatch", "PhaseStats", "judge", "phase_stats", "recovery_s", "violations", "with_inflation"]
 
 
 def phase_stats(samples: list[Sample]) -> PhaseStats:
+    """The phase's figures (`PhaseStats`, as chaos.json records them) from its samples."""
     s = PhaseStats(sent=len(samples))
     answers = [x for x in samples if x.kind == "answered"]
     s.answered, s.retriable = len(answers), sum(x.kind == "retriable" for x in samples)
@@ -87,6 +63,31 @@ def violations(phase: str, s: PhaseStats, h: Hypothesis) -> list[str]:
         if limit is not None and value is not None and value > limit:
             out.append(f"{phase}.{name} {value:.4g} > {limit:g}")
     return out
+
+
+def with_inflation(phases: dict[str, PhaseStats]) -> dict[str, PhaseStats]:
+    """`token_inflation` of the during and after phases: tokens per answer against before's."""
+    base = phases["before"].tokens_per_answer
+    for p in ("during", "after"):
+        if base > 0:
+            phases[p].token_inflation = phases[p].tokens_per_answer / base
+    return phases
+
+
+def judge(
+    phases: dict[str, PhaseStats], requests: Reconciliation, recovery: float | None, h: Hypothesis
+) -> list[str]:
+    """Why a run that went through its fault did not hold: each phase's probes after the steady
+    state, then the whole run's limits (lost, unclear, recovery); [] when it held."""
+    problems = [v for p in ("during", "after") for v in violations(p, phases[p], h)]
+    if requests.lost > h.lost:
+        problems.append(f"lost {requests.lost} > {h.lost}")
+    if requests.unclear > h.unclear:
+        problems.append(f"unclear {requests.unclear} > {h.unclear} (errors without a retry signal, timeouts)")
+    if h.recovery_s is not None and (recovery is None or recovery > h.recovery_s):
+        got = "never (within the after phase)" if recovery is None else f"{recovery:.2f} s"
+        problems.append(f"recovery {got} > {h.recovery_s:g} s")
+    return problems
 
 
 def _healthy(x: Sample, h: Hypothesis) -> bool:

@@ -1,7 +1,7 @@
 """Run one experiment: steady state, fault, rollback, recovery — and the rollback always happens.
 
     result = await run_experiment(experiment, targets, suite="short")
-    result["verdict"]   # held | failed | aborted (no steady state, no fault) | error | interrupted
+    result.verdict      # held | failed | aborted (no steady state, no fault) | error | interrupted
 
 The fault is injected inside `try` and rolled back in its `finally`, synchronously, so a failed
 assertion, an exception, a timeout or a cancellation (Ctrl-C, SIGTERM: the CLI turns both into
@@ -19,12 +19,21 @@ from typing import Any
 import httpx
 
 from .._exceptions import ChaosError
-from ..measure import Sample, frame, new_run_id, read_audit, reconcile
+from ..measure import (
+    ChaosRequests,
+    ExperimentResult,
+    PhaseStats,
+    Sample,
+    frame,
+    new_run_id,
+    read_audit,
+    reconcile,
+)
 from ..sut import HTTPSystem, Turn
 from ._faults import Targets, injector_for, latency_config, leftovers, rollback_action
 from ._kinds import fault_json
 from ._load import LoadGenerator, queries_for
-from ._measure import BreakerWatch, phase_stats, read_breakers, recovery_s, violations
+from ._measure import BreakerWatch, judge, phase_stats, read_breakers, recovery_s, violations, with_inflation
 from ._schema import Experiment
 
 __all__ = ["Progress", "run_experiment", "settle"]
@@ -146,8 +155,8 @@ async def run_experiment(
     label: str = "on",
     switches_off: list[str] | None = None,
     progress: Progress | None = None,
-    sink: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
+    sink: list[ExperimentResult] | None = None,
+) -> ExperimentResult:
     """Run `exp` against `targets` under background load; the result is a chaos.json entry,
     also appended to `sink` (so a caller still gets it when the run is cancelled)."""
     notify = progress or (lambda phase, seconds: None)
@@ -180,7 +189,7 @@ async def run_experiment(
         await run.load.aclose()
         await run._client.aclose()
         result = _result(run, verdict, problems, not_closed, baseline, audit_offset, label)
-        result["switches_off"] = switches_off or []
+        result.switches_off = switches_off or []
         notify("done", 0.0)
         if sink is not None:
             sink.append(result)
@@ -209,6 +218,17 @@ async def _method(run: _Run, notify: Progress, baseline: dict[str, Any]) -> tupl
     return "held", []
 
 
+def _phases(run: _Run) -> dict[str, PhaseStats]:
+    return with_inflation({p: phase_stats(run.samples(p)) for p in ("before", "during", "after")})
+
+
+def _requests(run: _Run, audit_offset: int) -> ChaosRequests:
+    log = Path(run.targets.audit_log) if run.targets.audit_log else None
+    audit = read_audit(log, f"hr-{run.run_id}-", audit_offset)
+    rec = reconcile(frame(run.load.samples), audit[0] if audit else None)
+    return ChaosRequests(**dict(rec), skipped=run.load.skipped)
+
+
 def _result(
     run: _Run,
     verdict: str,
@@ -217,56 +237,42 @@ def _result(
     baseline: dict[str, Any],
     audit_offset: int,
     label: str,
-) -> dict[str, Any]:
+) -> ExperimentResult:
     exp, h = run.exp, run.exp.hypothesis
-    phases = {p: phase_stats(run.samples(p)) for p in ("before", "during", "after")}
-    base_tokens = phases["before"].tokens_per_answer
-    for p in ("during", "after"):
-        if base_tokens > 0:
-            phases[p].token_inflation = phases[p].tokens_per_answer / base_tokens
-    if verdict == "held":
-        problems = [v for p in ("during", "after") for v in violations(p, phases[p], h)]
-    log = Path(run.targets.audit_log) if run.targets.audit_log else None
-    audit = read_audit(log, f"hr-{run.run_id}-", audit_offset)
-    rec = reconcile(frame(run.load.samples), audit[0] if audit else None)
-    requests = rec.as_dict() | {"skipped": run.load.skipped}
+    phases, requests = _phases(run), _requests(run, audit_offset)
     rollback_epoch = None if run.rollback_at is None else run.t0_epoch + run.rollback_at
     recovery = recovery_s(run.samples("after"), rollback_epoch, h) if rollback_epoch is not None else None
-    if verdict == "held":
-        if rec.lost > h.lost:
-            problems.append(f"lost {rec.lost} > {h.lost}")
-        if rec.unclear > h.unclear:
-            problems.append(f"unclear {rec.unclear} > {h.unclear} (errors without a retry signal, timeouts)")
-        if h.recovery_s is not None and (recovery is None or recovery > h.recovery_s):
-            got = "never (within the after phase)" if recovery is None else f"{recovery:.2f} s"
-            problems.append(f"recovery {got} > {h.recovery_s:g} s")
+    if verdict == "held":  # the fault went through: judge the whole run
+        problems = judge(phases, requests, recovery, h)
         verdict = "failed" if problems else "held"
     try:
         left = leftovers(run.targets, baseline)
     except ChaosError as exc:
         left = [f"could not check: {exc}"]
-    return {
-        "name": exp.name,
-        "title": exp.title,
-        "family": exp.method.family,
-        "resilience": label,
-        "fault": fault_json(exp.method.fault),
-        "target": exp.method.target.model_dump(exclude_none=True),
-        "intensity": exp.method.intensity,
-        "durations_s": {"before": run.before_s, "during": run.during_s, "after": run.after_s},
-        "hypothesis": h.model_dump(exclude_none=True),
-        "verdict": verdict,
-        "held": verdict == "held",
-        "violations": problems,
-        "phases": {p: s.to_json() for p, s in phases.items()},
-        "recovery_s": None if recovery is None else round(recovery, 3),
-        "breaker_transitions": run.watch.transitions,
-        "breakers_not_closed_at_start": not_closed,
-        "requests": requests,
-        "timeline_s": {
-            "injected": None if run.inject_at is None else round(run.inject_at, 3),
-            "rolled_back": None if run.rollback_at is None else round(run.rollback_at, 3),
-            "ended": round(run.now(), 3),
-        },
-        "rollback": {"actions": exp.all_rollbacks(), "errors": run.rollback_errors, "leftovers": left},
-    }
+    return ExperimentResult.model_validate(
+        {
+            "name": exp.name,
+            "title": exp.title,
+            "family": exp.method.family,
+            "resilience": label,
+            "fault": fault_json(exp.method.fault),
+            "target": exp.method.target.model_dump(exclude_none=True),
+            "intensity": exp.method.intensity,
+            "durations_s": {"before": run.before_s, "during": run.during_s, "after": run.after_s},
+            "hypothesis": h.model_dump(exclude_none=True),
+            "verdict": verdict,
+            "held": verdict == "held",
+            "violations": problems,
+            "phases": {p: s.rounded() for p, s in phases.items()},
+            "recovery_s": None if recovery is None else round(recovery, 3),
+            "breaker_transitions": run.watch.transitions,
+            "breakers_not_closed_at_start": not_closed,
+            "requests": requests,
+            "timeline_s": {
+                "injected": None if run.inject_at is None else round(run.inject_at, 3),
+                "rolled_back": None if run.rollback_at is None else round(run.rollback_at, 3),
+                "ended": round(run.now(), 3),
+            },
+            "rollback": {"actions": exp.all_rollbacks(), "errors": run.rollback_errors, "leftovers": left},
+        }
+    )

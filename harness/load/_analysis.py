@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..measure import read_audit, read_samples, reconcile
+from ..measure import RunHeader, SlaReport, read_audit, read_samples, reconcile
 from ._metrics import locust_bucketed, measure
 from ._mix import default_mix, expected_rates, read_items
 from ._profiles import LoadProfile
@@ -21,13 +21,18 @@ __all__ = ["Analysis", "analyse", "split_warmup"]
 
 @dataclass
 class Analysis:
-    document: dict[str, Any]
+    report: SlaReport
     folder: Path
     path: Path
 
     @property
     def passed(self) -> bool:
-        return bool(self.document["verdict"] == "pass")
+        return self.report.passed
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """The report as the JSON it was written as, for scripts that index it (the benchmarks)."""
+        return self.report.model_dump(mode="json", by_alias=True)
 
 
 def _mix_section(profile: LoadProfile, scenarios: Path | None) -> dict[str, Any]:
@@ -60,7 +65,7 @@ def analyse(
     *,
     folder: Path,
     reports: Path,
-    run: dict[str, Any],
+    run: RunHeader,
     profile: LoadProfile,
     sla: SLA,
     audit_path: Path | None,
@@ -69,7 +74,7 @@ def analyse(
 ) -> Analysis:
     """Everything from `folder/raw` (client samples) and `audit_path`; writes sla.json and CSVs."""
     client = read_samples(folder / "raw")
-    audit, agents = read_audit(audit_path, f"hr-{run['id']}-") or (None, None)
+    audit, agents = read_audit(audit_path, f"hr-{run.id}-") or (None, None)
     rec = reconcile(client, audit)
     steady, window = split_warmup(client, profile.warmup_s)
     # The service's cost counters cover the whole run: with a warm-up left out, per-agent cost
@@ -91,6 +96,6 @@ def analyse(
     extra["files"] = write_csvs(folder, frames)
     checks = evaluate(sla, measured, lost=rec.lost, sent=rec.sent)
     doc = build_document(
-        run=run, checks=checks, sla=sla.model_dump(), requests=rec.as_dict(), measured=measured, extra=extra
+        run=run, checks=checks, sla=sla.model_dump(), requests=rec, measured=measured, extra=extra
     )
     return Analysis(doc, folder, write_document(doc, folder, reports))

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._exceptions import HarnessError
+
+if TYPE_CHECKING:
+    from ..measure import SlaReport
 
 __all__ = ["add_arguments", "run"]
 
@@ -52,27 +55,27 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_summary(doc: dict[str, Any], path: Path) -> None:
+def _print_summary(doc: SlaReport, path: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"SLA · {doc['run']['profile']} · {doc['verdict'].upper()}")
+    table = Table(title=f"SLA · {doc.run.profile} · {doc.verdict.upper()}")
     for column in ("check", "value", "95% CI", "limit", ""):
         table.add_column(column)
-    for check in doc["checks"]:
-        ci = check["ci95"]
+    for check in doc.checks:
+        ci, unit = check.ci95, check.unit
         table.add_row(
-            check["name"], _fmt(check["value"], check["unit"]),
-            f"{_fmt(ci[0], check['unit'])} – {_fmt(ci[1], check['unit'])}" if ci else "",
-            f"{check['op']} {_fmt(check['limit'], check['unit'])}",
-            "[green]pass[/]" if check["pass"] else "[red]FAIL[/]",
+            check.name, _fmt(check.value, unit),
+            f"{_fmt(ci[0], unit)} – {_fmt(ci[1], unit)}" if ci else "",
+            f"{check.op} {_fmt(check.limit, unit)}",
+            "[green]pass[/]" if check.passed else "[red]FAIL[/]",
         )  # fmt: skip
-    req = doc["requests"]
+    req = doc.requests
     console = Console()
     console.print(table)
     console.print(
-        f"sent {req['sent']} = answered {req['answered']} + failed {req['failed']} + lost {req['lost']} "
-        f"(audit checked: {req['audit_checked']}) · report {path}",
+        f"sent {req.sent} = answered {req.answered} + failed {req.failed} + lost {req.lost} "
+        f"(audit checked: {req.audit_checked}) · report {path}",
         highlight=False,
     )
 
@@ -110,5 +113,5 @@ def run(args: argparse.Namespace) -> int:
     except HarnessError as exc:
         print(f"harness load: {exc}", file=sys.stderr)
         return 2
-    _print_summary(result.document, result.path)
+    _print_summary(result.report, result.path)
     return 0 if result.passed else 1

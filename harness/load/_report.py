@@ -1,5 +1,6 @@
-"""The run's report: `sla.json` (stable schema, below and in docs/sla-schema.md) and CSVs of the raw
-samples and the time series, in the run's folder; `sla.json` is also copied to `<reports>/sla.json`.
+"""The run's report: `sla.json` (the model `harness.measure.SlaReport`, shared with the release
+report that reads it; prose in docs/sla-schema.md) and CSVs of the raw samples and the time series,
+in the run's folder; `sla.json` is also written to `<reports>/sla.json`.
 
 sla.json, schema "harness.sla/1" (fields are only ever added within a version)::
 
@@ -20,8 +21,8 @@ sla.json, schema "harness.sla/1" (fields are only ever added within a version)::
                     examples (a few unaccounted ids and why)
     window          warmup_s, warmup_requests, warmup_failed, measured_requests: the warm-up's
                     requests are reconciled and count as errors; the figures below leave them out
-    latency_ms      client, and when the audit log is at hand server, llm_path, client_with_llm,
-                    overhead (= overhead_service + overhead_http, per request); each
+    latency_ms      client, and when the audit log is at hand (else null) server, llm_path,
+                    client_with_llm, overhead (= overhead_service + overhead_http, per request); each
                     {count, mean, min, max, p50, p95, p99, p999} with each
                     percentile {value, ci95}
     locust_bucketed Locust's own Aggregated figures {p50, p95, p99, p999, count, failures}
@@ -44,57 +45,43 @@ raw samples with bootstrap 95% intervals (see _stats).
 
 from __future__ import annotations
 
-import json
-import math
-import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from ..measure import Check, Reconciliation, RunHeader, SlaReport
 
-from ._sla import Check
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["SCHEMA", "build_document", "write_csvs", "write_document"]
 
-SCHEMA = "harness.sla/1"
-
-
-def _clean(value: Any) -> Any:
-    """JSON-safe: NaN and infinities become null, numpy scalars plain numbers."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+SCHEMA = SlaReport.SCHEMA
 
 
 def build_document(
     *,
-    run: dict[str, Any],
+    run: RunHeader,
     checks: list[Check],
-    sla: dict[str, Any],
-    requests: dict[str, Any],
+    sla: dict[str, float | None],
+    requests: Reconciliation,
     measured: dict[str, Any],
     extra: dict[str, Any],
-) -> dict[str, Any]:
+) -> SlaReport:
+    """The report from its parts: `measured` (see `_metrics.measure`) and `extra` (the window, the
+    time series' figures, the mix, the files) hold the other sections, by their names."""
     failures = [c.name for c in checks if not c.passed]
-    doc = {
-        "schema": SCHEMA,
-        "verdict": "fail" if failures else "pass",
-        "failures": failures,
-        "run": run,
-        "checks": [c.model_dump(by_alias=True) for c in checks],
-        "sla": sla,
-        "requests": requests,
-        **measured,
-        **extra,
-    }
-    cleaned: dict[str, Any] = _clean(doc)
-    return cleaned
+    return SlaReport.model_validate(
+        {
+            "verdict": "fail" if failures else "pass",
+            "failures": failures,
+            "run": run,
+            "checks": checks,
+            "sla": sla,
+            "requests": requests,
+            **measured,
+            **extra,
+        }
+    )
 
 
 def write_csvs(folder: Path, frames: dict[str, pd.DataFrame | None]) -> dict[str, str]:
@@ -107,9 +94,7 @@ def write_csvs(folder: Path, frames: dict[str, pd.DataFrame | None]) -> dict[str
     return written
 
 
-def write_document(doc: dict[str, Any], folder: Path, reports: Path) -> Path:
-    """`<folder>/sla.json`, copied to `<reports>/sla.json` (the latest run's)."""
-    path = folder / "sla.json"
-    path.write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    shutil.copyfile(path, reports / "sla.json")
-    return path
+def write_document(doc: SlaReport, folder: Path, reports: Path) -> Path:
+    """`<folder>/sla.json`, and the same at `<reports>/sla.json` (the latest run's)."""
+    doc.write(reports / "sla.json")
+    return doc.write(folder / "sla.json")

@@ -15,10 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from .._exceptions import LoadError
-from ..measure import new_run_id
+from ..measure import RunHeader, new_run_id
 from ..sut import SystemDeclaration, load_declaration
 from ._analysis import Analysis, analyse
 from ._locust import LocustProcesses, locust_env
@@ -110,17 +110,18 @@ class _Run:
         before = self.costs_before or {}
         return {agent: total - before.get(agent, 0.0) for agent, total in self.costs_after.items()}
 
-    def header(self) -> dict[str, Any]:
+    def header(self) -> RunHeader:
         p, o = self.options.profile, self.options
-        return {
-            "id": self.id, "profile": p.name, "description": p.description, "folder": str(self.folder),
-            "started_at": self.started.isoformat(timespec="seconds"),
-            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "target": self.target.url if self.target else None, "stack": o.host is None,
-            "users": p.peak_users, "spawn_rate": p.spawn_rate, "run_time_s": p.run_time_s,
-            "stages": p.stage_table(), "workers": p.workers, "wait_s": list(p.wait_s), "warmup_s": p.warmup_s,
-            "llm": p.llm.model_dump() if o.host is None else None, "env": p.env, "locust_exit_code": 0,
-        }  # fmt: skip
+        return RunHeader(
+            id=self.id, profile=p.name, description=p.description, folder=str(self.folder),
+            started_at=self.started.isoformat(timespec="seconds"),
+            finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            target=self.target.url if self.target else None, stack=o.host is None,
+            users=p.peak_users, spawn_rate=p.spawn_rate, run_time_s=p.run_time_s,
+            stages=[(until, int(users), rate) for until, users, rate in p.stage_table()],
+            workers=p.workers, wait_s=p.wait_s, warmup_s=p.warmup_s,
+            llm=p.llm.model_dump() if o.host is None else None, env=p.env, locust_exit_code=0,
+        )  # fmt: skip
 
     def analyse(self) -> Analysis:
         o = self.options

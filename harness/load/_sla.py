@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .._config import find_pyproject, read_toml, table
 from .._exceptions import LoadError
+from ..measure import Check
 
 __all__ = ["SLA", "Check", "evaluate", "load_sla"]
 
@@ -95,20 +96,6 @@ def load_sla(
         return SLA.model_validate({**base, **overrides})
     except ValidationError as exc:
         raise LoadError(_describe(exc, where)) from None
-
-
-class Check(BaseModel):
-    """One threshold's verdict, as it appears in sla.json."""
-
-    name: str
-    metric: str
-    op: str
-    limit: float
-    value: float | None
-    ci95: tuple[float, float] | None
-    unit: str
-    passed: bool = Field(serialization_alias="pass")
-    decisive: bool
 
 
 def _holds(value: float, op: str, limit: float) -> bool:

@@ -5,12 +5,16 @@
 Load runs, chaos experiments and the release gate count requests by the same definitions
 (answered, failed, unclear, lost: see `_sample` and `_reconcile`), read a system's audit log with
 the same reader (format `harness.audit/1`, `_audit`), and take percentiles by the same
-convention (nearest rank, q in 0..1, with bootstrap intervals: `_stats`).
+convention (nearest rank, q in 0..1, with bootstrap intervals: `_stats`). The reports the load
+and chaos tiers hand the release report are typed here, below all three: `SlaReport` (sla.json)
+and `ChaosReport` (chaos.json).
 """
 
 from ._audit import AGENT_COLUMNS, AUDIT_COLUMNS, AUDIT_FORMAT, AuditLog, read_audit
-from ._reconcile import Reconciliation, reconcile
+from ._chaos_report import ChaosReport, ChaosRequests, ExperimentResult, PhaseStats
+from ._reconcile import Reconciliation, StatusCount, reconcile
 from ._sample import COLUMNS, UNCLEAR, Sample, frame, new_run_id, read_jsonl, read_samples, request_id
+from ._sla_report import Check, RunHeader, SlaReport
 from ._stats import (
     PERCENTILES,
     bootstrap_diff,
@@ -33,8 +37,16 @@ __all__ = [
     "PERCENTILES",
     "UNCLEAR",
     "AuditLog",
+    "ChaosReport",
+    "ChaosRequests",
+    "Check",
+    "ExperimentResult",
+    "PhaseStats",
     "Reconciliation",
+    "RunHeader",
     "Sample",
+    "SlaReport",
+    "StatusCount",
     "bootstrap_diff",
     "frame",
     "mann_whitney_greater",

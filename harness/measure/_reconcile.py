@@ -25,21 +25,32 @@ audit log only `no_outcome` can be checked: `audit_checked` is then false.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ._sample import UNCLEAR
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Reconciliation", "reconcile"]
+__all__ = ["Reconciliation", "StatusCount", "reconcile"]
 
 _EXAMPLES = 10
 
 
-@dataclass
-class Reconciliation:
+class StatusCount(BaseModel):
+    """Requests of one HTTP status, as the client and as the system's audit log saw them."""
+
+    model_config = ConfigDict(extra="forbid")
+    client: int = 0
+    server: int = 0
+
+
+class Reconciliation(BaseModel):
+    """The `requests` section of sla.json and of each chaos.json experiment (see above)."""
+
+    model_config = ConfigDict(extra="forbid")
     sent: int = 0
     answered: int = 0
     failed: int = 0
@@ -51,18 +62,26 @@ class Reconciliation:
     duplicate_in_audit: int = 0
     late_in_audit: int = 0  # answered by the system after the client had given up
     audit_checked: bool = False
-    by_status: dict[str, dict[str, int]] = field(default_factory=dict)
-    examples: list[str] = field(default_factory=list)
+    by_status: dict[str, StatusCount] = Field(default_factory=dict)
+    examples: list[str] = Field(default_factory=list)
+    # Stored, not computed, so that the file says it; `reconcile` sets it, reading checks it.
+    lost: int = 0
 
-    @property
-    def lost(self) -> int:
+    def unaccounted(self) -> int:
+        """What `lost` must be: the requests nobody accounts for."""
         return (
             self.no_outcome + self.missing_in_audit + self.status_mismatch
             + self.unknown_in_audit + self.duplicate_in_audit
         )  # fmt: skip
 
+    @model_validator(mode="after")
+    def _lost_adds_up(self) -> Self:
+        if self.lost != self.unaccounted():
+            raise ValueError(f"lost is {self.lost}, but its parts add up to {self.unaccounted()}")
+        return self
+
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "lost": self.lost}
+        return self.model_dump()
 
 
 def _status_key(value: Any) -> str:
@@ -79,7 +98,7 @@ def _client_side(client: pd.DataFrame, rec: Reconciliation) -> None:
     rec.unclear = int(client["kind"].isin(UNCLEAR).sum())
     rec.examples += [f"{i}: no response recorded" for i in client.loc[~has_status, "id"].head(_EXAMPLES)]
     for status, count in client["status"].value_counts(dropna=False).items():
-        rec.by_status.setdefault(_status_key(status), {"client": 0, "server": 0})["client"] = int(count)
+        rec.by_status.setdefault(_status_key(status), StatusCount()).client = int(count)
 
 
 def _server_side(client: pd.DataFrame, audit: pd.DataFrame, rec: Reconciliation) -> None:
@@ -89,7 +108,7 @@ def _server_side(client: pd.DataFrame, audit: pd.DataFrame, rec: Reconciliation)
     rec.examples += [f"{i}: {n} audit lines" for i, n in counts[counts > 1].head(_EXAMPLES).items()]
     first = audit.drop_duplicates("request_id").set_index("request_id")["status"]
     for status, count in first.value_counts(dropna=False).items():
-        rec.by_status.setdefault(_status_key(status), {"client": 0, "server": 0})["server"] = int(count)
+        rec.by_status.setdefault(_status_key(status), StatusCount()).server = int(count)
     answered = client[client["status"].notna() & (client["status"] != 0)].set_index("id")["status"]
     in_audit = answered.index.isin(first.index)
     missing = answered.index[~in_audit]
@@ -113,4 +132,5 @@ def reconcile(client: pd.DataFrame, audit: pd.DataFrame | None) -> Reconciliatio
     if audit is not None:
         _server_side(client, audit, rec)
     rec.by_status = dict(sorted(rec.by_status.items()))
+    rec.lost = rec.unaccounted()
     return rec

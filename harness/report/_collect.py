@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .._exceptions import HarnessError
 from ..sut import load_declaration
 from ._chaos import find_chaos, read_chaos
 from ._coverage import read_coverage, read_graph
@@ -78,8 +79,8 @@ def _sla(reports: Path, path: Path | None, notes: list[str]) -> SlaSection | Non
         return None
     try:
         return read_sla(path, reports)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        notes.append(f"{relative_to(path, reports)}: not a usable sla.json ({exc.__class__.__name__}: {exc})")
+    except HarnessError as exc:  # the model's one line: the file, what is wrong, the fix
+        notes.append(f"not a usable sla.json: {exc}")
         return None
 
 
@@ -90,8 +91,8 @@ def _chaos(reports: Path, paths: list[Path] | None, notes: list[str]) -> ChaosSe
         return None
     try:
         return read_chaos(paths, [relative_to(p, reports) for p in paths])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        notes.append(f"chaos report unusable ({exc.__class__.__name__}: {exc})")
+    except HarnessError as exc:
+        notes.append(f"chaos report unusable: {exc}")
         return None
 
 
@@ -134,8 +135,5 @@ def build_summary(
 
 
 def write_summary(summary: Summary, reports: Path) -> Path:
-    path = reports / "summary.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(summary.model_dump_json(by_alias=True, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)  # a reader never sees half a summary
-    return path
+    """`<reports>/summary.json`, atomically: a reader never sees half a summary."""
+    return summary.write(reports / "summary.json")

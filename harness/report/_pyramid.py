@@ -1,7 +1,8 @@
 """The pyramid from JUnit XML: tests, outcomes and time per tier, and its shape against 70/20/8/2.
 
-`harness run` writes `junit/<tier>.xml` and `pyramid.json` (exit codes); the counts come from
-the XML, which pytest writes even when a tier fails, so a crashed tier still shows what ran.
+`harness run` writes `junit/<tier>.xml` and `pyramid.json` (`PyramidRecord`: each tier's exit code
+and wall time); the counts come from the XML, which pytest writes even when a tier fails, so a
+crashed tier still shows what ran.
 The harness's pytest plugin marks each testcase with its subject (property `harness_subject`):
 tests of the harness's own parts (`harness_self`) are counted apart, and the shape is the shape
 of the tests of the system under test.
@@ -9,14 +10,17 @@ of the tests of the system under test.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
+from typing import ClassVar
 from xml.etree import ElementTree
 
+from pydantic import BaseModel, ConfigDict
+
+from .._exceptions import HarnessError, ReportError
+from .._files import TypedFile
 from ._summary import FailedTest, PyramidSection, TierResult
 
-__all__ = ["IDEAL_SHARES", "TIERS", "read_pyramid"]
+__all__ = ["IDEAL_SHARES", "TIERS", "CoverageFigures", "PyramidRecord", "TierRun", "read_pyramid"]
 
 TIERS = ("unit", "integration", "system", "chaos")
 #: The classic test pyramid, as shares of all tests: many fast tests, few slow ones.
@@ -24,6 +28,44 @@ IDEAL_SHARES = {"unit": 0.70, "integration": 0.20, "system": 0.08, "chaos": 0.02
 # The report lists this many failed tests in full; the count is always exact.
 _MAX_FAILED_LISTED = 60
 _MAX_MESSAGE = 240
+
+
+class TierRun(BaseModel):
+    """One tier's pytest process, as `harness run` saw it (counts from its JUnit XML)."""
+
+    model_config = ConfigDict(extra="forbid")
+    tier: str
+    exit_code: int
+    seconds: float
+    tests: int = 0
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+
+
+class CoverageFigures(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    line_pct: float | None = None  # null: no covered tier ran
+    branch_pct: float | None = None
+
+
+class PyramidCoverage(CoverageFigures):
+    """The combined figure (the last covered tier's), the unit tier's alone, the HTML report."""
+
+    unit_only: CoverageFigures
+    html: str
+
+
+class PyramidRecord(TypedFile):
+    """`pyramid.json`: what `harness run` ran, for the report (its tiers' exit codes and times)."""
+
+    SCHEMA: ClassVar[str] = "harness.pyramid/1"
+    ERROR: ClassVar[type[HarnessError]] = ReportError
+    FIX: ClassVar[str] = "run the tiers again: harness run"
+
+    tiers: list[TierRun]
+    coverage: PyramidCoverage
 
 
 def _suites(path: Path) -> list[ElementTree.Element]:
@@ -60,7 +102,7 @@ def _failed(tier: str, case: ElementTree.Element) -> FailedTest | None:
 
 
 def _tier(
-    tier: str, reports: Path, recorded: dict[str, Any], notes: list[str]
+    tier: str, reports: Path, recorded: TierRun | None, notes: list[str]
 ) -> tuple[TierResult, list[FailedTest]]:
     path = reports / "junit" / f"{tier}.xml"
     log = reports / "logs" / f"{tier}.log"
@@ -68,7 +110,7 @@ def _tier(
         tier=tier,
         ran=False,
         ideal_share=IDEAL_SHARES[tier],
-        exit_code=recorded.get("exit_code"),
+        exit_code=recorded.exit_code if recorded else None,
         log=f"logs/{tier}.log" if log.exists() else None,
     )
     if not path.exists():
@@ -102,7 +144,7 @@ def _tier(
             "skipped": skipped,
             "harness_tests": harness,
             # The tier's own process time when `harness run` recorded it (imports, fixtures).
-            "seconds": round(float(recorded.get("seconds", seconds)), 2),
+            "seconds": round(recorded.seconds if recorded else seconds, 2),
             "pass_rate": round(passed / judged, 6) if judged else None,
             "junit": f"junit/{tier}.xml",
         }
@@ -110,22 +152,25 @@ def _tier(
     return result, failed
 
 
-def _recorded(reports: Path) -> dict[str, dict[str, Any]]:
+def _recorded(reports: Path, notes: list[str]) -> dict[str, TierRun]:
     path = reports / "pyramid.json"
+    if not path.exists():
+        return {}
     try:
-        doc = json.loads(path.read_text()) if path.exists() else {}
-    except ValueError:
-        return {}  # a corrupt pyramid.json only loses the exit codes; the XML has the counts
-    return {t["tier"]: t for t in doc.get("tiers", []) if isinstance(t, dict) and "tier" in t}
+        record = PyramidRecord.read(path)
+    except ReportError as exc:  # only the exit codes and times are lost; the XML has the counts
+        notes.append(f"{exc}; the tiers' exit codes are unknown")
+        return {}
+    return {t.tier: t for t in record.tiers}
 
 
 def read_pyramid(reports: Path, notes: list[str]) -> PyramidSection:
     """Every tier, run or not; a problem with an input is appended to `notes`."""
-    recorded = _recorded(reports)
+    recorded = _recorded(reports, notes)
     tiers: list[TierResult] = []
     failed: list[FailedTest] = []
     for tier in TIERS:
-        result, tier_failed = _tier(tier, reports, recorded.get(tier, {}), notes)
+        result, tier_failed = _tier(tier, reports, recorded.get(tier), notes)
         tiers.append(result)
         failed += tier_failed
     # The shape is the system's: tests of the harness's own parts say nothing about it.

@@ -1,4 +1,4 @@
-"""The system tier's load run, from `sla.json` (schema `harness.sla/1`, docs/sla-schema.md).
+"""The system tier's load run, from `sla.json` (`harness.measure.SlaReport`, docs/sla-schema.md).
 
 `harness load` copies its latest run to `reports/sla.json`; the system tier's own runs live in
 `reports/system/<profile>/`, indexed by `reports/system/runs.json`, of which `healthy` is the
@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
+from ..measure import Check, SlaReport
+from ..measure._sla_report import AgentFigures, Latency
 from ._summary import Percentile, SlaAgent, SlaCheck, SlaSection
 
 __all__ = ["find_sla", "read_sla", "relative_to", "run_folder"]
@@ -39,103 +40,97 @@ def find_sla(reports: Path) -> Path | None:
     return Path(healthy) if healthy and Path(healthy).exists() else None
 
 
-def run_folder(doc: dict[str, Any], sla_path: Path, reports: Path) -> Path | None:
+def run_folder(doc: SlaReport, sla_path: Path, reports: Path) -> Path | None:
     """The folder holding the run's CSVs: as recorded, else beside the sla.json, else by name
     under reports/load/."""
-    recorded = Path(str(doc.get("run", {}).get("folder") or ""))
-    samples = str(doc.get("files", {}).get("samples", "samples.csv"))
+    recorded = Path(doc.run.folder)
+    samples = doc.files.get("samples", "samples.csv")
     for folder in (recorded, sla_path.parent, reports / "load" / recorded.name):
         if str(folder) not in ("", ".") and (folder / samples).exists():
             return folder
     return None
 
 
-def _percentiles(entry: dict[str, Any] | None) -> list[Percentile]:
-    entry = entry or {}
-    out = []
-    for name in _PERCENTILES:
-        p = entry.get(name) or {}
-        out.append(Percentile(name=name, value=p.get("value"), ci95=p.get("ci95")))
-    return out
+def _percentiles(entry: Latency | None) -> list[Percentile]:
+    if entry is None:
+        return [Percentile(name=name, value=None) for name in _PERCENTILES]
+    points = {"p50": entry.p50, "p95": entry.p95, "p99": entry.p99, "p999": entry.p999}
+    return [
+        Percentile(name=name, value=p.value, ci95=list(p.ci95) if p.ci95 else None)
+        for name, p in points.items()
+    ]
 
 
-def _agent(name: str, a: dict[str, Any]) -> SlaAgent:
-    lat = a.get("latency_ms") or {}
-
-    def value(q: str) -> float | None:
-        return (lat.get(q) or {}).get("value")
-
+def _agent(name: str, a: AgentFigures) -> SlaAgent:
+    lat = a.latency_ms
     return SlaAgent(
         agent=name,
-        calls=int(a.get("calls") or 0),
-        p50_ms=value("p50"),
-        p95_ms=value("p95"),
-        p99_ms=value("p99"),
-        tokens_in=int(a.get("tokens_in") or 0),
-        tokens_out=int(a.get("tokens_out") or 0),
-        cost_usd=a.get("cost_usd"),
+        calls=a.calls,
+        p50_ms=lat.p50.value,
+        p95_ms=lat.p95.value,
+        p99_ms=lat.p99.value,
+        tokens_in=a.tokens_in,
+        tokens_out=a.tokens_out,
+        cost_usd=a.cost_usd,
     )
 
 
-def _check(c: dict[str, Any]) -> SlaCheck:
+def _check(c: Check) -> SlaCheck:
     return SlaCheck(
-        name=c["name"],
-        metric=c.get("metric", ""),
-        op=c.get("op", ""),
-        limit=c.get("limit"),
-        value=c.get("value"),
-        ci95=c.get("ci95"),
-        unit=c.get("unit", ""),
-        passed=bool(c.get("pass")),
-        decisive=bool(c.get("decisive", True)),
+        name=c.name,
+        metric=c.metric,
+        op=c.op,
+        limit=c.limit,
+        value=c.value,
+        ci95=list(c.ci95) if c.ci95 else None,
+        unit=c.unit,
+        passed=c.passed,
+        decisive=c.decisive,
     )
+
+
+def _files(doc: SlaReport, path: Path, reports: Path) -> dict[str, str]:
+    folder = run_folder(doc, path, reports)
+    if folder is None:
+        return {}
+    return {name: relative_to(folder / f, reports) for name, f in doc.files.items() if (folder / f).exists()}
 
 
 def read_sla(path: Path, reports: Path) -> SlaSection:
-    """The sla.json at `path` as the summary's section; raises KeyError/ValueError if it is not one."""
-    doc = json.loads(path.read_text())
-    if not str(doc.get("schema", "")).startswith("harness.sla/"):
-        raise ValueError(f"schema is {doc.get('schema')!r}, not harness.sla/1")
-    run, req, rates = doc.get("run", {}), doc["requests"], doc.get("rates", {})
-    client = (doc.get("latency_ms") or {}).get("client") or {}
-    error = rates.get("error") or {}
-    tokens, cost, through = doc.get("tokens") or {}, doc.get("cost_usd") or {}, doc.get("throughput") or {}
-    folder = run_folder(doc, path, reports)
-    files = {
-        name: relative_to(folder / file, reports)
-        for name, file in (doc.get("files") or {}).items()
-        if folder is not None and (folder / file).exists()
-    }
+    """The sla.json at `path` as the summary's section; LoadError (one line) if it is not one."""
+    doc = SlaReport.read(path)
+    run, req, rates, through = doc.run, doc.requests, doc.rates, doc.throughput
+    client, cost = doc.latency_ms.client, doc.cost_usd
     return SlaSection(
         source=relative_to(path, reports),
-        profile=str(run.get("profile", "?")),
-        run_id=str(run.get("id", "?")),
-        started_at=run.get("started_at"),
-        duration_s=through.get("duration_s"),
-        users=run.get("users"),
-        verdict=doc["verdict"],
-        checks=[_check(c) for c in doc.get("checks", [])],
-        sent=int(req.get("sent", 0)),
-        answered=int(req.get("answered", 0)),
-        failed=int(req.get("failed", 0)),
-        lost=int(req.get("lost", 0)),
-        no_outcome=int(req.get("no_outcome", 0)),
-        latency_count=int(client.get("count") or 0),
-        latency_mean_ms=client.get("mean"),
+        profile=run.profile,
+        run_id=run.id,
+        started_at=run.started_at,
+        duration_s=through.duration_s,
+        users=run.users,
+        verdict=doc.verdict,
+        checks=[_check(c) for c in doc.checks],
+        sent=req.sent,
+        answered=req.answered,
+        failed=req.failed,
+        lost=req.lost,
+        no_outcome=req.no_outcome,
+        latency_count=client.count,
+        latency_mean_ms=client.mean,
         percentiles=_percentiles(client),
-        server_percentiles=_percentiles((doc.get("latency_ms") or {}).get("server")),
-        error_rate=error.get("value"),
-        error_rate_ci95=error.get("ci95"),
-        errors=int(error.get("count") or 0),
-        escalation_rate=(rates.get("escalation") or {}).get("value"),
-        rps_mean=through.get("rps_mean"),
-        rps_peak=through.get("rps_peak"),
-        tokens_per_request=(tokens.get("per_request") or {}).get("value"),
-        tokens_in_total=tokens.get("in_total"),
-        tokens_out_total=tokens.get("out_total"),
-        cost_total_usd=cost.get("total"),
-        cost_per_request_usd=(cost.get("per_request") or {}).get("value"),
-        cost_per_request_ci95=(cost.get("per_request") or {}).get("ci95"),
-        agents=[_agent(n, a) for n, a in sorted((doc.get("agents") or {}).items())],
-        files=files,
+        server_percentiles=_percentiles(doc.latency_ms.server),
+        error_rate=rates.error.value,
+        error_rate_ci95=list(rates.error.ci95) if rates.error.ci95 else None,
+        errors=rates.error.count,
+        escalation_rate=rates.escalation.value,
+        rps_mean=through.rps_mean,
+        rps_peak=through.rps_peak,
+        tokens_per_request=doc.tokens.per_request.value,
+        tokens_in_total=doc.tokens.in_total,
+        tokens_out_total=doc.tokens.out_total,
+        cost_total_usd=cost.total,
+        cost_per_request_usd=cost.per_request.value,
+        cost_per_request_ci95=list(cost.per_request.ci95) if cost.per_request.ci95 else None,
+        agents=[_agent(n, a) for n, a in sorted(doc.agents.items())],
+        files=_files(doc, path, reports),
     )

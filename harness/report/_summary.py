@@ -2,17 +2,19 @@
 
 The HTML is rendered from this model alone (charts aside, which are drawn from the CSVs it
 names), so `harness gate` and `harness compare` judge exactly what the release manager saw.
-Field by field in docs/summary-schema.md. Within `harness.summary/1` fields are only added.
+Field by field in docs/summary-schema.md; the JSON Schema generated from the model is
+docs/schemas/summary.schema.json. Within `harness.summary/1` fields are only added.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._exceptions import ReportError
+from .._exceptions import HarnessError, ReportError
+from .._files import TypedFile
 
 # fmt: off
 __all__ = [
@@ -25,7 +27,10 @@ __all__ = [
 
 SCHEMA = "harness.summary/1"
 
-# Unknown fields are kept out on reading (`ignore`), so a newer summary still loads in an older gate.
+# Unknown fields are dropped on reading (`ignore`), unlike the other typed files: `harness gate`
+# and `harness compare` read summaries written by other harness versions (a CI artifact of the
+# last release, a newer harness's report), and within a version fields are only added, so what an
+# older reader does not know it may ignore without misreading the rest.
 _MODEL = ConfigDict(extra="ignore")
 
 
@@ -260,9 +265,14 @@ class MastTag(BaseModel):
     evidence: list[Evidence]
 
 
-class Summary(BaseModel):
+class Summary(TypedFile):
+    """Every number the release report shows, and its verdict."""
+
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
-    schema_: str = Field(SCHEMA, alias="schema")
+    SCHEMA: ClassVar[str] = SCHEMA
+    ERROR: ClassVar[type[HarnessError]] = ReportError
+    FIX: ClassVar[str] = "write it with `harness report`"
+
     generated_at: str
     verdict: Literal["GO", "NO-GO"]
     gates: list[GateResult]
@@ -276,16 +286,7 @@ class Summary(BaseModel):
 
 
 def load_summary(path: Path) -> tuple[Summary, Path]:
-    """A summary.json, or a reports folder holding one; (summary, its folder)."""
+    """A summary.json, or a reports folder holding one; (summary, its folder). ReportError (one
+    line naming the file) when it is missing or not a summary."""
     path = path / "summary.json" if path.is_dir() else path
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ReportError(
-            f"{path}: cannot read the summary ({exc.strerror or exc}); run `harness report`"
-        ) from None
-    try:
-        return Summary.model_validate_json(text), path.parent
-    except ValueError as exc:  # pydantic's ValidationError is one
-        first = str(exc).splitlines()[0]
-        raise ReportError(f"{path}: not a harness summary ({first})") from None
+    return Summary.read(path), path.parent

@@ -12,11 +12,11 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from harness.chaos import Targets, build_chaos_report, owned_stack, targets_of, write_report
+from harness.measure import ExperimentResult
 from harness.stack import Stack
 
 REPORTS = Path(__file__).resolve().parents[2] / "reports" / "chaos-tests"
@@ -30,7 +30,7 @@ class ChaosStacks:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.running: dict[tuple[str, ...], Stack] = {}
-        self.results: list[dict[str, Any]] = []
+        self.results: list[ExperimentResult] = []
 
     def stack(self, switches_off: Iterable[str] = ()) -> Stack:
         key = tuple(sorted(switches_off))

@@ -9,12 +9,13 @@ and no fault may outlive either run.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 from harness.chaos import Experiment, Targets, leftovers, load_catalogue, run_experiment
 from harness.chaos._stacks import OWNED_TIMEOUT_S
+from harness.measure import ExperimentResult
 
 if TYPE_CHECKING:  # the suites are not a package: the fixture's class, for reading only
     from conftest import ChaosStacks
@@ -25,12 +26,12 @@ pytestmark = pytest.mark.chaos
 CATALOGUE = sorted(load_catalogue(), key=lambda e: (e.resilience_off, e.name))
 
 
-async def _run(exp: Experiment, targets: Targets, label: str) -> dict[str, Any]:
+async def _run(exp: Experiment, targets: Targets, label: str) -> ExperimentResult:
     switches = exp.resilience_off if label == "off" else []
     result = await run_experiment(
         exp, targets, suite="short", timeout_s=OWNED_TIMEOUT_S, label=label, switches_off=switches
     )
-    if result["verdict"] == "aborted":
+    if result.verdict == "aborted":
         # No steady state before the fault (a busy machine): the run says nothing about the
         # fault, so it is run once more rather than judged.
         result = await run_experiment(
@@ -39,17 +40,17 @@ async def _run(exp: Experiment, targets: Targets, label: str) -> dict[str, Any]:
     return result
 
 
-async def _pair(exp: Experiment, on: Targets, off: Targets) -> tuple[dict[str, Any], dict[str, Any]]:
+async def _pair(exp: Experiment, on: Targets, off: Targets) -> tuple[ExperimentResult, ExperimentResult]:
     got = await asyncio.gather(_run(exp, on, "on"), _run(exp, off, "off"))
     return got[0], got[1]
 
 
-def _explain(result: dict[str, Any]) -> str:
+def _explain(result: ExperimentResult) -> str:
     phases = {
-        p: {k: s[k] for k in ("sent", "error_rate", "p95_ms", "misrouted_rate", "degraded")}
-        for p, s in result["phases"].items()
+        p: s.model_dump(include={"sent", "error_rate", "p95_ms", "misrouted_rate", "degraded"})
+        for p, s in result.phases
     }
-    return f"{result['verdict']}: {result['violations']}; phases {phases}; requests {result['requests']}"
+    return f"{result.verdict}: {result.violations}; phases {phases}; requests {result.requests}"
 
 
 @pytest.mark.parametrize("exp", CATALOGUE, ids=lambda e: e.name)
@@ -60,11 +61,11 @@ def test_the_hypothesis_holds_with_resilience_on_and_fails_without_it(
     on, off = asyncio.run(_pair(exp, on_targets, off_targets))
     chaos_stacks.results += [on, off]
 
-    assert on["verdict"] == "held", f"resilience on: {_explain(on)}"
-    assert off["verdict"] == "failed", f"resilience off ({', '.join(exp.resilience_off)}): {_explain(off)}"
+    assert on.verdict == "held", f"resilience on: {_explain(on)}"
+    assert off.verdict == "failed", f"resilience off ({', '.join(exp.resilience_off)}): {_explain(off)}"
     for run in (on, off):
-        assert run["requests"]["lost"] == 0, f"{run['resilience']}: lost {run['requests']}"
-        assert run["requests"]["audit_checked"] and run["requests"]["missing_in_audit"] == 0
-        assert run["rollback"] == {"actions": exp.all_rollbacks(), "errors": [], "leftovers": []}
+        assert run.requests.lost == 0, f"{run.resilience}: lost {run.requests}"
+        assert run.requests.audit_checked and run.requests.missing_in_audit == 0
+        assert run.rollback.model_dump() == {"actions": exp.all_rollbacks(), "errors": [], "leftovers": []}
     # Checked again from outside the runner: nothing of the fault is left on either stack.
     assert leftovers(on_targets) == [] and leftovers(off_targets) == []

@@ -14,12 +14,12 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from harness.load import load_profile, load_sla
 from harness.load._runner import RunOptions, run_loads
+from harness.measure import SlaReport
 
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = ROOT / "pyproject.toml"
@@ -41,18 +41,18 @@ def _run_all(index: Path, session: str) -> dict[str, str]:
         shutil.rmtree(REPORTS / name, ignore_errors=True)  # only the latest session's runs are kept
         (REPORTS / name).mkdir(parents=True)
     analyses = run_loads([_options(name) for name in RUNS])
-    paths = {a.document["run"]["profile"]: str(a.path) for a in analyses}
+    paths = {a.report.run.profile: str(a.path) for a in analyses}
     index.write_text(json.dumps({"session": session, "runs": paths}))
     return paths
 
 
 @pytest.fixture(scope="session")
-def load_runs(testrun_uid: str) -> Iterator[dict[str, dict[str, Any]]]:
-    """{profile name: its sla.json document} for every run in RUNS."""
+def load_runs(testrun_uid: str) -> Iterator[dict[str, SlaReport]]:
+    """{profile name: its sla.json, read back through its model} for every run in RUNS."""
     REPORTS.mkdir(parents=True, exist_ok=True)
     index = REPORTS / "runs.json"
     with (REPORTS / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # the first worker runs the loads, the others wait for it
         done = json.loads(index.read_text()) if index.exists() else {}
         paths = done["runs"] if done.get("session") == testrun_uid else _run_all(index, testrun_uid)
-    yield {name: json.loads(Path(path).read_text()) for name, path in paths.items()}
+    yield {name: SlaReport.read(path) for name, path in paths.items()}

@@ -19,6 +19,7 @@ from harness.load._sla import evaluate
 from harness.measure import (
     AUDIT_COLUMNS,
     COLUMNS,
+    StatusCount,
     mean_ci,
     percentile,
     percentile_ci,
@@ -100,8 +101,8 @@ def test_reconciliation_accounts_for_every_request() -> None:
     client = _client([("a", 200, 200), ("b", 503, 200), ("c", 422, 422), ("d", 0, 200)])
     rec = reconcile(client, _audit([("a", 200), ("b", 503), ("c", 422)]))
     assert (rec.sent, rec.answered, rec.failed, rec.lost) == (4, 2, 2, 0)
-    assert rec.by_status["503"] == {"client": 1, "server": 1}
-    assert rec.by_status["0"] == {"client": 1, "server": 0}  # a timeout is a failure, not a loss
+    assert rec.by_status["503"] == StatusCount(client=1, server=1)
+    assert rec.by_status["0"] == StatusCount(client=1, server=0)  # a timeout is a failure, not a loss
 
 
 @pytest.mark.parametrize(

@@ -99,7 +99,7 @@ def test_compare_without_a_summary_exits_2(
     run: Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run_compare(_args(run(), tmp_path / "nowhere", tmp_path / "x.json")) == 2
-    assert "cannot read the summary" in capsys.readouterr().err
+    assert "nowhere: cannot read it" in capsys.readouterr().err
 
 
 def test_mann_whitney_matches_the_textbook_value() -> None:

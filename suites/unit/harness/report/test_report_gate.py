@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +13,7 @@ from harness._exceptions import ConfigError
 from harness.report import GateSettings, Summary, evaluate, load_gate_settings
 from harness.report._cli import run_gate
 from harness.report._collect import write_summary
+from harness.report._pyramid import PyramidRecord
 
 pytestmark = pytest.mark.harness_self  # a test of the harness's own parts
 
@@ -86,9 +86,9 @@ def test_a_tier_whose_pytest_failed_fails_even_if_every_test_passed(
     make_reports: MakeReports, summarize: Callable[[Path], Summary]
 ) -> None:
     folder = make_reports()
-    pyramid = json.loads((folder / "pyramid.json").read_text())
-    pyramid["tiers"][1]["exit_code"] = 3  # e.g. an internal error after the tests
-    (folder / "pyramid.json").write_text(json.dumps(pyramid))
+    pyramid = PyramidRecord.read(folder / "pyramid.json")
+    pyramid.tiers[1].exit_code = 3  # e.g. an internal error after the tests
+    pyramid.write(folder / "pyramid.json")
     failing = _failing(summarize(folder))
     assert set(failing) == {"pyramid.integration"}
     assert "pytest exited 3" in failing["pyramid.integration"]
@@ -150,9 +150,10 @@ def test_the_gate_command_prints_each_reason_and_exits_0_or_1(
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (None, "cannot read the summary"),
-        ("{not json", "not a harness summary"),
-        ('{"schema": "harness.summary/1"}', "not a harness summary"),
+        (None, "summary.json: cannot read it"),
+        ("{not json", "not a harness.summary/1 file (file: Invalid JSON"),
+        ('{"schema": "harness.summary/1"}', "not a harness.summary/1 file (generated_at: Field required)"),
+        ('{"schema": "harness.sla/1"}', "schema is 'harness.sla/1', not harness.summary/1"),
     ],
 )
 def test_an_unusable_summary_exits_2_with_one_line(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from harness.measure import ChaosReport
 from harness.report import Summary
 from harness.report._mast import CATEGORIES, MODES, tag, tag_tests
 from harness.report._summary import FailedTest
@@ -120,9 +120,10 @@ def test_a_failed_chaos_experiment_is_tagged_by_its_fault(
     make_reports: MakeReports, summarize: Callable[[Path], Summary]
 ) -> None:
     folder = make_reports(breach="chaos")
-    doc = json.loads((folder / "chaos.json").read_text())
-    doc["experiments"].append({**doc["experiments"][0], "resilience": "off"})  # bite runs: not tagged
-    (folder / "chaos.json").write_text(json.dumps(doc))
+    doc = ChaosReport.read(folder / "chaos.json")
+    # A bite run of the same experiment: meant to fail, so never tagged.
+    doc.experiments.append(doc.experiments[0].model_copy(update={"resilience": "off"}))
+    doc.write(folder / "chaos.json")
     escaped = [t for t in summarize(folder).mast if not t.contained]
     assert [t.mode for t in escaped] == ["FM-1.4", "FM-2.4"]
     assert all(t.count == 1 and t.evidence[0].source == "chaos:handoff-drop" for t in escaped)
