@@ -71,7 +71,8 @@ def main() -> None:
                 ms, n = one(package, tree)
                 times[i].append(ms)
                 foreign[i] = n
-        cells = [f"{statistics.median(t):9.0f} ms, {f:4d} foreign" for t, f in zip(times, foreign, strict=True)]
+        pairs = zip(times, foreign, strict=True)
+        cells = [f"{statistics.median(t):9.0f} ms, {f:4d} foreign" for t, f in pairs]
         print(f"{package:<20}" + "".join(f"{c:>32}" for c in cells), flush=True)
 
 
