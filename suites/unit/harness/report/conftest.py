@@ -1,4 +1,4 @@
-"""Fixtures for the release report's tests: small made-up reports folders (harness.report._example)."""
+"""Fixtures for the release report's tests: small made-up reports folders (suites/fixtures)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,26 @@ from typing import Any
 import pytest
 
 from harness.report import GateSettings, Summary, build_summary
-from suites.fixtures.example_reports import write_example_reports
+from suites.fixtures.example_reports import copy_reports, write_example_reports
 
 MakeReports = Callable[..., Path]
 
 
+@pytest.fixture(scope="session")
+def _templates() -> dict[str, Path]:
+    return {}
+
+
 @pytest.fixture
-def make_reports(tmp_path_factory: pytest.TempPathFactory) -> MakeReports:
-    """`make_reports(breach=..., seed=..., ...)` -> a fresh reports folder."""
+def make_reports(tmp_path_factory: pytest.TempPathFactory, _templates: dict[str, Path]) -> MakeReports:
+    """`make_reports(breach=..., seed=..., ...)` -> a fresh reports folder of its own (a copy of
+    one built once a session per set of options, through the real writers)."""
 
     def make(**kw: Any) -> Path:
-        return write_example_reports(tmp_path_factory.mktemp("reports"), **kw)
+        key = repr(sorted(kw.items()))
+        if key not in _templates:
+            _templates[key] = write_example_reports(tmp_path_factory.mktemp("template"), **kw)
+        return copy_reports(_templates[key], tmp_path_factory.mktemp("reports"))
 
     return make
 
