@@ -10,10 +10,10 @@ export DEEPEVAL_FILE_SYSTEM := READ_ONLY
 
 .PHONY: run test unit lint bench clean
 
-$(STAMP): pyproject.toml examples/support_desk/pyproject.toml constraints.txt
+$(STAMP): pyproject.toml examples/support_desk/pyproject.toml examples/handoff_desk/pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]' -e examples/support_desk
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]' -e examples/support_desk -e examples/handoff_desk
 	touch $(STAMP)
 
 run: $(STAMP)   ## the main job: the pyramid with reports under reports/

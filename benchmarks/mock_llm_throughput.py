@@ -43,16 +43,20 @@ def request_bytes(host: str, port: int, *, stream: bool) -> list[bytes]:
         for agent in AGENTS:
             body: dict[str, Any] = {
                 "model": "gpt-4o-mini" if i % 2 else "gpt-4o",
-                "messages": [{"role": "system", "content": f"You are {agent}."},
-                             {"role": "user", "content": query}],
+                "messages": [
+                    {"role": "system", "content": f"You are {agent}."},
+                    {"role": "user", "content": query},
+                ],
                 "temperature": 0,
             }
             if stream:
                 body |= {"stream": True, "stream_options": {"include_usage": True}}
             raw = json.dumps(body).encode()
-            head = (f"POST /v1/chat/completions HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                    f"Content-Type: application/json\r\nX-Harness-Agent: {agent}\r\n"
-                    f"Content-Length: {len(raw)}\r\n\r\n")
+            head = (
+                f"POST /v1/chat/completions HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                f"Content-Type: application/json\r\nX-Harness-Agent: {agent}\r\n"
+                f"Content-Length: {len(raw)}\r\n\r\n"
+            )
             out.append(head.encode() + raw)
     return out
 
@@ -88,7 +92,7 @@ class Client(asyncio.Protocol):
             size = len(self.buf)
         else:
             start = head.find(b"content-length:") + 15
-            size = end + 4 + int(head[start:head.find(b"\r\n", start)])
+            size = end + 4 + int(head[start : head.find(b"\r\n", start)])
             if len(self.buf) < size:
                 return
         self.counts["ok" if head.startswith(b"http/1.1 200") else "bad"] += 1
@@ -121,7 +125,9 @@ async def drive(host: str, port: int, *, connections: int, duration: float, stre
 def start_server(extra: list[str]) -> tuple[subprocess.Popen[str], int]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "harness.llm.server", "--port", "0", "--latency", "zero", *extra],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()  # "mock LLM listening on http://127.0.0.1:PORT/v1"
@@ -137,15 +143,25 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per run")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--stream", action="store_true", help="SSE streaming requests")
-    parser.add_argument("--no-memo", action="store_true",
-                        help="the server re-runs the brain for every request (--brain-memo 0)")
+    parser.add_argument(
+        "--no-memo",
+        action="store_true",
+        help="the server re-runs the brain for every request (--brain-memo 0)",
+    )
     args = parser.parse_args()
     proc, port = start_server(["--brain-memo", "0"] if args.no_memo else [])
     try:
         rates = []
         for run in range(args.runs):
-            rate = asyncio.run(drive("127.0.0.1", port, connections=args.connections,
-                                     duration=args.duration, stream=args.stream))
+            rate = asyncio.run(
+                drive(
+                    "127.0.0.1",
+                    port,
+                    connections=args.connections,
+                    duration=args.duration,
+                    stream=args.stream,
+                )
+            )
             rates.append(rate)
             print(f"run {run + 1}: {rate:8.0f} requests/s", flush=True)
     finally:
@@ -153,8 +169,10 @@ def main() -> None:
         proc.wait(timeout=10)
     median = statistics.median(rates)
     mode = ("streaming" if args.stream else "non-streaming") + (", no brain memo" if args.no_memo else "")
-    print(f"median of {args.runs} ({mode}, {args.connections} connections): {median:.0f} requests/s "
-          f"(target >= 3000: {'met' if median >= 3000 else 'NOT met'})")
+    print(
+        f"median of {args.runs} ({mode}, {args.connections} connections): {median:.0f} requests/s "
+        f"(target >= 3000: {'met' if median >= 3000 else 'NOT met'})"
+    )
 
 
 if __name__ == "__main__":

@@ -23,7 +23,10 @@ def one_run(extra: list[str]) -> tuple[float, str]:
     started = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "suites/unit", *FAST, *extra],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
@@ -46,8 +49,10 @@ def main() -> None:
         medians[mode] = statistics.median(times)
         print(f"{mode:>10} median of {args.runs}: {medians[mode]:.2f} s", flush=True)
     serial, parallel = medians.values()
-    print(f"\nserial median {serial:.2f} s (target <= 20 s: {'met' if serial <= 20 else 'NOT met'}); "
-          f"xdist/serial ratio {parallel / serial:.2f}")
+    print(
+        f"\nserial median {serial:.2f} s (target <= 20 s: {'met' if serial <= 20 else 'NOT met'}); "
+        f"xdist/serial ratio {parallel / serial:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -14,9 +14,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["END", "START", "PathCoverage", "edges_of"]
+__all__ = ["END", "HANDOFF_PREFIX", "START", "PathCoverage", "edges_of"]
 
 START, END = "__start__", "__end__"
+#: The name of a handoff tool, as langgraph-supervisor and most frameworks make them: an agent
+#: that calls `transfer_to_billing` hands the conversation to `billing` (an edge taken by a call).
+HANDOFF_PREFIX = "transfer_to_"
 
 
 def edges_of(graph: Any) -> set[tuple[str, str]]:

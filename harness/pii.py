@@ -303,9 +303,7 @@ def _redact_any(obj: object, ids: frozenset[str]) -> object:
         return redact(obj)
     if isinstance(obj, dict):
         return {
-            _redact_any(key, ids): value
-            if key in ids and is_identifier(value)
-            else _redact_any(value, ids)
+            _redact_any(key, ids): value if key in ids and is_identifier(value) else _redact_any(value, ids)
             for key, value in obj.items()
         }
     if isinstance(obj, list):

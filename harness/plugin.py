@@ -15,7 +15,8 @@ properties `harness_tier` and `harness_subject`, which the release report reads.
 Fixtures (their machinery imported lazily, so every pytest run stays fast):
 
     mock_llm        a started `harness.llm.MockLLM` (base_url "http://llm.test/v1") that fails
-                    the test at teardown if the system made an LLM call no script answered.
+                    the test at teardown if the system made an LLM call no script answered;
+                    it names header-less agents by the declared `identify` rules.
     harness_stack   (session) the mock LLM server, the proxy and the declared system on free ports,
                     logs under reports/stack-<worker>/, always stopped at the end.
 """
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -76,12 +77,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.user_properties += [("harness_tier", tier), ("harness_subject", subject)]
 
 
+@pytest.fixture(scope="session")
+def _harness_identify(pytestconfig: pytest.Config) -> dict[str, Any]:
+    from harness._config import find_pyproject
+    from harness.sut import load_declaration
+
+    return dict(load_declaration(find_pyproject(pytestconfig.rootpath)).identify)
+
+
 @pytest.fixture
-def mock_llm() -> Iterator[MockLLM]:
-    """A scripted OpenAI-compatible LLM; see `harness.llm.MockLLM`."""
+def mock_llm(_harness_identify: dict[str, Any]) -> Iterator[MockLLM]:
+    """A scripted OpenAI-compatible LLM (`harness.llm.MockLLM`), which already knows the declared
+    system's agents by their prompts or tools (`[tool.harness.system.identify]`)."""
     from harness.llm._fixture import mock_llm as body
 
-    yield from body()
+    yield from body(_harness_identify)
 
 
 @pytest.fixture(scope="session")

@@ -12,16 +12,17 @@ hypothesis held before, during and after. Files: the system's own `*.yaml` folde
 schema: docs/chaos-schema.md.
 """
 
-from ._catalogue import check_against, load_catalogue, load_experiment
+from ._catalogue import GENERIC_CATALOGUE, check_against, load_catalogue, load_experiment
 from ._faults import Targets, leftovers
 from ._kinds import FAULT_KINDS
 from ._report import bite_table, build_chaos_report, write_report
-from ._runner import run_experiment, settle
+from ._runner import not_applicable, run_experiment, settle
 from ._schema import Experiment
 from ._stacks import attach, owned_stack, targets_of
 
 __all__ = [
     "FAULT_KINDS",
+    "GENERIC_CATALOGUE",
     "Experiment",
     "Targets",
     "attach",
@@ -31,6 +32,7 @@ __all__ = [
     "leftovers",
     "load_catalogue",
     "load_experiment",
+    "not_applicable",
     "owned_stack",
     "run_experiment",
     "settle",

@@ -19,7 +19,13 @@ from ..sut import SystemDeclaration, load_declaration
 from ._kinds import FAULT_KINDS, fields_of
 from ._schema import Experiment
 
-__all__ = ["check_against", "load_catalogue", "load_experiment"]
+__all__ = ["GENERIC_CATALOGUE", "check_against", "load_catalogue", "load_experiment"]
+
+#: Experiments for any system, used when it declares none of its own: network faults in front of
+#: its LLM, LLM faults from the mock server, a handoff fault (for a system with a handoff hook);
+#: each hypothesis asks only what any system owes its users (few errors, none unclear, none
+#: lost, a recovery), no latency limit of anyone's in particular.
+GENERIC_CATALOGUE = Path(__file__).resolve().with_name("catalogue")
 
 
 def load_experiment(path: str | Path) -> Experiment:
@@ -44,15 +50,11 @@ def load_experiment(path: str | Path) -> Experiment:
 
 
 def load_catalogue(folder: str | Path | None = None, names: Iterable[str] = ()) -> list[Experiment]:
-    """Every `*.yaml` in `folder` (default: the declared `[tool.harness.system] experiments`),
-    sorted by name; with `names`, only those (an unknown name is an error listing the known ones)."""
+    """Every `*.yaml` in `folder` (default: the declared `[tool.harness.system] experiments`, else
+    the generic catalogue), sorted by name; with `names`, only those (an unknown name is an error
+    listing the known ones)."""
     if folder is None:
-        declared = load_declaration().experiments_path
-        if declared is None:
-            raise ExperimentError(
-                "no experiments: set [tool.harness.system] experiments = 'path/to/folder' or pass --catalogue"
-            )
-        folder = declared
+        folder = load_declaration().experiments_path or GENERIC_CATALOGUE
     root = Path(folder)
     files = sorted(root.glob("*.yaml"))
     if not files:
@@ -67,10 +69,13 @@ def load_catalogue(folder: str | Path | None = None, names: Iterable[str] = ()) 
     return [load_experiment(known[n]) for n in wanted] if wanted else [load_experiment(f) for f in files]
 
 
-def check_against(experiments: Iterable[Experiment], declaration: SystemDeclaration) -> None:
+def check_against(experiments: Iterable[Experiment], declaration: SystemDeclaration) -> dict[str, str]:
     """Every name an experiment uses must be the declared system's: its defences
-    (`resilience_off`), its agents (`target.agent`, `target.source`); a handoff fault needs its
-    handoff hook. Checked before anything starts; the first problem is an ExperimentError."""
+    (`resilience_off`), its agents (`target.agent`, `target.source`); the first that is not is an
+    ExperimentError, before anything starts. Returns the experiments whose fault cannot reach
+    the system at all (a handoff fault, and no handoff hook), with why: not applicable, so never
+    run and never held."""
+    not_applicable: dict[str, str] = {}
     defences, agents = sorted(declaration.defences), declaration.vocabulary.agents
     for exp in experiments:
         where = f"{exp.name}.yaml"
@@ -89,10 +94,11 @@ def check_against(experiments: Iterable[Experiment], declaration: SystemDeclarat
                     f"({', '.join(agents)}); fix it or [tool.harness.system.vocabulary] agents"
                 )
         if exp.method.family == "handoff" and declaration.hooks.handoff is None:
-            raise ExperimentError(
-                f"{where}: a handoff fault needs the system's handoff hook; declare "
-                "[tool.harness.system.hooks] handoff = '/path' (docs/handoff-hook.md) or leave it out"
+            not_applicable[exp.name] = (
+                f"not applicable: {declaration.name} has no handoff hook for a handoff fault to go "
+                "through (declare [tool.harness.system.hooks] handoff: docs/handoff-hook.md)"
             )
+    return not_applicable
 
 
 def _describe(filename: str, exc: ValidationError, data: dict[str, Any]) -> str:

@@ -27,7 +27,7 @@ from ._catalogue import check_against, load_catalogue
 from ._display import Display
 from ._faults import Targets
 from ._report import build_chaos_report, summary_line, write_report
-from ._runner import run_experiment
+from ._runner import not_applicable, run_experiment
 from ._schema import Experiment
 from ._stacks import OWNED_TIMEOUT_S, attach, owned_stack, stack_env, targets_of
 
@@ -52,7 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         help="run only this experiment (repeatable; default: the whole catalogue)",
     )
     parser.add_argument(
-        "--catalogue", metavar="DIR", help="a folder of *.yaml experiments (default: the declared one)"
+        "--catalogue",
+        metavar="DIR",
+        help="a folder of *.yaml experiments (default: the declared one, else the generic catalogue)",
     )
     parser.add_argument(
         "--stack",
@@ -91,11 +93,14 @@ def run(args: argparse.Namespace) -> int:
         experiments = load_catalogue(catalogue, args.experiment)
         if args.bite and args.stack:
             raise HarnessError("--bite starts its own stacks (one per set of switches): drop --stack")
-        plan = _plan(experiments, args.bite, declaration)
+        skipped = check_against(experiments, declaration)
+        plan = _plan([e for e in experiments if e.name not in skipped], args.bite)
     except HarnessError as exc:
         print(f"harness chaos: {exc}", file=sys.stderr)
         return 2
-    results: list[ExperimentResult] = []
+    results: list[ExperimentResult] = [
+        not_applicable(e, skipped[e.name], args.suite) for e in experiments if e.name in skipped
+    ]
     stacks: list[StackUsed] = []
     stopped: int | None = None
     display = Display(sum(len(group) for _, group in plan), quiet=args.quiet)
@@ -123,13 +128,9 @@ def run(args: argparse.Namespace) -> int:
     return 0 if doc.passed() else 1
 
 
-def _plan(
-    experiments: list[Experiment], bite: bool, declaration: SystemDeclaration
-) -> list[tuple[tuple[str, ...], list[Experiment]]]:
+def _plan(experiments: list[Experiment], bite: bool) -> list[tuple[tuple[str, ...], list[Experiment]]]:
     """(defences off, experiments) per stack: all of them with every defence on first, then, with
-    `bite`, each set of defences with the experiments that name it (each checked against the
-    declaration before anything starts)."""
-    check_against(experiments, declaration)
+    `bite`, each set of defences with the experiments that name it."""
     plan: list[tuple[tuple[str, ...], list[Experiment]]] = [((), experiments)]
     if bite:
         sets = sorted({tuple(e.resilience_off) for e in experiments if e.resilience_off})

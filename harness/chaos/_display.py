@@ -16,7 +16,14 @@ from ._report import one_line
 __all__ = ["Display"]
 
 _PHASE_LABEL = {"before": "steady state", "during": "FAULT ACTIVE", "after": "recovering", "done": "done"}
-_STYLE = {"held": "green", "failed": "red", "aborted": "yellow", "error": "red", "interrupted": "yellow"}
+_STYLE = {
+    "held": "green",
+    "failed": "red",
+    "aborted": "yellow",
+    "error": "red",
+    "interrupted": "yellow",
+    "not_applicable": "dim",
+}
 
 
 class Display:

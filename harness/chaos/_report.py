@@ -37,10 +37,11 @@ def bite_table(results: list[ExperimentResult]) -> dict[str, Bite]:
 
 
 def _summary(results: list[ExperimentResult], bites: dict[str, Bite]) -> ChaosSummary:
-    on = [r for r in results if r.resilience == "on"]
+    on = [r for r in results if r.resilience == "on" and r.verdict != "not_applicable"]
     counts = {v: sum(r.verdict == v for r in on) for v in _VERDICTS}
     return ChaosSummary(
         experiments=len(on),
+        not_applicable=sum(r.verdict == "not_applicable" for r in results),
         **counts,
         lost=sum(r.requests.lost for r in results),
         leftovers=sum(len(r.rollback.leftovers) for r in results),
@@ -99,6 +100,7 @@ def summary_line(doc: ChaosReport) -> str:
     stopped = f"; INTERRUPTED ({doc.interrupted})" if doc.interrupted else ""
     return (
         f"chaos {doc.suite}: {s.experiments} experiments, {s.held} held, {s.failed} failed, "
-        f"{s.aborted} aborted, {s.error} errors; lost {s.lost}; leftovers {s.leftovers}"
+        f"{s.aborted} aborted, {s.error} errors, {s.not_applicable} not applicable; lost {s.lost}; "
+        f"leftovers {s.leftovers}"
         f"{bite}; {doc.wall_s:.0f} s{stopped}"
     )

@@ -41,6 +41,7 @@ __all__ = ["Progress", "run_experiment", "settle"]
 #: Called as progress(phase, seconds) when a phase starts: before, during, after, done.
 Progress = Callable[[str, float], None]
 
+
 async def settle(targets: Targets, max_s: float = 15.0) -> list[str]:
     """Warm a fresh system up, then wait until every breaker it reports is closed, sending probe
     turns so half-open ones can close: an experiment must start from steady state, not from a cold
@@ -274,5 +275,34 @@ def _result(
                 "ended": round(run.now(), 3),
             },
             "rollback": {"actions": exp.all_rollbacks(), "errors": run.rollback_errors, "leftovers": left},
+        }
+    )
+
+
+def not_applicable(exp: Experiment, why: str, suite: str = "short") -> ExperimentResult:
+    """The result of an experiment whose fault cannot reach the system: never run, never held."""
+    before, during, after = exp.phases_for(suite)
+    empty = PhaseStats()
+    return ExperimentResult.model_validate(
+        {
+            "name": exp.name,
+            "title": exp.title,
+            "family": exp.method.family,
+            "resilience": "on",
+            "fault": fault_json(exp.method.fault),
+            "target": exp.method.target.model_dump(exclude_none=True),
+            "intensity": exp.method.intensity,
+            "durations_s": {"before": before, "during": during, "after": after},
+            "hypothesis": exp.hypothesis.model_dump(exclude_none=True),
+            "verdict": "not_applicable",
+            "held": False,
+            "violations": [why],
+            "phases": {"before": empty, "during": empty, "after": empty},
+            "recovery_s": None,
+            "breaker_transitions": [],
+            "breakers_not_closed_at_start": [],
+            "requests": {},
+            "timeline_s": {"injected": None, "rolled_back": None, "ended": 0.0},
+            "rollback": {"actions": [], "errors": [], "leftovers": []},
         }
     )

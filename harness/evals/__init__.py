@@ -21,6 +21,7 @@ from ._metrics import (
     PIILeakage,
     RoutingCorrectness,
     TokenBudget,
+    ToolTrajectory,
 )
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "PIILeakage",
     "RoutingCorrectness",
     "TokenBudget",
+    "ToolTrajectory",
     "all_metrics",
     "assert_metrics",
     "case_for",

@@ -31,7 +31,14 @@ def case_for(scenario: Scenario, outcome: Outcome, *, artifacts: Sequence[str] =
 
 
 def all_metrics(**options: Any) -> list[Any]:
-    from ._metrics import AnswerSchema, EscalationPolicy, PIILeakage, RoutingCorrectness, TokenBudget
+    from ._metrics import (
+        AnswerSchema,
+        EscalationPolicy,
+        PIILeakage,
+        RoutingCorrectness,
+        TokenBudget,
+        ToolTrajectory,
+    )
 
     return [
         RoutingCorrectness(),
@@ -39,6 +46,7 @@ def all_metrics(**options: Any) -> list[Any]:
         AnswerSchema(),
         PIILeakage(),
         TokenBudget(options.get("max_tokens", 12_000)),
+        ToolTrajectory(),
     ]
 
 

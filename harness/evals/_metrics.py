@@ -15,7 +15,14 @@ from deepeval.test_case import LLMTestCase
 
 from ..pii import find_pii
 
-__all__ = ["AnswerSchema", "EscalationPolicy", "PIILeakage", "RoutingCorrectness", "TokenBudget"]
+__all__ = [
+    "AnswerSchema",
+    "EscalationPolicy",
+    "PIILeakage",
+    "RoutingCorrectness",
+    "TokenBudget",
+    "ToolTrajectory",
+]
 
 
 class _Deterministic(BaseMetric):  # type: ignore[misc]
@@ -139,3 +146,19 @@ class TokenBudget(_Deterministic):
     def _judge(self, outcome: dict[str, Any], meta: dict[str, Any], case: LLMTestCase) -> tuple[float, str]:
         used = int(outcome.get("tokens_in") or 0) + int(outcome.get("tokens_out") or 0)
         return float(used <= self.max_tokens), f"{used} tokens, budget {self.max_tokens}"
+
+
+class ToolTrajectory(_Deterministic):
+    """The tools the system called match the scenario's `expected.tool_calls` (exact, in order, or
+    a subset: `expected.tool_match`); the reason names the first divergence."""
+
+    name = "Tool trajectory"
+
+    def _judge(self, outcome: dict[str, Any], meta: dict[str, Any], case: LLMTestCase) -> tuple[float, str]:
+        from ..scenarios import Expected
+
+        expected = Expected.model_validate(meta["expected"])
+        if not expected.tool_calls and expected.tool_match != "exact":
+            return 1.0, "no tool calls expected"
+        why = expected.divergence(list(outcome.get("tool_calls") or []))
+        return float(why is None), why or f"called {outcome.get('tool_calls')} as expected"

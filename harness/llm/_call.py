@@ -110,8 +110,10 @@ class Call:
 
     def describe(self) -> str:
         """A few lines naming this call, for failure messages."""
-        agent = repr(self.agent) if self.agent is not None else (
-            f"None (no {AGENT_HEADER} header, no llm.agent(name, system=..., tool=...) rule matched)"
+        agent = (
+            repr(self.agent)
+            if self.agent is not None
+            else (f"None (no {AGENT_HEADER} header, no llm.agent(name, system=..., tool=...) rule matched)")
         )
         prompt = self.prompt
         shown = prompt[:200] + (f"... ({len(prompt)} chars)" if len(prompt) > 200 else "")
@@ -131,7 +133,8 @@ def message_text(message: dict[str, Any]) -> str:
     if isinstance(content, list):
         # Multimodal messages: only the text parts are searchable.
         return "\n".join(
-            str(part.get("text", "")) for part in content
+            str(part.get("text", ""))
+            for part in content
             if isinstance(part, dict) and part.get("type") == "text"
         )
     return ""

@@ -300,9 +300,7 @@ class MockLLM:
 
     def _unscripted_message(self, call: Call) -> str:
         idle = [r for r in self._routes.values() if not r.is_scripted and r.matches(call)]
-        note = "".join(
-            f"\n{route!r} matches but has neither return_value nor side_effect." for route in idle
-        )
+        note = "".join(f"\n{route!r} matches but has neither return_value nor side_effect." for route in idle)
         hints = [f"llm.agent({call.agent!r})"] if call.agent is not None else []
         hints += [f"llm.model({call.model!r})", "llm.prompt(r'<regex>')", "llm.default"]
         how = "\n".join(f"    {hint}.return_value = '...'" for hint in hints)

@@ -74,9 +74,7 @@ class Reply:
 
     def __post_init__(self) -> None:
         if not isinstance(self.content, str | dict | list | None):
-            raise ScriptError(
-                f"Reply(content=...) takes a str, dict, list or None, got {self.content!r}"
-            )
+            raise ScriptError(f"Reply(content=...) takes a str, dict, list or None, got {self.content!r}")
         for call in self.tool_calls:
             if not isinstance(call, ToolCall):
                 raise ScriptError(f"Reply(tool_calls=...) takes ToolCall items, got {call!r}")
@@ -98,9 +96,7 @@ class Reply:
         """The scripted usage, or an estimate from the prompt and this reply's text."""
         if self.usage is not None:
             return self.usage
-        completion = (self.text or "") + "".join(
-            c.name + c.arguments_json for c in self.tool_calls
-        )
+        completion = (self.text or "") + "".join(c.name + c.arguments_json for c in self.tool_calls)
         return Usage(
             prompt_tokens=max(1, estimate_tokens(prompt)),
             completion_tokens=estimate_tokens(completion),

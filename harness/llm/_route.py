@@ -247,4 +247,3 @@ def _with_request(value: _T, request: httpx.Request | None) -> _T:
         except RuntimeError:
             value.request = request
     return value
-

@@ -78,9 +78,7 @@ def error_response(
         "param": None,
         "code": code,
     }
-    return httpx.Response(
-        status_code, json={"error": error}, headers=dict(headers or {}), request=request
-    )
+    return httpx.Response(status_code, json={"error": error}, headers=dict(headers or {}), request=request)
 
 
 def models_response(models: Iterable[str], *, request: httpx.Request) -> httpx.Response:

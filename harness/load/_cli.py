@@ -21,8 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     add("--profile", default="smoke", help="load profile: smoke, steady, ramp, spike, soak or your own")
     add("--list", action="store_true", help="list the profiles and exit")
     add("--profiles", metavar="FILE", help="extra profiles, laid out like harness/load/profiles.toml")
-    add("--pyproject", metavar="FILE",
-        help="pyproject.toml declaring the system, [tool.harness.sla/load] (default: nearest)")
+    add(
+        "--pyproject",
+        metavar="FILE",
+        help="pyproject.toml declaring the system, [tool.harness.sla/load] (default: nearest)",
+    )
     add("--host", help="load this running system (loopback only) instead of starting the stack")
     add("--audit-log", metavar="FILE", help="with --host: the system's audit log, to reconcile against")
     add("--workers", type=int, metavar="N", help="Locust's distributed mode: a master and N workers")

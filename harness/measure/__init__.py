@@ -10,7 +10,7 @@ and chaos tiers hand the release report are typed here, below all three: `SlaRep
 and `ChaosReport` (chaos.json).
 """
 
-from ._audit import AGENT_COLUMNS, AUDIT_COLUMNS, AUDIT_FORMAT, AuditLog, read_audit
+from ._audit import AGENT_COLUMNS, AUDIT_COLUMNS, AUDIT_FORMAT, AuditLog, AuditMiddleware, read_audit
 from ._chaos_report import ChaosReport, ChaosRequests, ExperimentResult, PhaseStats
 from ._reconcile import Reconciliation, StatusCount, reconcile
 from ._sample import COLUMNS, UNCLEAR, Sample, frame, new_run_id, read_jsonl, read_samples, request_id
@@ -37,6 +37,7 @@ __all__ = [
     "PERCENTILES",
     "UNCLEAR",
     "AuditLog",
+    "AuditMiddleware",
     "ChaosReport",
     "ChaosRequests",
     "Check",

@@ -31,7 +31,7 @@ from ._sample import read_jsonl
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["AGENT_COLUMNS", "AUDIT_COLUMNS", "AUDIT_FORMAT", "AuditLog", "read_audit"]
+__all__ = ["AGENT_COLUMNS", "AUDIT_COLUMNS", "AUDIT_FORMAT", "AuditLog", "AuditMiddleware", "read_audit"]
 
 AUDIT_FORMAT = 1
 AUDIT_COLUMNS = [
@@ -94,3 +94,78 @@ def read_audit(path: Path | None, prefix: str, offset: int = 0) -> tuple[pd.Data
     for column in AGENT_COLUMNS[2:]:
         agents[column] = pd.to_numeric(agents[column], errors="coerce")
     return requests, agents
+
+
+class AuditMiddleware:
+    """ASGI middleware that writes the harness audit log for any ASGI app (FastAPI, Starlette...):
+    one line per request once its response is sent, with the request id header echoed back to
+    the client, the status the client got and the app's own time for it. With `reply` (the
+    declared reply fields), the figures of a JSON reply body (route, escalation, tokens, cost)
+    are written too.
+
+        app = AuditMiddleware(app, "audit.jsonl", reply=load_declaration().http.reply)
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        path: str | Path | None,
+        *,
+        request_id_header: str = "x-request-id",
+        reply: Any = None,
+        paths: tuple[str, ...] = (),
+    ) -> None:
+        self.app, self.log = app, AuditLog(path)
+        self.header = request_id_header.lower().encode()
+        self.reply, self.paths = reply, paths
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or (self.paths and scope.get("path") not in self.paths):
+            await self.app(scope, receive, send)
+            return
+        request_id = next(
+            (v.decode("latin-1") for k, v in scope.get("headers", []) if k == self.header), None
+        )
+        started = time.perf_counter()
+        seen: dict[str, Any] = {"status": 500, "body": b""}  # an app that dies sends nothing: a 500
+
+        async def sending(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                seen["status"] = message["status"]
+                headers = list(message.get("headers", []))
+                if request_id is not None and all(k.lower() != self.header for k, _ in headers):
+                    # Echoed, so a client can match its own record to the reply too.
+                    message = {**message, "headers": [*headers, (self.header, request_id.encode())]}
+            elif message["type"] == "http.response.body" and self.reply is not None:
+                seen["body"] += message.get("body", b"")
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            server_ms = round((time.perf_counter() - started) * 1000, 3)
+            self.log.write(
+                request_id=request_id, status=int(seen["status"]), server_ms=server_ms, **self._fields(seen)
+            )
+
+    def _fields(self, seen: dict[str, Any]) -> dict[str, Any]:
+        if self.reply is None or not 200 <= seen["status"] < 300:
+            return {}
+        try:
+            doc = json.loads(seen["body"])
+        except ValueError:
+            return {}
+        from ..sut._http import dig
+
+        wanted = (
+            "route",
+            "escalated",
+            "escalation_reason",
+            "fallback",
+            "degraded",
+            "tokens_in",
+            "tokens_out",
+            "cost_usd",
+        )
+        fields = {name: dig(doc, path) for name in wanted if (path := getattr(self.reply, name, None))}
+        return {k: v for k, v in fields.items() if v is not None}

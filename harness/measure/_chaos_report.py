@@ -31,8 +31,10 @@ __all__ = [
 ]
 
 #: held: the hypothesis held throughout; failed: it did not; aborted: no steady state, so no
-#: fault; error: the fault could not be injected; interrupted: a signal or a timeout stopped it.
-Verdict = Literal["held", "failed", "aborted", "error", "interrupted"]
+#: fault; error: the fault could not be injected; interrupted: a signal or a timeout stopped it;
+#: not_applicable: the fault cannot reach the declared system (a handoff fault and no handoff
+#: hook): never run, never held.
+Verdict = Literal["held", "failed", "aborted", "error", "interrupted", "not_applicable"]
 
 
 class _Section(BaseModel):
@@ -174,6 +176,7 @@ class ChaosSummary(_Section):
     aborted: int
     error: int
     interrupted: int
+    not_applicable: int = 0  # not counted in `experiments`: nothing was run
     lost: int
     leftovers: int
     bite: BiteCount | None

@@ -84,7 +84,7 @@ def read_chaos(paths: list[Path], sources: list[str]) -> ChaosSection:
     results = [r for doc in docs for r in doc.experiments]
     # Resilience on first: those are the release's evidence; bite runs (off) follow.
     experiments = sorted((_experiment(r) for r in results), key=lambda e: (e.resilience != "on", e.name))
-    on = [e for e in experiments if e.resilience == "on"]
+    on = [e for e in experiments if e.resilience == "on" and e.verdict != "not_applicable"]
     bites = [doc.summary.bite for doc in docs if doc.summary.bite]
     return ChaosSection(
         sources=sources,
@@ -95,6 +95,7 @@ def read_chaos(paths: list[Path], sources: list[str]) -> ChaosSection:
         failed=sum(e.verdict == "failed" for e in on),
         aborted=sum(e.verdict == "aborted" for e in on),
         errors=sum(e.verdict in ("error", "interrupted") for e in on),
+        not_applicable=sum(e.verdict == "not_applicable" for e in experiments),
         lost=sum(e.lost for e in experiments),
         leftovers=sum(len(r.rollback.leftovers) for r in results),
         bites_checked=sum(b.checked for b in bites),

@@ -189,8 +189,13 @@ def _chaos(s: Summary, g: GateSettings) -> list[GateResult]:
     share = c.held / c.on_runs if c and c.on_runs else None
     r = _result("chaos", "chaos.held", share, ">=", g.chaos_held_min, "ratio", "chaos hypotheses held")
     if c and c.on_runs:
-        broke = [e.name for e in c.experiments if e.resilience == "on" and not e.held]
-        r.reason += f" ({c.held} of {c.on_runs}" + (f"; not held: {', '.join(broke)})" if broke else ")")
+        broke = [
+            e.name
+            for e in c.experiments
+            if e.resilience == "on" and not e.held and e.verdict != "not_applicable"
+        ]
+        r.reason += f" ({c.held} of {c.on_runs}" + (f"; not held: {', '.join(broke)}" if broke else "")
+        r.reason += f"; {c.not_applicable} not applicable, not counted)" if c.not_applicable else ")"
     return [r]
 
 

@@ -244,6 +244,7 @@ class ChaosSection(BaseModel):
     errors: int
     lost: int
     leftovers: int
+    not_applicable: int = 0  # experiments whose fault cannot reach the system: not in on_runs
     bites_checked: int = 0
     bites: int = 0
 

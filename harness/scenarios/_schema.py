@@ -10,9 +10,19 @@ A system's own rules about its labels (the reference's: a VIP is always escalate
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing import Any, Literal
 
-__all__ = ["Expected", "Scenario"]
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = ["Expected", "ExpectedToolCall", "Scenario"]
+
+
+class ExpectedToolCall(BaseModel):
+    """A tool the system is expected to call: its name, and (optionally) its arguments."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(min_length=1)
+    arguments: dict[str, Any] | None = None  # None: any arguments
 
 
 class Expected(BaseModel):
@@ -24,6 +34,39 @@ class Expected(BaseModel):
     escalated: bool
     reason: str | None = None
     rejected: bool = False
+    tool_calls: list[ExpectedToolCall] = Field(
+        default_factory=list, description="the tools the system should call (names or {name, arguments})"
+    )
+    tool_match: Literal["exact", "in_order", "subset"] = Field(
+        "in_order",
+        description="exact: these calls and no other; in_order: these, in this order, others allowed "
+        "between them; subset: these, in any order",
+    )
+
+    def divergence(self, called: list[str]) -> str | None:
+        """Where the tools a system called (names, in order) first part from the expected ones
+        under `tool_match`; None when they agree. (Arguments, when given, are what the scenario
+        brain calls a tool with; the comparison is by name.)"""
+        wanted = [c.name for c in self.tool_calls]
+        if self.tool_match == "subset":
+            missing = [n for n in wanted if n not in called]
+            return f"never called {missing[0]!r} (called {called})" if missing else None
+        position = 0
+        for step, name in enumerate(wanted):
+            found = called.index(name, position) if name in called[position:] else -1
+            if found < 0 or (self.tool_match == "exact" and found != position):
+                got = called[position] if position < len(called) else "nothing"
+                return f"call {step + 1}: expected {name!r}, got {got!r} (called {called})"
+            position = found + 1
+        if self.tool_match == "exact" and position < len(called):
+            return f"call {position + 1}: {called[position]!r} was not expected (called {called})"
+        return None
+
+    @field_validator("tool_calls", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        # Shorthand: a bare name is a call with any arguments.
+        return [{"name": v} if isinstance(v, str) else v for v in value] if isinstance(value, list) else value
 
     @model_validator(mode="after")
     def _consistent(self) -> Expected:

@@ -21,6 +21,7 @@ from ..process import die_with_parent
 
 __all__ = ["ManagedProcess", "kill_group", "pid_alive"]
 
+
 def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -82,10 +82,7 @@ class Stack:
         self.with_proxy = proxy
         self.proxy_api_port = free_port(host) if proxy else 0
         self.proxy_port = free_port(host) if proxy else 0
-        decl = self.declaration
-        brain = ["--brain", decl.brain] if decl.brain else []
-        router = ["--router", decl.vocabulary.router] if decl.vocabulary.router else []
-        self.llm_args = [*brain, *router, *(llm_args or [])]
+        self.llm_args = [*self.declaration.mock_llm_args(), *(llm_args or [])]
         self.system_env = dict(system_env or {})
         self.processes: list[ManagedProcess] = []
         self._previous_handlers: dict[int, Any] = {}
@@ -157,6 +154,8 @@ class Stack:
                 ["llm", "--host", h, "--port", str(self.llm_port), *self.llm_args],
                 "llm.log",
                 f"http://{h}:{self.llm_port}/health",
+                # A brain played from the scenarios reads the same declaration as this stack.
+                env={"HARNESS_PYPROJECT": str(self.declaration.source)} if self.declaration.source else None,
             )
         ]
         if self.with_proxy:

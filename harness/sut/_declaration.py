@@ -29,6 +29,7 @@ audit format there: see `harness.measure`).
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any, Literal
@@ -40,6 +41,7 @@ from .._config import HarnessSettings, build_settings, find_pyproject
 from .._exceptions import ConfigError
 
 __all__ = [
+    "AgentIdentity",
     "Hooks",
     "HttpSpec",
     "ReplyFields",
@@ -71,6 +73,8 @@ class ReplyFields(BaseModel):
     server_ms: str | None = Field("latency_ms", description="the system's own time for the request")
     trace_id: str | None = "trace_id"
     path: str | None = Field("path", description="the agents or graph nodes the request visited")
+    tool_calls: str | None = Field("tool_calls", description="the tools it called: names or {name} objects")
+    request_id: str | None = Field("request_id", description="the request id, as the system echoes it")
 
 
 class HttpSpec(BaseModel):
@@ -130,6 +134,15 @@ class Hooks(BaseModel):
     cost_metric: str | None = Field(None, description="a Prometheus counter of cost with an `agent` label")
 
 
+class AgentIdentity(BaseModel):
+    """How to tell an agent whose LLM calls carry no `X-Harness-Agent` header (a system built on
+    an SDK that cannot send one): a regex its system prompt matches, or a tool it offers."""
+
+    model_config = _STRICT
+    system: str | None = None
+    tool: str | None = None
+
+
 class Vocabulary(BaseModel):
     """The system's own names; an empty list accepts any name."""
 
@@ -160,7 +173,12 @@ class SystemDeclaration(HarnessSettings):
     http: HttpSpec = Field(default_factory=HttpSpec)
     serve: ServeSpec | None = None
     hooks: Hooks = Field(default_factory=Hooks)
-    brain: str | None = Field(None, description="module:function, the mock LLM's brain")
+    brain: str | None = Field(
+        None, description="module:function, the mock LLM's brain; unset: played from the scenarios"
+    )
+    identify: dict[str, AgentIdentity] = Field(
+        default_factory=dict, description="agent -> how to recognise its LLM calls without a header"
+    )
     scenarios: str | None = None
     experiments: str | None = Field(None, description="folder of the system's chaos experiments (*.yaml)")
     vocabulary: Vocabulary = Field(default_factory=Vocabulary)
@@ -173,11 +191,30 @@ class SystemDeclaration(HarnessSettings):
     coverage: list[str] = Field(default_factory=list)
     suites: str = "suites"
     root: Path = Field(Path("."), exclude=True, description="the folder of the declaring pyproject")
+    source: Path | None = Field(None, exclude=True, description="the declaring pyproject.toml")
 
     def resolve(self, relative: str) -> Path:
         """A path of this declaration, relative to the pyproject that declared it."""
         path = Path(relative)
         return path if path.is_absolute() else self.root / path
+
+    @property
+    def mock_brain(self) -> str | None:
+        """What the mock LLM answers this system with: its own brain, else one played from its
+        labelled scenarios (`harness.scenarios.scenario_brain`), else the generic answer."""
+        if self.brain:
+            return self.brain
+        return "harness.scenarios:scenario_brain" if self.scenarios else None
+
+    def mock_llm_args(self) -> list[str]:
+        """The mock LLM server's flags for this system: brain, router, agent identification."""
+        args = ["--brain", self.mock_brain] if self.mock_brain else []
+        if self.vocabulary.router:
+            args += ["--router", self.vocabulary.router]
+        if self.identify:
+            rules = {k: v.model_dump(exclude_none=True) for k, v in self.identify.items()}
+            args += ["--agents", json.dumps(rules)]
+        return args
 
     @property
     def scenarios_path(self) -> Path | None:
@@ -219,4 +256,6 @@ class SystemDeclaration(HarnessSettings):
 def load_declaration(pyproject: str | Path | None = None, **overrides: Any) -> SystemDeclaration:
     """The `[tool.harness.system]` of `pyproject` (default: the nearest one), env and `overrides` on top."""
     path = Path(pyproject) if pyproject else (find_pyproject() or Path.cwd() / "pyproject.toml")
-    return build_settings(SystemDeclaration, path, root=path.resolve().parent, **overrides)
+    return build_settings(
+        SystemDeclaration, path, root=path.resolve().parent, source=path.resolve(), **overrides
+    )

@@ -49,9 +49,9 @@ def _wrap(target: Any, spec: str) -> SystemUnderTest:
     if hasattr(target, "ainvoke") and hasattr(target, "get_graph"):
         return GraphSystem(target, name=spec)
     if callable(target):
-        params = inspect.signature(target).parameters
-        if not params:  # a factory
-            return _wrap(target(), spec)
+        params = inspect.signature(target).parameters.values()
+        if all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
+            return _wrap(target(), spec)  # a factory: nothing it must be given
         return CallableSystem(target, name=spec)
     raise ConfigError(
         f"--system {spec!r} is a {type(target).__name__}; expected a compiled LangGraph graph, "

@@ -45,6 +45,8 @@ class Outcome(BaseModel):
     cache_hit: bool | None = None
     trace_id: str | None = None
     path: list[str] = Field(default_factory=list)
+    tool_calls: list[str] = Field(default_factory=list)  # the tools the system called, in order
+    request_id: str | None = None  # as the system echoed it, when it does
     error: str | None = None
     retriable: bool = False
     http_status: int | None = None
@@ -72,7 +74,17 @@ class Outcome(BaseModel):
             doc["escalated"] = bool(doc.pop("escalate"))
         if "fallback" in doc and doc["fallback"] is not None and not isinstance(doc["fallback"], str):
             doc["fallback"] = str(doc["fallback"])
+        if isinstance(doc.get("tool_calls"), list):
+            doc["tool_calls"] = [_tool_name(t) for t in doc["tool_calls"]]
         return cls.model_validate(doc | extra)
+
+
+def _tool_name(call: Any) -> Any:
+    """A tool call as its name: a str already, or an object with `name` (or `function.name`)."""
+    if isinstance(call, dict):
+        function = call.get("function")
+        return call.get("name") or (function.get("name") if isinstance(function, dict) else None)
+    return getattr(call, "name", call)
 
 
 @runtime_checkable

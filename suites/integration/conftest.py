@@ -50,9 +50,7 @@ class LLMControl:
 @pytest.fixture(scope="session")
 def stack(worker_id: str) -> Iterator[Stack]:  # worker_id: pytest-xdist's ("master" without -n)
     folder = REPORTS / f"stack-{worker_id}"
-    with Stack(
-        folder, llm_args=["--latency", "zero"], system_env=STACK_ENV, health_timeout_s=60
-    ) as running:
+    with Stack(folder, llm_args=["--latency", "zero"], system_env=STACK_ENV, health_timeout_s=60) as running:
         yield running
 
 

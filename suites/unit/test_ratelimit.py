@@ -159,9 +159,7 @@ def test_snapshot_reports_configuration_and_counters() -> None:
     }
 
 
-@pytest.mark.parametrize(
-    "kw", [{"requests_per_minute": 0}, {"requests_per_minute": -5}, {"burst": 0}]
-)
+@pytest.mark.parametrize("kw", [{"requests_per_minute": 0}, {"requests_per_minute": -5}, {"burst": 0}])
 def test_bad_settings_are_config_errors(kw: dict[str, float]) -> None:
     with pytest.raises(ConfigError):
         RateLimiter(**kw)  # type: ignore[arg-type]

@@ -252,9 +252,7 @@ def test_wait_is_never_shorter_than_retry_after(retry_after: float, attempt: int
 # --- configuration ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "kw", [{"attempts": 0}, {"initial_s": -1.0}, {"initial_s": 5.0, "max_s": 1.0}]
-)
+@pytest.mark.parametrize("kw", [{"attempts": 0}, {"initial_s": -1.0}, {"initial_s": 5.0, "max_s": 1.0}])
 def test_bad_settings_are_config_errors(kw: dict[str, float]) -> None:
     with pytest.raises(ConfigError):
         RetryPolicy(**kw)  # type: ignore[arg-type]

@@ -68,9 +68,7 @@ def test_bad_env_value_gives_one_line_error_naming_the_setting(
 def test_bad_pyproject_value_names_the_table(tmp_path: Path) -> None:
     toml = tmp_path / "pyproject.toml"
     toml.write_text("[tool.support_desk.retry]\ninitial_s = 5\nmax_s = 1\n")
-    with pytest.raises(
-        ConfigError, match=r"retry.*max_s \(1.0\) must be >= initial_s.*tool.support_desk"
-    ):
+    with pytest.raises(ConfigError, match=r"retry.*max_s \(1.0\) must be >= initial_s.*tool.support_desk"):
         load_settings(toml)
 
 

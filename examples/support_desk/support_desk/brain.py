@@ -108,7 +108,7 @@ def _seed(text: str, salt: str) -> int:
 
 
 def language_of(text: str) -> str:
-    """"es" when Spanish markers (words, accents, ñ, ¿, ¡) outnumber English ones, else "en"."""
+    """ "es" when Spanish markers (words, accents, ñ, ¿, ¡) outnumber English ones, else "en"."""
     words = fold(text).split()
     spanish = sum(w in kw.ES_MARKERS for w in words) + 2 * len(_SPANISH_CHARS.findall(text.lower()))
     english = sum(w in kw.EN_MARKERS for w in words)

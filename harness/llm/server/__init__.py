@@ -15,12 +15,20 @@ a config file (JSON or TOML) or at run time through `/_control/...`. See `_fault
 `_latency`, `_config` and `_control` for the formats.
 """
 
-from ._config import ServerConfig, load_config, parse_config
+from ._completion import placeholder_arguments
+from ._config import AgentRule, ServerConfig, load_config, parse_config
 from ._faults import HANG_MAX_S, LLM_FAULT_KINDS, FaultPlan, FaultRule, Target
 from ._latency import BUILTIN_PROFILES, Delay, LatencyConfig, LatencyProfile, LatencySampler
 from ._run import DEFAULT_PORT, serve_mock_llm
 from ._server import MockLLMServer, start_in_thread
-from ._state import DEFAULT_BRAIN, Brain, RouteReader, generic_brain, load_brain, load_route_reader
+from ._state import (
+    DEFAULT_BRAIN,
+    Brain,
+    RouteReader,
+    generic_brain,
+    load_brain,
+    load_route_reader,
+)
 
 __all__ = [
     "BUILTIN_PROFILES",
@@ -28,6 +36,7 @@ __all__ = [
     "DEFAULT_PORT",
     "HANG_MAX_S",
     "LLM_FAULT_KINDS",
+    "AgentRule",
     "Brain",
     "Delay",
     "FaultPlan",
@@ -44,6 +53,7 @@ __all__ = [
     "load_config",
     "load_route_reader",
     "parse_config",
+    "placeholder_arguments",
     "serve_mock_llm",
     "start_in_thread",
 ]

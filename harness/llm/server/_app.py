@@ -12,13 +12,15 @@ most of the server's speed; a delay, a hang or a paced stream makes it a corouti
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from .. import faults
+from .._reply import Reply as Thought
 from .._wire import completion_body, models_response
-from ._completion import ChatRequest, build_reply, parse_chat
+from ._completion import ChatRequest, build_reply, identify, parse_chat
 from ._control import ControlApi
 from ._faults import Fired
 from ._latency import Delay
@@ -82,11 +84,13 @@ class App:
     def chat(self, request: Request) -> AnyReply:
         state = self.state
         req = parse_chat(request.body, request.headers.get(_AGENT_HEADER))
+        if req.agent is None and state.config.agents:
+            req = dataclasses.replace(req, agent=identify(state.config.agents, req.messages, req.tools))
         state.stats.completion(req.agent, req.model, req.stream)
         state.saw_model(req.model)
         index = state.next_index()
-        content = self._think(req)
-        route = state.route(req.agent, content) if state.plan.needs_route else None
+        thought = self._think(req)
+        route = state.route(req.agent, thought) if state.plan.needs_route else None
         fired = state.plan.pick(model=req.model, agent=req.agent, route=route)
         kind = fired.rule.kind if fired else None
         if fired is not None:
@@ -96,7 +100,7 @@ class App:
             return from_httpx(fault.respond(call_for(req.body, index)))
         if fired is not None and kind == "hang":
             return self._hang(fired)
-        body = completion_body(build_reply(req, content, fired), call_for(req.body, index))
+        body = completion_body(build_reply(req, thought, fired), call_for(req.body, index))
         if req.stream:
             return self._stream(req, body, kind)
         payload = dumps(body)
@@ -110,9 +114,9 @@ class App:
             return reply
         return _later(reply, delay.total(body["usage"]["completion_tokens"]))
 
-    def _think(self, req: ChatRequest) -> str:
+    def _think(self, req: ChatRequest) -> Thought:
         try:
-            return str(self.state.brain(req.agent, req.messages, req.model))
+            return self.state.brain(req.agent, req.messages, req.model, req.tools)
         except Exception as exc:
             # A brain bug must read as a server error the test can see, not a dropped connection.
             log.exception("the brain failed for agent %r", req.agent)

@@ -3,24 +3,35 @@
 Tool calls: with `tool_choice` naming a function, or `"required"` (the first tool offered),
 the reply calls it with arguments that fit the function's JSON schema (required fields
 get a placeholder of their type, enums their first value). With `"auto"` (the default)
-the reply is the brain's text: the brain decides words, not actions.
+the reply is the brain's: text, JSON or its own tool calls (a handoff, a worker's tool).
+
+Which agent calls: the `X-Harness-Agent` header, else the first identification rule
+(`AgentRule`: a system-prompt regex or a tool the call offers) that matches.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from .. import Reply, ToolCall
+from .._call import message_text
 from ._effects import hallucinated_tool, invalid_label, schema_violation
 from ._faults import Fired
 from ._replies import ApiError
 
-__all__ = ["ChatRequest", "build_reply", "parse_chat"]
+__all__ = ["ChatRequest", "build_reply", "identify", "parse_chat"]
 
 _PLACEHOLDERS: dict[str, Any] = {
-    "string": "mock", "integer": 0, "number": 0, "boolean": False, "array": [], "object": {}, "null": None,
+    "string": "mock",
+    "integer": 0,
+    "number": 0,
+    "boolean": False,
+    "array": [],
+    "object": {},
+    "null": None,
 }
 
 
@@ -34,7 +45,6 @@ class ChatRequest:
     include_usage: bool
     tools: list[Any]
     forced: dict[str, Any] | None  # the function `tool_choice` makes the reply call
-
 
 
 def _bad(message: str, param: str | None = None) -> ApiError:
@@ -102,9 +112,10 @@ def placeholder_arguments(schema: Any) -> dict[str, Any]:
     return args
 
 
-def build_reply(req: ChatRequest, content: str, fired: Fired | None) -> Reply:
-    """The reply for `req`: the brain's `content`, a forced tool call, or a content fault."""
+def build_reply(req: ChatRequest, thought: Reply, fired: Fired | None) -> Reply:
+    """The reply for `req`: the brain's, a forced tool call, or a content fault."""
     kind = fired.rule.kind if fired else None
+    content = thought.text or ""
     if fired is not None and kind == "hallucinated_tool":
         return Reply(tool_calls=[hallucinated_tool(req.tools, fired.rng)])
     if kind == "empty":
@@ -117,4 +128,18 @@ def build_reply(req: ChatRequest, content: str, fired: Fired | None) -> Reply:
     if function is not None:
         name = str(function.get("name") or "unnamed_function")
         return Reply(tool_calls=[ToolCall(name, placeholder_arguments(function.get("parameters")))])
-    return Reply(content=content)
+    return thought
+
+
+def identify(rules: dict[str, Any], messages: list[dict[str, Any]], tools: list[Any]) -> str | None:
+    """The agent of a call that sent no agent header, by the first rule that matches it."""
+    if not rules:
+        return None
+    system = "\n".join(message_text(m) for m in messages if m.get("role") in ("system", "developer"))
+    offered = {str(_function(t).get("name")) for t in tools}
+    for name, rule in rules.items():
+        if rule.system is not None and re.search(rule.system, system):
+            return str(name)
+        if rule.tool is not None and rule.tool in offered:
+            return str(name)
+    return None

@@ -38,10 +38,19 @@ from ..._exceptions import MockServerError
 from ._faults import LLM_FAULT_KINDS, FaultRule
 from ._latency import LatencyConfig
 
-__all__ = ["DEFAULT_MODELS", "ServerConfig", "describe_errors", "load_config", "parse_config"]
+__all__ = ["DEFAULT_MODELS", "AgentRule", "ServerConfig", "describe_errors", "load_config", "parse_config"]
 
 DEFAULT_MODELS = ("gpt-4o", "gpt-4o-mini")
 _SUFFIXES = (".json", ".toml")
+
+
+class AgentRule(BaseModel):
+    """How to tell an agent that sends no `X-Harness-Agent` header: its system prompt (a regex,
+    searched) or a tool its calls offer (a supervisor's `transfer_to_billing`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    system: str | None = None
+    tool: str | None = None
 
 
 class ServerConfig(BaseModel):
@@ -51,6 +60,7 @@ class ServerConfig(BaseModel):
     models: list[str] = Field(default_factory=lambda: list(DEFAULT_MODELS))
     brain_memo: int = Field(4096, ge=0)  # replies remembered per request; 0 for brains that vary
     router: str | None = None  # the agent whose reply names a route (invalid_route faults hit it)
+    agents: dict[str, AgentRule] = Field(default_factory=dict)  # rules, in order, for header-less calls
     latency: LatencyConfig = Field(default_factory=LatencyConfig)
     faults: list[FaultRule] = Field(default_factory=list)
 
@@ -74,9 +84,7 @@ def _hint(err: Any) -> str:
 
 def describe_errors(exc: ValidationError, source: str) -> str:
     """Every problem on one line each: `source: faults[0].probability: <what is allowed>`."""
-    lines = [
-        f"{source}: {_where(tuple(err['loc']))}: {err['msg']}{_hint(err)}" for err in exc.errors()
-    ]
+    lines = [f"{source}: {_where(tuple(err['loc']))}: {err['msg']}{_hint(err)}" for err in exc.errors()]
     return "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import signal
 import sys
 from collections.abc import Sequence
@@ -34,21 +35,45 @@ DEFAULT_PORT = 8400
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The server's options, for `harness llm` or a standalone parser."""
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
-                        help=f"port (default {DEFAULT_PORT}; 0: any free port)")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any free port)"
+    )
     parser.add_argument("--config", metavar="FILE", help="a .toml or .json config: seed, latency, faults")
     parser.add_argument("--seed", type=int, help="seed for fault and latency draws (default: config, 0)")
-    parser.add_argument("--latency", metavar="PROFILE",
-                        help="default latency profile: zero, fast, realistic, slow or one from the config")
-    parser.add_argument("--fault", action="append", default=[], metavar="KIND:PROBABILITY",
-                        help=f"add a fault rule, repeatable; kinds: {', '.join(LLM_FAULT_KINDS)}")
-    parser.add_argument("--brain-memo", type=int, metavar="N",
-                        help="replies the server remembers (default: config, 4096; 0: off)")
-    parser.add_argument("--brain", default=DEFAULT_BRAIN, metavar="MODULE:FUNCTION",
-                        help="what writes the replies (default: a generic answer); its module's "
-                        "route_of(agent, content), if any, reads the router's route")
-    parser.add_argument("--router", metavar="AGENT",
-                        help="the agent whose reply names a route (invalid_route faults hit it)")
+    parser.add_argument(
+        "--latency",
+        metavar="PROFILE",
+        help="default latency profile: zero, fast, realistic, slow or one from the config",
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="KIND:PROBABILITY",
+        help=f"add a fault rule, repeatable; kinds: {', '.join(LLM_FAULT_KINDS)}",
+    )
+    parser.add_argument(
+        "--brain-memo",
+        type=int,
+        metavar="N",
+        help="replies the server remembers (default: config, 4096; 0: off)",
+    )
+    parser.add_argument(
+        "--brain",
+        default=DEFAULT_BRAIN,
+        metavar="MODULE:FUNCTION",
+        help="what writes the replies (default: a generic answer); its module's "
+        "route_of(agent, content), if any, reads the router's route",
+    )
+    parser.add_argument(
+        "--router", metavar="AGENT", help="the agent whose reply names a route (invalid_route faults hit it)"
+    )
+    parser.add_argument(
+        "--agents",
+        metavar="JSON",
+        help="how to tell agents that send no X-Harness-Agent header, e.g. "
+        '\'{"billing": {"system": "billing expert"}, "supervisor": {"tool": "transfer_to_billing"}}\'',
+    )
     return parser
 
 
@@ -73,6 +98,13 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
         data["brain_memo"] = args.brain_memo
     if args.router is not None:
         data["router"] = args.router
+    if getattr(args, "agents", None):
+        try:
+            data["agents"] = json.loads(args.agents)
+        except ValueError as exc:
+            raise MockServerError(
+                f"--agents: not JSON ({exc}); give {{agent: {{system|tool: ...}}}}"
+            ) from None
     if args.latency is not None:
         data["latency"]["default"] = args.latency
     data["faults"] += [_fault_rule(text) for text in args.fault]
@@ -94,8 +126,12 @@ async def _serve(server: MockLLMServer) -> None:
 
 
 def serve_mock_llm(
-    config: ServerConfig | None = None, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
-    brain: Brain | None = None, route_of: RouteReader | None = None,
+    config: ServerConfig | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    brain: Brain | None = None,
+    route_of: RouteReader | None = None,
 ) -> None:
     """Run a server in the foreground until SIGINT or SIGTERM."""
     server = MockLLMServer(config, host=host, port=port, brain=brain, route_of=route_of)
@@ -106,15 +142,22 @@ def serve_mock_llm(
 
 def run(args: argparse.Namespace) -> int:
     """Serve with parsed `add_arguments` options: what `harness llm` calls."""
-    serve_mock_llm(build_config(args), host=args.host, port=args.port, brain=load_brain(args.brain),
-          route_of=load_route_reader(args.brain))
+    serve_mock_llm(
+        build_config(args),
+        host=args.host,
+        port=args.port,
+        brain=load_brain(args.brain),
+        route_of=load_route_reader(args.brain),
+    )
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = add_arguments(argparse.ArgumentParser(
-        prog="harness llm", description="An OpenAI-compatible mock LLM server with faults on demand."
-    ))
+    parser = add_arguments(
+        argparse.ArgumentParser(
+            prog="harness llm", description="An OpenAI-compatible mock LLM server with faults on demand."
+        )
+    )
     args = parser.parse_args(argv)
     try:
         return run(args)

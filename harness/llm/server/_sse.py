@@ -84,6 +84,13 @@ def truncate(events: list[Event]) -> list[Event]:
 
 def malformed_events(body: dict[str, Any]) -> list[Event]:
     """A stream whose first event's data is cut mid-JSON, as a broken proxy might send."""
-    good = _sse({"id": body["id"], "object": "chat.completion.chunk", "created": body["created"],
-                 "model": body["model"], "choices": []})
+    good = _sse(
+        {
+            "id": body["id"],
+            "object": "chat.completion.chunk",
+            "created": body["created"],
+            "model": body["model"],
+            "choices": [],
+        }
+    )
     return [Event(good[: len(good) // 2] + b"\n\n"), Event(DONE)]

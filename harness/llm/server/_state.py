@@ -7,13 +7,16 @@ so no locks. `reset()` goes back to the config the server started with.
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 from collections import Counter
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 from ..._exceptions import MockServerError
+from ..._pathcov import HANDOFF_PREFIX
 from .._call import message_text
+from .._reply import Reply, to_reply
 from ._config import ServerConfig
 from ._faults import FaultPlan, FaultRule
 from ._latency import LatencyConfig, LatencySampler
@@ -30,8 +33,9 @@ __all__ = [
     "load_route_reader",
 ]
 
-#: `reply_for(agent, messages, model) -> str`: the assistant's content for one request.
-Brain = Callable[[str | None, list[dict[str, Any]], str], str]
+#: `reply_for(agent, messages, model[, tools=...])`: the assistant's reply for one request: a str
+#: (its content), a dict or list (JSON content), a `ToolCall` or a `Reply` (with tool calls).
+Brain = Callable[..., Any]
 #: `route_of(agent, content) -> route`: the route the router's reply names (None: none).
 RouteReader = Callable[[str | None, str], str | None]
 DEFAULT_BRAIN = "harness.llm.server._state:generic_brain"
@@ -75,35 +79,56 @@ def load_route_reader(spec: str = DEFAULT_BRAIN) -> RouteReader | None:
 class MemoBrain:
     """A brain with a bounded memo: the same request is answered without thinking again.
 
-    The default brain is deterministic but spends most of a request's time reading the
-    query; load tests repeat a small set of queries, so remembering replies is what lets
-    one process serve thousands of requests a second. `size=0` turns it off, for brains
-    whose replies vary from call to call.
+    A brain is deterministic but may spend most of a request's time reading the query; load
+    tests repeat a small set of queries, so remembering replies is what lets one process serve
+    thousands of requests a second. `size=0` turns it off, for brains whose replies vary from
+    call to call. A brain that takes a `tools` keyword is given the tools the request offers;
+    what it returns is read as a script is (`to_reply`): a str, JSON (a dict or list), a
+    `ToolCall` or a `Reply` with tool calls.
     """
 
     def __init__(self, brain: Brain, size: int) -> None:
         self.brain = brain
         self.size = size
-        self._memo: dict[Hashable, str] = {}
+        self._memo: dict[Hashable, Reply] = {}
+        self._wants_tools = _takes_tools(brain)
         self.hits = 0
 
-    def __call__(self, agent: str | None, messages: list[dict[str, Any]], model: str) -> str:
+    def __call__(
+        self, agent: str | None, messages: list[dict[str, Any]], model: str, tools: list[Any] | None = None
+    ) -> Reply:
         if self.size <= 0:
-            return str(self.brain(agent, messages, model))
-        key: Hashable = (agent, model, tuple(tuple(m.items()) for m in messages))
+            return self._think(agent, messages, model, tools)
+        offered = json.dumps(tools, sort_keys=True, default=str) if tools and self._wants_tools else ""
+        key: Hashable = (agent, model, offered, tuple(tuple(m.items()) for m in messages))
         try:
             found = self._memo.get(key)
         except TypeError:  # list content (multimodal parts): unhashable, so key on the JSON
-            key = (agent, model, json.dumps(messages, sort_keys=True, default=str))
+            key = (agent, model, offered, json.dumps(messages, sort_keys=True, default=str))
             found = self._memo.get(key)
         if found is not None:
             self.hits += 1
             return found
-        reply = str(self.brain(agent, messages, model))
+        reply = self._think(agent, messages, model, tools)
         if len(self._memo) >= self.size:
             del self._memo[next(iter(self._memo))]  # oldest first: cheap, and good enough
         self._memo[key] = reply
         return reply
+
+    def _think(
+        self, agent: str | None, messages: list[dict[str, Any]], model: str, tools: list[Any] | None
+    ) -> Reply:
+        if self._wants_tools:
+            return to_reply(self.brain(agent, messages, model, tools=tools or []))
+        return to_reply(self.brain(agent, messages, model))
+
+
+def _takes_tools(brain: Callable[..., Any]) -> bool:
+    try:
+        parameters = inspect.signature(brain).parameters
+    except (TypeError, ValueError):
+        return False
+    return "tools" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
 
 
 class Stats:
@@ -147,11 +172,15 @@ class ServerState:
         self.route_of = route_of or _stripped
         self.reset()
 
-    def route(self, agent: str | None, content: str) -> str | None:
-        """The route a fault's `target.route` matches: the router's label, else the agent."""
+    def route(self, agent: str | None, reply: Reply) -> str | None:
+        """The route a fault's `target.route` matches: the router's label (or the agent its
+        `transfer_to_*` tool call hands over to), else the agent."""
         if agent is None or agent != self.config.router:
             return agent
-        return self.route_of(agent, content)
+        for call in reply.tool_calls:
+            if call.name.startswith(HANDOFF_PREFIX):
+                return call.name.removeprefix(HANDOFF_PREFIX)
+        return self.route_of(agent, reply.text or "")
 
     def reset(self) -> None:
         """Back to the startup config: its faults and latency, fresh generators, zero counts."""

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from harness._exceptions import ChaosError, ExperimentError
-from harness.chaos import FAULT_KINDS, Targets, check_against, load_catalogue, load_experiment
+from harness.chaos import (
+    FAULT_KINDS,
+    Targets,
+    check_against,
+    load_catalogue,
+    load_experiment,
+    not_applicable,
+)
 from harness.chaos._cli import add_arguments, run
 from harness.chaos._faults import LLMInjector, NetworkInjector
 from harness.chaos._measure import phase_stats, recovery_s
@@ -165,8 +172,16 @@ def test_names_are_checked_against_the_declared_system(tmp_path: Path, change: o
 def test_a_handoff_fault_needs_the_systems_hook(tmp_path: Path) -> None:
     exp = load_experiment(write(tmp_path, "x", GOOD.replace("kind: latency, latency_ms: 100", "kind: drop")))
     no_hook = SYSTEM.model_copy(update={"hooks": Hooks()})
-    with pytest.raises(ExperimentError, match=r"x\.yaml: a handoff fault needs the system's handoff hook"):
-        check_against([exp], no_hook)
+    # Not an error (a catalogue may hold it for other systems): not applicable, and why.
+    assert check_against([exp], SYSTEM) == {}
+    skipped = check_against([exp], no_hook)
+    assert (
+        list(skipped) == ["x"]
+        and "no handoff hook" in skipped["x"]
+        and "docs/handoff-hook.md" in skipped["x"]
+    )
+    result = not_applicable(exp, skipped["x"])
+    assert result.verdict == "not_applicable" and not result.held and result.violations == [skipped["x"]]
 
 
 def test_an_unknown_experiment_name_lists_the_known_ones(tmp_path: Path) -> None:

@@ -30,9 +30,6 @@ def test_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None
         assert f"    {theirs} " not in out
 
 
-
-
-
 def test_unknown_tier_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--tiers", "unit,smoke"]) == 2
     assert "unknown tier 'smoke'; choose from unit, integration, system, chaos" in capsys.readouterr().err

@@ -185,9 +185,7 @@ def _worker_main() -> None:
             if self.started:  # listening now
                 Path(shared, f"{_READY_PREFIX}{os.getpid()}").touch()
 
-    config = uvicorn.Config(
-        app, log_level=spec["log_level"], access_log=False, timeout_graceful_shutdown=5
-    )
+    config = uvicorn.Config(app, log_level=spec["log_level"], access_log=False, timeout_graceful_shutdown=5)
     Server(config).run(sockets=[socket.socket(fileno=int(os.environ[_FD_ENV]))])
 
 

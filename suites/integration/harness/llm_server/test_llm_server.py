@@ -14,6 +14,7 @@ import pytest
 from llm_server_helpers import CALLS, ask, stand_in_brain
 
 from harness._exceptions import MockServerError
+from harness.llm import Reply
 from harness.llm.server import MockLLMServer, ServerConfig, load_brain, load_route_reader, start_in_thread
 
 pytestmark = pytest.mark.harness_self  # a test of the harness's own parts
@@ -287,7 +288,7 @@ async def test_a_systems_own_brain_plugs_in_by_name() -> None:
             )
             result = await ask(client, "supervisor", "I was charged twice on my invoice")
         assert parse_decision(result.choices[0].message.content).route == "billing_support"
-        assert server.state.route("supervisor", '{"route": "Facturación"}') == "billing_support"
+        assert server.state.route("supervisor", Reply('{"route": "Facturación"}')) == "billing_support"
     finally:
         server.stop()
 
@@ -303,6 +304,6 @@ async def test_the_default_brain_knows_no_system() -> None:
         content = result.choices[0].message.content
         assert content == "Here is an answer to your question: I was charged twice on my invoice"
         assert load_route_reader() is None  # no router labels to read: the reply is its own route
-        assert server.state.route("supervisor", "x") == "supervisor"  # no router declared
+        assert server.state.route("supervisor", Reply("x")) == "supervisor"  # no router declared
     finally:
         server.stop()

@@ -35,9 +35,7 @@ def http() -> Iterator[httpx.Client]:
 async def client() -> AsyncIterator[openai.AsyncOpenAI]:
     # An explicit httpx client: openai 3.x would otherwise use httpx2, invisible to respx.
     async with httpx.AsyncClient(verify=_TLS) as http:
-        yield openai.AsyncOpenAI(
-            base_url=DEFAULT_BASE_URL, api_key="test", http_client=http, max_retries=0
-        )
+        yield openai.AsyncOpenAI(base_url=DEFAULT_BASE_URL, api_key="test", http_client=http, max_retries=0)
 
 
 @pytest.fixture
@@ -56,7 +54,10 @@ def ask(client: openai.AsyncOpenAI) -> Ask:
         messages.append({"role": "user", "content": text})
         headers = {AGENT_HEADER: agent} if agent else {}
         result: ChatCompletion = await client.chat.completions.create(
-            model=model, messages=messages, extra_headers=headers, **kwargs  # type: ignore[arg-type]
+            model=model,
+            messages=messages,
+            extra_headers=headers,
+            **kwargs,  # type: ignore[arg-type]
         )
         return result
 
