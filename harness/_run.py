@@ -11,6 +11,7 @@ packages (`coverage`, into `reports/coverage/`). `reports/pyramid.json` sums it 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ._exceptions import ConfigError
+from ._tier_runs import REPORTS_ENV
 from .report._pyramid import CoverageFigures, PyramidCoverage, PyramidRecord, TierRun
 from .sut import SystemDeclaration, load_declaration
 
@@ -98,11 +100,13 @@ def tier_run(tier: str, exit_code: int, seconds: float, reports: Path) -> TierRu
     )
 
 
-def _run_tier(tier: str, cmd: list[str], log: Path, progress: Progress, cwd: Path) -> tuple[int, float]:
+def _run_tier(tier: str, cmd: list[str], reports: Path, progress: Progress, cwd: Path) -> tuple[int, float]:
+    log = reports / "logs" / f"{tier}.log"
     task = progress.add_task(tier, total=100)
     started = time.monotonic()
     with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
+        env = os.environ | {REPORTS_ENV: str(reports.resolve())}  # where harness_load/_chaos write
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, env=env)
         while proc.poll() is None:
             time.sleep(0.5)
             found = _PERCENT.findall(log.read_bytes()[-4000:])
@@ -138,10 +142,10 @@ def run_pyramid(
             if not (suites / tier).is_dir():
                 continue
             cmd = _command(tier, suites, reports, workers, extra or [], declaration.coverage)
-            code, seconds = _run_tier(tier, cmd, reports / "logs" / f"{tier}.log", progress, suites.parent)
+            code, seconds = _run_tier(tier, cmd, reports, progress, suites.parent)
             results.append(tier_run(tier, code, seconds, reports))
     record = write_pyramid(reports, results)
-    _print(console, record, declaration)
+    _print(console, record, declaration, reports)
     return 0 if all(r.exit_code == 0 for r in results) else 1
 
 
@@ -171,12 +175,13 @@ def write_pyramid(reports: Path, results: list[TierRun]) -> PyramidRecord:
     return record
 
 
-def _print(console: Console, record: PyramidRecord, declaration: SystemDeclaration) -> None:
+def _print(console: Console, record: PyramidRecord, declaration: SystemDeclaration, reports: Path) -> None:
+    console.print(f"system under test: {declaration.name} (declared in {declaration.source})")
     for r in record.tiers:
         state = "[green]passed[/]" if r.exit_code == 0 else f"[red]FAILED (exit {r.exit_code})[/]"
         console.print(
             f"{r.tier:<12} {state}  {r.passed} passed, {r.failed} failed, {r.errors} errors, "
-            f"{r.skipped} skipped in {r.seconds:.1f} s   log: reports/logs/{r.tier}.log"
+            f"{r.skipped} skipped in {r.seconds:.1f} s   log: {reports / 'logs' / f'{r.tier}.log'}"
         )
     cov, unit = record.coverage, record.coverage.unit_only
     console.print(

@@ -19,21 +19,40 @@ Fixtures (their machinery imported lazily, so every pytest run stays fast):
                     it names header-less agents by the declared `identify` rules.
     harness_stack   (session) the mock LLM server, the proxy and the declared system on free ports,
                     logs under reports/stack-<worker>/, always stopped at the end.
+    harness_load    (session) `harness_load("smoke")`: a load run of the declared system against
+                    its SLA (`harness load`); its SlaReport, also reports/sla.json.
+    harness_chaos   (session) `harness_chaos()`: the declared chaos experiments, else the generic
+                    catalogue (`harness chaos --suite short`); its ChaosReport, also reports/chaos.json.
+    graph_coverage  (session) path coverage of the declared graph: `.record(outcome.path)`;
+                    written to reports/integration/ for the release report at the end.
+    harness_declaration  (session) the declared system (`harness.sut.SystemDeclaration`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
+    from harness._pathcov import PathCoverage
     from harness.llm import MockLLM
+    from harness.measure import ChaosReport, SlaReport
     from harness.stack import Stack
+    from harness.sut import SystemDeclaration
 
-__all__ = ["harness_stack", "mock_llm"]
+__all__ = [
+    "graph_coverage",
+    "harness_chaos",
+    "harness_declaration",
+    "harness_load",
+    "harness_stack",
+    "mock_llm",
+]
 
 TIERS = {
     "unit": "tier 1: each agent with a scripted, mocked LLM; fast, in process, no network",
@@ -51,10 +70,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _suites(config: pytest.Config) -> Path:
-    from harness._config import find_pyproject
-    from harness.sut import load_declaration
-
-    return load_declaration(find_pyproject(config.rootpath)).suites_path.resolve()
+    return _declared(config.rootpath).suites_path.resolve()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -77,21 +93,73 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.user_properties += [("harness_tier", tier), ("harness_subject", subject)]
 
 
-@pytest.fixture(scope="session")
-def _harness_identify(pytestconfig: pytest.Config) -> dict[str, Any]:
+@functools.cache
+def _declared(rootpath: Path) -> SystemDeclaration:
     from harness._config import find_pyproject
     from harness.sut import load_declaration
 
-    return dict(load_declaration(find_pyproject(pytestconfig.rootpath)).identify)
+    return load_declaration(find_pyproject(rootpath))
+
+
+@pytest.fixture(scope="session")
+def harness_declaration(pytestconfig: pytest.Config) -> SystemDeclaration:
+    """(session) The system under test as declared in the nearest pyproject.toml."""
+    return _declared(pytestconfig.rootpath)
 
 
 @pytest.fixture
-def mock_llm(_harness_identify: dict[str, Any]) -> Iterator[MockLLM]:
+def mock_llm(pytestconfig: pytest.Config, monkeypatch: pytest.MonkeyPatch) -> Iterator[MockLLM]:
     """A scripted OpenAI-compatible LLM (`harness.llm.MockLLM`), which already knows the declared
-    system's agents by their prompts or tools (`[tool.harness.system.identify]`)."""
+    system's agents by their prompts or tools (`[tool.harness.system.identify]`). For the test,
+    `OPENAI_BASE_URL` (and the declared `llm_base_url_env`) point at it and `OPENAI_API_KEY` has a
+    placeholder if unset, so a client built the default way (`ChatOpenAI()`, `AsyncOpenAI()`)
+    talks to the mock, never to the network."""
     from harness.llm._fixture import mock_llm as body
 
-    yield from body(_harness_identify)
+    declaration = _declared(pytestconfig.rootpath)
+    served = body(declaration.identify)
+    llm = next(served)
+    serve = declaration.serve
+    for name in {"OPENAI_BASE_URL", (serve and serve.llm_base_url_env) or "OPENAI_BASE_URL"}:
+        monkeypatch.setenv(name, llm.base_url)
+    if not os.environ.get("OPENAI_API_KEY"):
+        monkeypatch.setenv("OPENAI_API_KEY", "harness-mock-llm")
+    yield llm
+    next(served, None)  # stop it and fail on unscripted calls
+
+
+@pytest.fixture(scope="session")
+def harness_load(harness_declaration: SystemDeclaration) -> Callable[..., SlaReport]:
+    """(session) `harness_load(profile="smoke", *options)`: a load run of the declared system on a
+    stack of its own (`harness load`), judged against its SLA; returns its `SlaReport`, which is
+    also `reports/sla.json`, the one the release report reads."""
+    from harness._tier_runs import load_run
+
+    return functools.partial(load_run, harness_declaration.root)
+
+
+@pytest.fixture(scope="session")
+def harness_chaos(harness_declaration: SystemDeclaration) -> Callable[..., ChaosReport]:
+    """(session) `harness_chaos(*options, suite="short")`: the declared chaos experiments (else the
+    generic catalogue) against chaos-tuned stacks of the declared system (`harness chaos`);
+    returns its `ChaosReport`, also `reports/chaos.json` for the release report."""
+    from harness._tier_runs import chaos_run
+
+    return functools.partial(chaos_run, harness_declaration.root)
+
+
+@pytest.fixture(scope="session")
+def graph_coverage(harness_declaration: SystemDeclaration) -> Iterator[PathCoverage]:
+    """(session) Path coverage of the declared in-process graph (`python = ...`): record each
+    outcome's path (`graph_coverage.record(outcome.path)`); at the end it is written where the
+    release report reads it (reports/integration/graph_coverage_in_process.json)."""
+    from harness._tier_runs import graph_coverage_of, reports_dir
+
+    coverage = graph_coverage_of(harness_declaration)
+    yield coverage
+    if coverage.requests:
+        folder = reports_dir(harness_declaration.root) / "integration"
+        coverage.write(folder / "graph_coverage_in_process.json")
 
 
 @pytest.fixture(scope="session")

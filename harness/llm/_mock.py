@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import ClassVar
 
@@ -23,7 +23,7 @@ import respx
 from .._exceptions import ScriptError, UnscriptedCallError
 from . import _httpx2
 from ._call import AGENT_HEADER, Call
-from ._reply import Reply
+from ._reply import Reply, ToolCall
 from ._route import Route, Scripted, SequenceExhausted
 from ._wire import completion_response, error_response, models_response
 from .faults import Fault
@@ -115,6 +115,18 @@ class MockLLM:
             raise ScriptError(f"identify({name!r}) needs system= (a regex) or tool= (a tool name)")
         pattern = re.compile(system) if isinstance(system, str) else system
         self._identities.append((name, pattern, tool))
+
+    def play(self, brain: Callable[..., object]) -> Route:
+        """Answer every call no other route answers with `brain(agent, messages, model, tools=...)`,
+        the mock LLM server's brain plug-in (a `harness.scenarios.scenario_brain`, a system's own):
+        text, JSON, a `Reply` or a `ToolCall`. Returns the default route."""
+
+        def answer(call: Call) -> object:
+            reply = brain(call.agent, call.messages, call.model, tools=call.body.get("tools") or [])
+            return Reply(tool_calls=[reply]) if isinstance(reply, ToolCall) else reply
+
+        self.default.side_effect = answer
+        return self.default
 
     def model(self, name: str) -> Route:
         """Calls asking for model `name`."""

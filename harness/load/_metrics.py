@@ -72,19 +72,26 @@ def _shares(series: pd.Series) -> dict[str, dict[str, Any]]:
     return {str(k): {"requests": int(v), "share": v / total} for k, v in counts.items()}
 
 
+_UNMEASURED = {"value": None, "ci95": None}
+
+
 def _tokens_and_cost(client: pd.DataFrame) -> tuple[dict[str, Any], dict[str, Any]]:
     ok = _answered(client)
+    # A system whose replies carry no token counts has not measured any: null, never "0 tokens"
+    # (an SLA check on it then says "not measured" instead of passing).
+    reported = bool(ok[["tokens_in", "tokens_out"]].notna().to_numpy().any())
     tokens_in, tokens_out = ok["tokens_in"].fillna(0), ok["tokens_out"].fillna(0)
     tokens = {
-        "per_request": mean_ci((tokens_in + tokens_out).to_numpy()),
+        "per_request": mean_ci((tokens_in + tokens_out).to_numpy()) if reported else _UNMEASURED,
         "in_total": int(tokens_in.sum()),
         "out_total": int(tokens_out.sum()),
-        "in_per_request": float(tokens_in.mean()) if len(ok) else None,
-        "out_per_request": float(tokens_out.mean()) if len(ok) else None,
+        "in_per_request": float(tokens_in.mean()) if len(ok) and reported else None,
+        "out_per_request": float(tokens_out.mean()) if len(ok) and reported else None,
     }
+    costed = bool(ok["cost_usd"].notna().any())
     cost = {
-        "total": float(ok["cost_usd"].fillna(0).sum()),
-        "per_request": mean_ci(ok["cost_usd"].fillna(0).to_numpy()),
+        "total": float(ok["cost_usd"].fillna(0).sum()) if costed else None,
+        "per_request": mean_ci(ok["cost_usd"].fillna(0).to_numpy()) if costed else _UNMEASURED,
     }
     return tokens, cost
 

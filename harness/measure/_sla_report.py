@@ -154,7 +154,7 @@ class Tokens(_Section):
 
 
 class Cost(_Section):
-    total: float
+    total: float | None  # null: no reply carried a cost
     per_request: Estimate
 
 

@@ -20,7 +20,7 @@ from ._mast import Observation, tag, tag_chaos, tag_sla, tag_tests
 from ._pyramid import read_pyramid
 from ._scrub import scrub_obj
 from ._sla import find_sla, read_sla, relative_to
-from ._summary import ChaosSection, SlaSection, Summary
+from ._summary import ChaosSection, SlaSection, Summary, SystemSection
 
 __all__ = ["build_summary", "read_samples", "scenario_labels", "write_summary"]
 
@@ -96,6 +96,18 @@ def _chaos(reports: Path, paths: list[Path] | None, notes: list[str]) -> ChaosSe
         return None
 
 
+def _system() -> SystemSection:
+    decl = load_declaration()
+    return SystemSection(
+        name=decl.name,
+        declared_in=str(decl.source) if decl.source else None,
+        python=decl.python,
+        url=decl.url,
+        served=decl.serve is not None,
+        coverage=list(decl.coverage),
+    )
+
+
 def build_summary(
     reports: Path,
     settings: GateSettings,
@@ -118,6 +130,7 @@ def build_summary(
         observations += tag_chaos(section_chaos)
     summary = Summary(
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        system=_system(),
         verdict="NO-GO",
         gates=[],
         pyramid=pyramid,

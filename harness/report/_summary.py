@@ -266,6 +266,17 @@ class MastTag(BaseModel):
     evidence: list[Evidence]
 
 
+class SystemSection(BaseModel):
+    """The system under test, as declared: what the report is about."""
+
+    name: str
+    declared_in: str | None = None  # the pyproject.toml holding [tool.harness.system]
+    python: str | None = None  # in process: pkg.module:attr
+    url: str | None = None  # a running service
+    served: bool = False  # the stack starts it ([tool.harness.system.serve])
+    coverage: list[str] = Field(default_factory=list)  # the packages whose coverage counts
+
+
 class Summary(TypedFile):
     """Every number the release report shows, and its verdict."""
 
@@ -275,6 +286,7 @@ class Summary(TypedFile):
     FIX: ClassVar[str] = "write it with `harness report`"
 
     generated_at: str
+    system: SystemSection | None = None  # None in summaries written before it was recorded
     verdict: Literal["GO", "NO-GO"]
     gates: list[GateResult]
     pyramid: PyramidSection

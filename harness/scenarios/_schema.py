@@ -94,6 +94,12 @@ class Scenario(BaseModel):
     pii: list[str] = Field(default_factory=list, description="raw PII planted in the query")
     notes: str = ""
 
+    def turn(self, **fields: Any) -> Any:
+        """This scenario as the turn a system is asked (`harness.sut.Turn`)."""
+        from ..sut import Turn
+
+        return Turn(query=self.query, user_id=self.user_id, customer_tier=self.customer_tier, **fields)
+
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         missing = [value for value in self.pii if value not in self.query]

@@ -37,9 +37,9 @@ class Outcome(BaseModel):
     confidence: float | None = None
     fallback: str | None = None
     degraded: bool = False
-    tokens_in: int = 0
-    tokens_out: int = 0
-    cost_usd: float = 0.0
+    tokens_in: int | None = None  # None: the system did not say (not measured, never "0 tokens")
+    tokens_out: int | None = None
+    cost_usd: float | None = None
     latency_ms: float = 0.0  # as the harness measured it (the client's round trip over HTTP)
     server_ms: float | None = None  # as the system reported it, when it does
     cache_hit: bool | None = None

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 __all__ = ["issue_refund", "lookup_invoice", "search_docs"]
 
+
+class _Invoice(NamedTuple):
+    amount: float
+    status: str
+    charged: int
+
+
 _INVOICES = {
-    "INV-1001": {"amount": 42.0, "status": "paid", "charged": 1},
-    "INV-1002": {"amount": 19.9, "status": "paid", "charged": 2},
-    "INV-1003": {"amount": 120.0, "status": "due", "charged": 0},
+    "INV-1001": _Invoice(42.0, "paid", 1),
+    "INV-1002": _Invoice(19.9, "paid", 2),
+    "INV-1003": _Invoice(120.0, "due", 0),
 }
 _DOCS = {
     "login": "Reset your password from the sign-in page; two-factor codes expire after 30 s.",
@@ -21,16 +30,16 @@ def lookup_invoice(invoice_id: str) -> str:
     invoice = _INVOICES.get(invoice_id.strip().upper())
     if invoice is None:
         return f"no invoice {invoice_id}"
-    amount, status, charged = invoice["amount"], invoice["status"], invoice["charged"]
+    amount, status, charged = invoice
     return f"{invoice_id}: {amount:.2f} EUR, {status}, charged {charged} time(s)"
 
 
 def issue_refund(invoice_id: str, amount: float) -> str:
     """Refund `amount` EUR of an invoice; only a double charge is refunded."""
     invoice = _INVOICES.get(invoice_id.strip().upper())
-    if invoice is None or invoice["charged"] < 2:
+    if invoice is None or invoice.charged < 2:
         return f"refused: {invoice_id} was not charged twice"
-    return f"refunded {min(amount, invoice['amount']):.2f} EUR on {invoice_id}"
+    return f"refunded {min(amount, invoice.amount):.2f} EUR on {invoice_id}"
 
 
 def search_docs(query: str) -> str:

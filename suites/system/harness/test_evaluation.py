@@ -323,3 +323,18 @@ def test_every_run_of_the_deck_holds_its_escalation_rate() -> None:
 def test_an_unknown_category_in_a_mix_is_named() -> None:
     with pytest.raises(LoadError, match=r"mix: unknown category 'billin'; known: ambiguous, billing"):
         Deck(read_items(SCENARIOS), {"billin": 1})
+
+
+def test_a_system_that_reports_no_tokens_has_not_measured_them() -> None:
+    # Replies without token counts or cost: not "0 tokens" (which would pass any budget).
+    client = _client([(f"r{t}", 200, 200) for t in range(5)])
+    client["start"], client["ms"] = 1000.0 + np.arange(5.0), 100.0
+    client["escalated"], client["cache_hit"], client["route"] = False, False, "billing"
+    figures = measure(client, None, None, reconcile(client, None))
+    assert figures["tokens"]["per_request"] == {"value": None, "ci95": None}
+    assert figures["tokens"]["in_per_request"] is None and figures["cost_usd"]["total"] is None
+    check = next(c for c in evaluate(SLA(), figures, lost=0, sent=5) if c.name == "tokens_per_request_max")
+    assert not check.passed and check.value is None
+    client.loc[0, ["tokens_in", "tokens_out"]] = [300, 200]  # one reply says: now it is measured
+    figures = measure(client, None, None, reconcile(client, None))
+    assert figures["tokens"]["per_request"]["value"] == 100.0

@@ -123,5 +123,46 @@ def test_fixture_stops_intercepting_at_teardown(pytester: pytest.Pytester) -> No
 
 
 def test_plugin_declares_only_fixtures() -> None:
-    assert harness.plugin.__all__ == ["harness_stack", "mock_llm"]
+    assert harness.plugin.__all__ == [
+        "graph_coverage",
+        "harness_chaos",
+        "harness_declaration",
+        "harness_load",
+        "harness_stack",
+        "mock_llm",
+    ]
     assert callable(harness.plugin.mock_llm) and callable(harness.plugin.harness_stack)
+
+
+DEFAULT_CLIENT_TESTS = """
+import os
+
+import openai
+
+
+def test_a_client_built_the_default_way_talks_to_the_mock(mock_llm):
+    mock_llm.default.return_value = "from the mock"
+    client = openai.OpenAI(max_retries=0)  # no base_url, no key: the environment's
+    reply = client.chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}])
+    assert reply.choices[0].message.content == "from the mock"
+    assert os.environ["OPENAI_BASE_URL"] == mock_llm.base_url
+
+
+def test_the_environment_is_restored_after_the_test():
+    assert "OPENAI_BASE_URL" not in os.environ
+    assert os.environ.get("OPENAI_API_KEY") in (None, "a-real-key")
+"""
+
+
+@pytest.mark.parametrize("key", [None, "a-real-key"])
+def test_a_default_openai_client_is_answered_not_sent_to_the_network(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, key: str | None
+) -> None:
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    if key is None:
+        monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    else:
+        monkeypatch.setenv("OPENAI_API_KEY", key)
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(DEFAULT_CLIENT_TESTS)
+    pytester.runpytest(*FAST).assert_outcomes(passed=2)
