@@ -66,6 +66,26 @@ def _cmd_stack(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the declared in-process system (a graph, a callable, a factory) over HTTP: POST / a
+    turn, GET /health; for the system and chaos tiers of a system with no API of its own."""
+    from ._serve import serve_system
+
+    if not 0 < args.port < 65536:
+        raise ConfigError(f"--port {args.port}: give a port between 1 and 65535")
+    serve_system(args.system, args.host, args.port, audit_log=args.audit_log, pyproject=args.pyproject)
+    return 0
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    """Write a starter declaration, a scenarios template and one starter test per tier."""
+    from ._init import init_project
+
+    for line in init_project(Path(args.folder), python=args.python, force=args.force):
+        print(line)
+    return 0
+
+
 def signal_pause() -> None:
     import signal
 
@@ -168,6 +188,22 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         command,
         adder="add_compare_arguments",
     )
+    srv = _add(sub, "serve", _cmd_serve, help="serve the declared in-process system over HTTP")
+    srv.add_argument(
+        "--system", metavar="PKG.MODULE:ATTR", help="what to serve (default: the declared python)"
+    )
+    srv.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    srv.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    srv.add_argument("--audit-log", metavar="FILE", help="write the harness audit log here")
+    srv.add_argument("--pyproject", metavar="FILE", help="the declaring pyproject.toml (default: nearest)")
+    ini = _add(sub, "init", _cmd_init, help="start a team's project: declaration, scenarios, a test per tier")
+    ini.add_argument("folder", nargs="?", default=".", help="the project folder (default: here)")
+    ini.add_argument(
+        "--python",
+        metavar="PKG.MODULE:ATTR",
+        help="your system (a graph, a callable or a factory); default: a starter system written beside it",
+    )
+    ini.add_argument("--force", action="store_true", help="overwrite the starter files if they exist")
     stk = _add(sub, "stack", _cmd_stack, help="start or stop the mock LLM server, the proxy and the system")
     stk.add_argument("action", choices=["up", "down"])
     stk.add_argument("--reports", default="reports", help="where logs and stack.json go")

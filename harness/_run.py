@@ -151,10 +151,13 @@ def run_pyramid(
 
 def _coverage(path: Path) -> CoverageFigures:
     totals = json.loads(path.read_text())["totals"] if path.exists() else {}
-    branches = max(1, totals.get("num_branches", 0))
+    if not totals.get("num_statements"):
+        return CoverageFigures()  # nothing measured
+    branches = totals.get("num_branches", 0)
     return CoverageFigures(
         line_pct=round(totals.get("percent_statements_covered", 0.0), 2),
-        branch_pct=round(100 * totals.get("covered_branches", 0) / branches, 2),
+        # As coverage.py has it: code with no branch has none to miss.
+        branch_pct=round(100 * totals.get("covered_branches", 0) / branches, 2) if branches else 100.0,
     )
 
 

@@ -19,6 +19,13 @@ __all__ = ["read_coverage", "read_graph"]
 _LEAST_COVERED = 8
 
 
+def _branch_pct(summary: dict[str, Any]) -> float | None:
+    """As coverage.py has it: code with no branch has none to miss (100%); no code, no figure."""
+    if not summary.get("num_branches") and summary.get("num_statements"):
+        return 100.0
+    return _pct(summary.get("covered_branches", 0), summary.get("num_branches", 0))
+
+
 def _pct(covered: int, total: int) -> float | None:
     return round(100.0 * covered / total, 2) if total else None
 
@@ -40,7 +47,7 @@ def _files(doc: dict[str, Any]) -> list[CoverageFile]:
             CoverageFile(
                 file=name,
                 line_pct=round(s.get("percent_statements_covered", s.get("percent_covered", 0.0)), 2),
-                branch_pct=_pct(s.get("covered_branches", 0), s.get("num_branches", 0)),
+                branch_pct=_branch_pct(s),
                 missing_lines=s.get("missing_lines", 0),
             )
         )
@@ -67,13 +74,13 @@ def read_coverage(reports: Path, notes: list[str]) -> CoverageSection | None:
     return CoverageSection(
         source=f"coverage/{newest.name}",
         line_pct=_pct(t.get("covered_lines", 0), t.get("num_statements", 0)) or 0.0,
-        branch_pct=_pct(t.get("covered_branches", 0), t.get("num_branches", 0)),
+        branch_pct=_branch_pct(t),
         covered_lines=t.get("covered_lines", 0),
         num_statements=t.get("num_statements", 0),
         covered_branches=t.get("covered_branches", 0),
         num_branches=t.get("num_branches", 0),
         unit_only_line_pct=_pct(u.get("covered_lines", 0), u.get("num_statements", 0)) if u else None,
-        unit_only_branch_pct=_pct(u.get("covered_branches", 0), u.get("num_branches", 0)) if u else None,
+        unit_only_branch_pct=_branch_pct(u) if u else None,
         html="coverage/html/index.html" if html.exists() else None,
         least_covered=_files(doc),
     )

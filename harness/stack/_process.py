@@ -60,9 +60,10 @@ class ManagedProcess:
         health_url: str,
         env: dict[str, str] | None = None,
         detached: bool = False,
+        cwd: Path | None = None,
     ) -> None:
         self.name, self.argv, self.log_path, self.health_url = name, list(argv), log_path, health_url
-        self.env, self.detached = env, detached
+        self.env, self.detached, self.cwd = env, detached, cwd
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -80,6 +81,7 @@ class ManagedProcess:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
                 env={**os.environ, **(self.env or {})},
+                cwd=self.cwd,
                 preexec_fn=None if self.detached else die_with_parent,
             )
         except FileNotFoundError:

@@ -132,6 +132,7 @@ class Stack:
             health_url=f"{self.service_url}{serve.health}",
             env={**env, **self.system_env},
             detached=self.detached,
+            cwd=self.declaration.root,  # where its own modules are, wherever the harness runs from
         )
 
     def _part(

@@ -21,21 +21,30 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "handoff_desk"
 GLUE = Path(__file__).resolve().parents[3] / "benchmarks" / "glue_count.py"
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path]:
-    reports = tmp_path_factory.mktemp("handoff-desk-reports")
-    env = os.environ | {"NO_PROXY": "127.0.0.1,localhost"}
-    env.pop("HARNESS_REPORTS", None)  # this run's own, not the outer pyramid's
+def _clean_env() -> dict[str, str]:
+    # The project's own settings, not the outer pyramid's reports folder or LLM settings.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))}
+    return env | {"NO_PROXY": "127.0.0.1,localhost"}
+
+
+def _harness_run(folder: Path, log: Path, *args: str) -> int:
+    """`harness run` from `folder`; its output kept in `log`, its exit code returned."""
     proc = subprocess.run(
-        [sys.executable, "-m", "harness", "run", "--reports", str(reports)],
-        cwd=EXAMPLE,
-        env=env,
+        [sys.executable, "-m", "harness", "run", *args],
+        cwd=folder,
+        env=_clean_env(),
         capture_output=True,
         text=True,
         timeout=900,
     )
-    (reports / "run.log").write_text(proc.stdout + proc.stderr)
-    return proc.returncode, reports
+    log.write_text(proc.stdout + proc.stderr)
+    return proc.returncode
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path]:
+    reports = tmp_path_factory.mktemp("handoff-desk-reports")
+    return _harness_run(EXAMPLE, reports / "run.log", "--reports", str(reports)), reports
 
 
 def _json(path: Path) -> Any:
@@ -100,3 +109,30 @@ def test_its_glue_is_at_most_30_lines() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     total = int(proc.stdout.strip().splitlines()[-1].split()[0])
     assert 0 < total <= 30
+
+
+@pytest.fixture(scope="module")
+def started(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path]:
+    """A project with nothing but `harness init` in it, through `harness run`."""
+    folder = tmp_path_factory.mktemp("new-team")
+    subprocess.run([sys.executable, "-m", "harness", "init"], cwd=folder, env=_clean_env(), check=True)
+    return _harness_run(folder, folder / "run.log"), folder
+
+
+def test_a_started_project_runs_every_tier_at_once(started: tuple[int, Path]) -> None:
+    code, folder = started
+    reports = folder / "reports"
+    assert code == 0, (folder / "run.log").read_text()[-3000:]
+    assert [t["tier"] for t in _json(reports / "pyramid.json")["tiers"]] == [
+        "unit",
+        "integration",
+        "system",
+        "chaos",
+    ]
+    sla = _json(reports / "sla.json")
+    # Served by `harness serve`, which writes the audit log: reconciled on both sides.
+    assert sla["verdict"] == "pass" and sla["requests"]["audit_checked"] and sla["requests"]["lost"] == 0
+    summary = _json(reports / "summary.json")
+    assert summary["system"]["name"] == folder.name and summary["system"]["python"] == "starter_system:answer"
+    verdicts = {e["name"]: e["verdict"] for e in _json(reports / "chaos.json")["experiments"]}
+    assert verdicts["handoff-drop"] == "not_applicable" and "failed" in verdicts.values()
