@@ -7,14 +7,16 @@ and `table`, and layered with `deep_merge`.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
+import typing
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, PyprojectTomlConfigSettingsSource
 
 from ._exceptions import ConfigError, HarnessError
@@ -101,7 +103,11 @@ def _reading(pyproject: str | Path | None) -> Iterator[None]:
 
 
 def build_settings(cls: type[S], pyproject: str | Path | None = None, **overrides: Any) -> S:
-    """`cls(**overrides)`, with a bad value turned into a one-line `ConfigError`."""
+    """`cls(**overrides)`, with a bad value, or a pyproject that is not TOML, turned into a
+    one-line `ConfigError`."""
+    path = Path(pyproject) if pyproject else find_pyproject()
+    if path is not None and path.exists():
+        read_toml(path)  # a broken file: one line naming it, not a parser's traceback
     with _reading(pyproject):
         try:
             return cls(**overrides)
@@ -110,7 +116,8 @@ def build_settings(cls: type[S], pyproject: str | Path | None = None, **override
 
 
 def _one_line(exc: ValidationError, cls: type[BaseSettings]) -> str:
-    err = exc.errors()[0]
+    # A typo first: an unknown key usually explains the missing one beside it.
+    err = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
     loc = [str(p) for p in err["loc"]]
     dotted = ".".join(loc) or "settings"
     config = cls.model_config
@@ -118,7 +125,23 @@ def _one_line(exc: ValidationError, cls: type[BaseSettings]) -> str:
     env = f"{config.get('env_prefix', '')}{delimiter.join(loc).upper()}"
     table = ".".join(config.get("pyproject_toml_table_header") or ())
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    if err["type"] == "extra_forbidden":  # a typo, most often: name the key it was meant to be
+        known = _known_keys(cls, loc[:-1])
+        near = difflib.get_close_matches(loc[-1], known, n=1)
+        hint = f"did you mean {near[0]!r}?" if near else f"known: {', '.join(sorted(known))}"
+        return f"unknown setting {dotted} in [{table}]: {hint}{more}"
     return (
         f"invalid setting {dotted} = {err.get('input')!r}: {err['msg']}; "
         f"fix it in [{table}] or env {env}{more}"
     )
+
+
+def _known_keys(cls: type[BaseModel], path: list[str]) -> list[str]:
+    """The field names of the model at `path` under `cls` (its nested tables followed)."""
+    model: type[BaseModel] | None = cls
+    for key in path:
+        field = model.model_fields.get(key) if model is not None else None
+        annotation = getattr(field, "annotation", None)
+        inner = [a for a in (*typing.get_args(annotation), annotation) if isinstance(a, type)]
+        model = next((a for a in inner if issubclass(a, BaseModel)), None)
+    return list(model.model_fields) if model is not None else []

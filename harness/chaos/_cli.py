@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -95,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
             raise HarnessError("--bite starts its own stacks (one per set of switches): drop --stack")
         skipped = check_against(experiments, declaration)
         plan = _plan([e for e in experiments if e.name not in skipped], args.bite)
+        output = _check_before_work(args, declaration)
     except HarnessError as exc:
         print(f"harness chaos: {exc}", file=sys.stderr)
         return 2
@@ -120,12 +122,38 @@ def run(args: argparse.Namespace) -> int:
     finally:
         name = None if stopped in (None, -1) else signal.Signals(stopped).name
         doc = build_chaos_report(results, suite=args.suite, started=started, stacks=stacks, interrupted=name)
-        path = write_report(doc, args.output or Path(args.reports) / "chaos.json")
-        print(summary_line(doc))
-        print(f"report: {path}")
+        ran = any(r.verdict != "not_applicable" for r in results)
+        if ran or not plan[0][1]:  # a run with results, or one with nothing it could run
+            print(summary_line(doc))
+            print(f"report: {write_report(doc, output)}")
+        else:  # nothing ran: an earlier run's report is worth more than an empty one
+            print(f"harness chaos: no experiment ran; {output} left as it was", file=sys.stderr)
     if stopped is not None:
         return 1 if stopped == -1 else _EXIT.get(signal.Signals(stopped), 1)
     return 0 if doc.passed() else 1
+
+
+def _check_before_work(args: argparse.Namespace, declaration: SystemDeclaration) -> Path:
+    """Everything that can be checked before a stack starts; the report's path, writable."""
+    if args.request_timeout is not None and args.request_timeout <= 0:
+        raise HarnessError(f"--request-timeout {args.request_timeout}: give seconds above 0, e.g. 10")
+    if args.stack:
+        attach(args.stack, declaration)  # a missing or broken record: said now, not after a run
+    elif declaration.serve is None:
+        raise HarnessError(
+            "a chaos run needs the system running: declare [tool.harness.system.serve] so the stack "
+            "starts it, or attach to a running stack with --stack reports/stack/stack.json"
+        )
+    output = Path(args.output or Path(args.reports) / "chaos.json")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=output.parent, prefix=".writable-"):
+            pass
+    except OSError as exc:
+        raise HarnessError(
+            f"{output.parent}: cannot write the report there ({exc.strerror}); give --reports"
+        ) from None
+    return output
 
 
 def _plan(experiments: list[Experiment], bite: bool) -> list[tuple[tuple[str, ...], list[Experiment]]]:

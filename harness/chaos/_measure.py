@@ -31,6 +31,7 @@ def phase_stats(samples: list[Sample]) -> PhaseStats:
     s.answered, s.retriable = len(answers), sum(x.kind == "retriable" for x in samples)
     s.rejected = sum(x.kind == "rejected" for x in samples)
     s.unclear = sum(x.kind in UNCLEAR for x in samples)
+    s.invalid = sum(x.kind == "invalid" for x in samples)
     s.degraded = sum(bool(x.degraded) for x in answers)
     s.escalated = sum(bool(x.escalated) for x in answers)
     s.misrouted = sum(bool(x.misrouted) for x in answers)

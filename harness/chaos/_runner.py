@@ -51,7 +51,7 @@ async def settle(targets: Targets, max_s: float = 15.0) -> list[str]:
     deadline = time.monotonic() + max_s
     health = f"{targets.service_url}{decl.serve.health if decl.serve else '/health'}"
     probes = queries_for(decl, pool=3, seed="settle")
-    system = HTTPSystem(targets.service_url, decl.http, timeout_s=10.0)
+    system = HTTPSystem(targets.service_url, decl.http, timeout_s=10.0, routes=decl.vocabulary.routes)
     not_closed: list[str] = []
     try:
         async with httpx.AsyncClient(timeout=10.0, trust_env=False) as client:
@@ -102,7 +102,9 @@ class _Run:
             timeout=timeout_s, limits=httpx.Limits(max_connections=exp.load.max_in_flight), trust_env=False
         )
         self.load = LoadGenerator(
-            HTTPSystem(targets.service_url, decl.http, client=client, name=decl.name),
+            HTTPSystem(
+                targets.service_url, decl.http, client=client, name=decl.name, routes=decl.vocabulary.routes
+            ),
             queries_for(decl, exp.load.pool, seed=exp.name),
             rate=exp.load.rate,
             run_id=self.run_id,

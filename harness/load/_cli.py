@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._exceptions import HarnessError
+from .._exceptions import HarnessError, LoadError
 
 if TYPE_CHECKING:
     from ..measure import SlaReport
@@ -77,7 +77,8 @@ def _print_summary(doc: SlaReport, path: Path) -> None:
     console = Console()
     console.print(table)
     console.print(
-        f"sent {req.sent} = answered {req.answered} + failed {req.failed} + lost {req.lost} "
+        f"sent {req.sent} = answered {req.answered} + failed {req.failed} (invalid {req.invalid}) "
+        f"+ lost {req.lost} "
         f"(audit checked: {req.audit_checked}) · report {path}",
         highlight=False,
     )
@@ -98,6 +99,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.list:
             return _list(args)
+        if args.audit_log and not args.host:
+            raise LoadError(
+                "--audit-log names a running system's log: give --host too (a stack the run "
+                "starts keeps its own audit log)"
+            )
         from ._profiles import load_profile
         from ._runner import RunOptions, run_load
         from ._sla import load_sla

@@ -60,6 +60,7 @@ def _rates(client: pd.DataFrame, rec: Reconciliation) -> dict[str, Any]:
     escalated = ok["escalated"].fillna(False).astype(bool)
     return {
         "error": proportion_ci(rec.failed + rec.no_outcome, rec.sent),
+        "invalid": proportion_ci(rec.invalid, rec.sent),
         "escalation": proportion_ci(int(escalated.sum()), len(ok)),
         "cache_hit": proportion_ci(int(ok["cache_hit"].fillna(False).astype(bool).sum()), len(ok)),
         "fallback": proportion_ci(int(ok["fallback"].notna().sum()), len(ok)),

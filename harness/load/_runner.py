@@ -8,6 +8,7 @@ overlaps another's start-up or analysis, the CPU-heavy phases.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -69,9 +70,9 @@ class _Run:
         return self.options.reports / "load" / name
 
     def start_target(self) -> None:
-        (self.folder / "raw").mkdir(parents=True, exist_ok=True)
         o = self.options
-        self.declaration = o.declaration
+        self.declaration = o.declaration  # a bad declaration refuses here, before any folder exists
+        (self.folder / "raw").mkdir(parents=True, exist_ok=True)
         self.target = Target.start(o.profile, self.folder, o.host, o.audit_log, self.declaration)
         self.costs_before = scrape_costs(self.target.url, self.declaration)
 
@@ -121,6 +122,7 @@ class _Run:
             stages=[(until, int(users), rate) for until, users, rate in p.stage_table()],
             workers=p.workers, wait_s=p.wait_s, warmup_s=p.warmup_s,
             llm=p.llm.model_dump() if o.host is None else None, env=p.env, locust_exit_code=0,
+            system=o.declaration.name, scenarios=_fingerprint(o.scenarios_file),
         )  # fmt: skip
 
     def analyse(self) -> Analysis:
@@ -130,6 +132,13 @@ class _Run:
             folder=self.folder, reports=o.reports, run=self.header(), profile=o.profile, sla=o.sla,
             audit_path=self.target.audit_log, scenarios=o.scenarios_file, agent_costs=self.agent_costs(),
         )  # fmt: skip
+
+
+def _fingerprint(path: Path | None) -> str | None:
+    """A scenario file as two runs can be matched by: its name and a digest of its content."""
+    if path is None or not path.is_file():
+        return None
+    return f"{path.name} sha256:{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"
 
 
 def _each(runs: Sequence[_Run], step: Callable[[_Run], T]) -> list[T]:

@@ -3,13 +3,17 @@
     [tool.harness.sla]
     p95_ms_max = 2000              # client-side end-to-end P95 < 2000 ms
     error_rate_max = 0.02          # failed / sent < 2%
+    invalid_rate_max = 0           # 2xx replies that break the contract / sent <= 0 (none at all)
     escalation_rate_min = 0.15     # escalated / answered between 15% ...
     escalation_rate_max = 0.20     # ... and 20%, both inclusive
     tokens_per_request_max = 12000 # mean tokens in + out per answered request < 12,000
 
 Also known, off unless set: `p50_ms_max`, `p99_ms_max`, `p999_ms_max`,
 `cost_per_request_usd_max`, `cache_hit_rate_min`. `false` turns a default off. A `_max` bound is
-strict (the value must stay below it), a `_min` bound and the escalation band are inclusive.
+strict (the value must stay below it), a `_min` bound, the escalation band and
+`invalid_rate_max` are inclusive. An invalid reply (an empty answer and no escalation, a route off
+the declared vocabulary, a 2xx that is not the declared JSON) is a failure too: it counts in the
+error rate, and apart.
 
 Each check reports the measured value with its bootstrap 95% interval; the verdict uses the value,
 and `decisive` says whether the whole interval falls on the same side (a run too short to tell
@@ -40,6 +44,7 @@ class SLA(BaseModel):
     p99_ms_max: float | None = Field(None, gt=0)
     p999_ms_max: float | None = Field(None, gt=0)
     error_rate_max: float | None = Field(0.02, ge=0, le=1)
+    invalid_rate_max: float | None = Field(0.0, ge=0, le=1)  # answers that break the contract
     escalation_rate_min: float | None = Field(0.15, ge=0, le=1)
     escalation_rate_max: float | None = Field(0.20, ge=0, le=1)
     tokens_per_request_max: float | None = Field(12_000.0, gt=0)
@@ -59,6 +64,7 @@ _CHECKS: dict[str, tuple[str, str, str]] = {
     "p99_ms_max": ("latency_ms.client.p99", "<", "ms"),
     "p999_ms_max": ("latency_ms.client.p999", "<", "ms"),
     "error_rate_max": ("rates.error", "<", "ratio"),
+    "invalid_rate_max": ("rates.invalid", "<=", "ratio"),
     "escalation_rate_min": ("rates.escalation", ">=", "ratio"),
     "escalation_rate_max": ("rates.escalation", "<=", "ratio"),
     "tokens_per_request_max": ("tokens.per_request", "<", "tokens"),

@@ -69,7 +69,7 @@ def _env_json(name: str, default: Any) -> Any:
 
 
 DECLARATION = load_declaration(os.environ.get("HARNESS_PYPROJECT"))
-CONTRACT = HTTPContract(DECLARATION.http)
+CONTRACT = HTTPContract(DECLARATION.http, routes=DECLARATION.vocabulary.routes)
 RUN_ID = os.environ.get("HARNESS_LOAD_RUN_ID") or new_run_id()
 PROCESS_ID = new_run_id(5)
 _ITEMS = read_items(os.environ.get("HARNESS_LOAD_SCENARIOS") or DECLARATION.scenarios_path)

@@ -49,6 +49,7 @@ class PhaseStats(_Section):
     retriable: int = 0
     rejected: int = 0
     unclear: int = 0
+    invalid: int = 0  # 2xx replies that break the contract: errors, never answers
     degraded: int = 0
     escalated: int = 0
     misrouted: int = 0

@@ -56,6 +56,7 @@ class Reconciliation(BaseModel):
     failed: int = 0
     no_outcome: int = 0
     unclear: int = 0
+    invalid: int = 0  # failed with a 2xx that does not keep the contract (junk, not an answer)
     missing_in_audit: int = 0
     status_mismatch: int = 0
     unknown_in_audit: int = 0
@@ -96,6 +97,7 @@ def _client_side(client: pd.DataFrame, rec: Reconciliation) -> None:
     rec.answered = int((has_status & (client["kind"] == client["expected"])).sum())
     rec.failed = int(has_status.sum()) - rec.answered
     rec.unclear = int(client["kind"].isin(UNCLEAR).sum())
+    rec.invalid = int((client["kind"] == "invalid").sum())
     rec.examples += [f"{i}: no response recorded" for i in client.loc[~has_status, "id"].head(_EXAMPLES)]
     for status, count in client["status"].value_counts(dropna=False).items():
         rec.by_status.setdefault(_status_key(status), StatusCount()).client = int(count)

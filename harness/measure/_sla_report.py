@@ -111,6 +111,8 @@ class RunHeader(_Section):
     llm: dict[str, Any] | None  # the mock LLM's setup; null against a system already running
     env: dict[str, str]
     locust_exit_code: int
+    system: str | None = None  # the declared system's name (null in older reports)
+    scenarios: str | None = None  # the scenario file: "<name> sha256:<12 hex>" (what `compare` matches)
 
 
 class Window(_Section):
@@ -135,6 +137,7 @@ class LocustFigures(_Section):
 
 class Rates(_Section):
     error: Rate
+    invalid: Rate | None = None  # 2xx replies that break the contract; None in older reports
     escalation: Rate
     cache_hit: Rate
     fallback: Rate

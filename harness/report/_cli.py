@@ -114,6 +114,7 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
         help="smallest error-rate increase that counts, absolute (default 0.005)",
     )
     add("--json", metavar="FILE", help="also write the findings as JSON")
+    add("--any-runs", action="store_true", help="compare runs of another system, profile or scenario set")
     return parser
 
 
@@ -137,6 +138,7 @@ def run_compare(args: argparse.Namespace) -> int:
             alpha=args.alpha,
             min_effect=args.min_effect,
             min_error_increase=args.min_error_increase,
+            any_runs=args.any_runs,
         )
     except HarnessError as exc:
         print(f"harness compare: {exc}", file=sys.stderr)

@@ -115,6 +115,31 @@ def _p95(s: SlaSection) -> tuple[float | None, list[float] | None]:
     return (p.value, p.ci95) if p else (None, None)
 
 
+def differences(base: Summary, cand: Summary) -> list[str]:
+    """What makes two runs not comparable: another system, load profile or scenario set."""
+    b, c = base.sla, cand.sla
+    assert b is not None and c is not None
+    pairs = {
+        "system": (b.system or (base.system.name if base.system else None),
+                   c.system or (cand.system.name if cand.system else None)),
+        "profile": (b.profile, c.profile),
+        "scenarios": (b.scenarios, c.scenarios),
+    }  # fmt: skip
+    return [
+        f"{k} {x!r} vs {y!r}" for k, (x, y) in pairs.items() if x is not None and y is not None and x != y
+    ]
+
+
+def check_options(alpha: float, min_effect: float, min_error_increase: float) -> None:
+    """One line naming the first option out of range."""
+    if not 0 < alpha < 1:
+        raise ReportError(f"--alpha {alpha}: a significance level is between 0 and 1 (e.g. 0.01)")
+    if min_effect < 0:
+        raise ReportError(f"--min-effect {min_effect}: a relative change is 0 or more (e.g. 0.05)")
+    if not 0 <= min_error_increase < 1:
+        raise ReportError(f"--min-error-increase {min_error_increase}: a rate change between 0 and 1")
+
+
 def compare(
     base: Summary,
     base_dir: Path,
@@ -124,11 +149,20 @@ def compare(
     alpha: float = 0.01,
     min_effect: float = 0.05,
     min_error_increase: float = 0.005,
+    any_runs: bool = False,
 ) -> list[Finding]:
+    """The findings per metric; a ReportError when the runs are not comparable (unless
+    `any_runs`) or an option is out of range."""
+    check_options(alpha, min_effect, min_error_increase)
     b, c = base.sla, cand.sla
     if b is None or c is None:
         which = "baseline" if b is None else "candidate"
         raise ReportError(f"the {which} summary has no load run (sla): nothing to compare")
+    apart = differences(base, cand)
+    if apart and not any_runs:
+        raise ReportError(
+            f"the runs are not comparable ({'; '.join(apart)}); --any-runs compares them anyway"
+        )
     out = []
     x, y = sample_column(b, base_dir, "ms"), sample_column(c, cand_dir, "ms")
     out.append(

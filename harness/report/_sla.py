@@ -104,6 +104,9 @@ def read_sla(path: Path, reports: Path) -> SlaSection:
     return SlaSection(
         source=relative_to(path, reports),
         profile=run.profile,
+        system=run.system,
+        scenarios=run.scenarios,
+        invalid=req.invalid,
         run_id=run.id,
         started_at=run.started_at,
         duration_s=through.duration_s,

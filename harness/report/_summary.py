@@ -168,6 +168,9 @@ class SlaSection(BaseModel):
     model_config = _MODEL
     source: str  # the sla.json read, relative to the reports folder when inside it
     profile: str
+    system: str | None = None  # the system the run loaded (`compare` refuses two different ones)
+    scenarios: str | None = None  # its scenario file, name and digest
+    invalid: int = 0  # failed with a 2xx that breaks the contract
     run_id: str
     started_at: str | None = None
     duration_s: float | None = None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -68,10 +69,14 @@ def dig(doc: Any, dotted: str) -> Any:
 
 
 class HTTPContract:
-    """How one system speaks HTTP (`HttpSpec`, from `[tool.harness.system.http]`)."""
+    """How one system speaks HTTP (`HttpSpec`, from `[tool.harness.system.http]`), and what a
+    valid answer is: a JSON object with a non-empty answer or an escalation, and (with `routes`,
+    the declared vocabulary) a route from it. Anything else a 2xx brings is `invalid`, never
+    "answered": a system that says 200 to everything has not answered anything."""
 
-    def __init__(self, spec: HttpSpec | None = None) -> None:
+    def __init__(self, spec: HttpSpec | None = None, *, routes: Iterable[str] = ()) -> None:
         self.spec = spec or HttpSpec()
+        self.routes = frozenset(routes)
 
     def request(self, turn: Turn) -> HttpRequest:
         values = turn.model_dump()
@@ -97,7 +102,7 @@ class HTTPContract:
             doc = None
         if not isinstance(doc, dict):
             return Outcome(
-                status="error", error=f"HTTP {status} but not a JSON object: {text[:120]!r}", **base
+                status="invalid", error=f"HTTP {status} but not a JSON object: {text[:120]!r}", **base
             )
         return self.outcome(doc, **base)
 
@@ -109,11 +114,26 @@ class HTTPContract:
             if dotted is not None and (value := dig(doc, dotted)) is not None
         }
         try:
-            return Outcome.from_mapping(fields, **extra)
+            outcome = Outcome.from_mapping(fields, **extra)
         except ValidationError as exc:  # the reply's fields are not what the contract says
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err["loc"])
-            return Outcome(status="error", error=f"reply field {where}: {err['msg']}", **extra)
+            return Outcome(status="invalid", error=f"reply field {where}: {err['msg']}", **extra)
+        broken = self.broken(outcome)
+        return outcome.model_copy(update={"status": "invalid", "error": broken}) if broken else outcome
+
+    def broken(self, outcome: Outcome) -> str | None:
+        """Why an answer does not keep the contract, or None when it does."""
+        if outcome.status != "ok":
+            return None
+        if not outcome.escalated and not outcome.answer.strip():
+            field = self.spec.reply.answer or "answer"
+            return f"an empty answer ({field!r}) and no escalation"
+        if self.routes and not outcome.escalated and outcome.route not in self.routes:
+            field = self.spec.reply.route or "route"
+            got = "no route" if outcome.route is None else f"route {outcome.route!r}"
+            return f"{got} ({field!r}) is not one of the declared routes ({', '.join(sorted(self.routes))})"
+        return None
 
     @staticmethod
     def no_response(error: BaseException | str, latency_ms: float | None = None) -> Outcome:
@@ -135,12 +155,13 @@ class HTTPSystem:
         timeout_s: float | None = None,
         client: httpx.AsyncClient | None = None,
         headers: dict[str, str] | None = None,
+        routes: Iterable[str] = (),
     ) -> None:
         parts = urlsplit(url)
         if spec is None:
             spec = HttpSpec(path=parts.path or "/")
         self.base_url = f"{parts.scheme}://{parts.netloc}"
-        self.contract = HTTPContract(spec)
+        self.contract = HTTPContract(spec, routes=routes)
         self.name = name or url
         self._own = client is None
         self._client = client or httpx.AsyncClient(

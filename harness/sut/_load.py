@@ -32,7 +32,9 @@ def load_system(spec: str | None = None, *, declaration: SystemDeclaration | Non
         )
     if spec.startswith(("http://", "https://")):
         declared = spec == decl.url
-        return HTTPSystem(spec, decl.http if declared else None, name=decl.name if declared else None)
+        if not declared:
+            return HTTPSystem(spec)
+        return HTTPSystem(spec, decl.http, name=decl.name, routes=decl.vocabulary.routes)
     module_name, _, attr = spec.partition(":")
     if not attr:
         raise ConfigError(f"--system {spec!r}: use an http(s) URL or 'package.module:attribute'")

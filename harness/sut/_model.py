@@ -11,7 +11,7 @@ __all__ = ["Kind", "Outcome", "SystemUnderTest", "Turn"]
 #: answered: the system's answer (an escalation and a fallback are answers too); rejected: it
 #: refused the input; retriable: an error reply that says "try again" (429, 503); error: an error
 #: reply that does not; no_response: nothing came back (a timeout, a broken connection).
-Kind = Literal["answered", "rejected", "retriable", "error", "no_response"]
+Kind = Literal["answered", "rejected", "retriable", "error", "no_response", "invalid"]
 
 
 class Turn(BaseModel):
@@ -29,7 +29,9 @@ class Outcome(BaseModel):
     """What the system did with a turn. `status` separates answers from rejections and errors."""
 
     model_config = ConfigDict(extra="allow")
-    status: Literal["ok", "rejected", "error"] = "ok"
+    # invalid: a reply that does not keep the system's contract (an empty answer and no
+    # escalation, a route off the declared vocabulary, a 2xx that is not the declared JSON)
+    status: Literal["ok", "rejected", "error", "invalid"] = "ok"
     route: str | None = None
     answer: str = ""
     escalated: bool = False
@@ -58,6 +60,8 @@ class Outcome(BaseModel):
             return "answered"
         if self.status == "rejected":
             return "rejected"
+        if self.status == "invalid":
+            return "invalid"
         if self.http_status is None:
             return "no_response"
         return "retriable" if self.retriable else "error"

@@ -142,6 +142,8 @@ def serve_mock_llm(
 
 def run(args: argparse.Namespace) -> int:
     """Serve with parsed `add_arguments` options: what `harness llm` calls."""
+    if not 0 <= args.port <= 65535:
+        raise MockServerError(f"--port {args.port}: give a port between 1 and 65535 (0 picks a free one)")
     serve_mock_llm(
         build_config(args),
         host=args.host,

@@ -174,12 +174,13 @@ def test_pyproject_holds_the_documented_defaults() -> None:
     assert sla == SLA()
 
 
-def _metrics(p95: float, error: float, escalation: float, tokens: float) -> dict:
+def _metrics(p95: float, error: float, escalation: float, tokens: float, invalid: float = 0.0) -> dict:
     point = {"value": 0.0, "ci95": [0.0, 0.0]}
     return {
         "latency_ms": {"client": {"p95": {"value": p95, "ci95": [p95 - 10, p95 + 10]}}},
         "rates": {
             "error": {"value": error, "ci95": [error, error]},
+            "invalid": {"value": invalid, "ci95": [invalid, invalid]},
             "escalation": {"value": escalation, "ci95": None},
         },
         "tokens": {"per_request": {"value": tokens, "ci95": [tokens, tokens]}},
@@ -196,6 +197,7 @@ def _metrics(p95: float, error: float, escalation: float, tokens: float) -> dict
         (_metrics(100, 0.0, 0.1499, 0), {"escalation_rate_min"}),
         (_metrics(100, 0.0, 0.2001, 0), {"escalation_rate_max"}),
         (_metrics(100, 0.0, 0.17, 12000), {"tokens_per_request_max"}),
+        (_metrics(100, 0.0, 0.17, 0, invalid=0.001), {"invalid_rate_max"}),  # none at all, by default
     ],
 )
 def test_each_threshold_fails_on_its_own(metrics: dict, failed: set[str]) -> None:

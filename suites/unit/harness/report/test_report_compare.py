@@ -78,7 +78,7 @@ def test_without_raw_samples_the_intervals_decide(run: Run) -> None:
 def _args(base: Path, cand: Path, out: Path) -> argparse.Namespace:
     return argparse.Namespace(
         baseline=str(base), candidate=str(cand), alpha=0.01, min_effect=0.05, min_error_increase=0.005,
-        json=str(out),
+        json=str(out), any_runs=False,
     )  # fmt: skip
 
 
@@ -100,6 +100,43 @@ def test_compare_without_a_summary_exits_2(
 ) -> None:
     assert run_compare(_args(run(), tmp_path / "nowhere", tmp_path / "x.json")) == 2
     assert "nowhere: cannot read it" in capsys.readouterr().err
+
+
+def test_a_cheaper_candidate_is_not_a_regression(run: Run) -> None:
+    flags = _flags(run(seed=1), run(seed=2, cost_scale=0.5))
+    assert not any(flags.values()), flags
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [("alpha", 5.0, "--alpha 5.0"), ("alpha", 0.0, "--alpha 0.0"), ("min_effect", -1.0, "--min-effect"),
+     ("min_error_increase", 2.0, "--min-error-increase")],
+)  # fmt: skip
+def test_an_option_out_of_range_is_one_line_and_exit_2(
+    run: Run, tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, value: float, said: str
+) -> None:
+    base = run(seed=1)
+    args = _args(base, base, tmp_path / "x.json")
+    setattr(args, option, value)
+    assert run_compare(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert said in err and len(err.splitlines()) == 1
+
+
+def test_runs_of_another_profile_or_system_are_refused_unless_told(
+    run: Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base, cand = run(seed=1), run(seed=2)
+    summary = Summary.model_validate_json((cand / "summary.json").read_text())
+    assert summary.sla is not None
+    summary.sla.profile, summary.sla.system = "spike", "another bot"
+    summary.write(cand / "summary.json")
+    assert run_compare(_args(base, cand, tmp_path / "x.json")) == 2
+    err = capsys.readouterr().err
+    assert "not comparable" in err and "profile 'example' vs 'spike'" in err and "another bot" in err
+    args = _args(base, cand, tmp_path / "x.json")
+    args.any_runs = True
+    assert run_compare(args) == 0
 
 
 def test_mann_whitney_matches_the_textbook_value() -> None:

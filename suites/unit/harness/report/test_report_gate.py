@@ -128,7 +128,7 @@ def plain_pyproject(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("breach", "code", "last"), [(None, 0, "GO: all 15"), ("sla", 1, "NO-GO: 1 of 15")])
+@pytest.mark.parametrize(("breach", "code", "last"), [(None, 0, "GO: all 16"), ("sla", 1, "NO-GO: 1 of 16")])
 def test_the_gate_command_prints_each_reason_and_exits_0_or_1(
     breach: str | None,
     code: int,
@@ -142,7 +142,7 @@ def test_the_gate_command_prints_each_reason_and_exits_0_or_1(
     path = write_summary(summarize(folder), folder)
     assert run_gate(_gate_cli(path, plain_pyproject)) == code
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 16  # one per gate, then the verdict
+    assert len(lines) == 17  # one per gate (16: the SLA checks are gates too), then the verdict
     assert lines[-1].startswith(last)
     assert all(line.startswith(("PASS ", "FAIL ")) for line in lines[:-1])
 
