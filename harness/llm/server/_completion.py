@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import Reply, ToolCall
 from .._call import message_text
-from ._effects import hallucinated_tool, invalid_label, schema_violation
+from ._effects import broken_call, hallucinated_tool, invalid_label, schema_violation
 from ._faults import Fired
 from ._replies import ApiError
 
@@ -122,6 +122,10 @@ def build_reply(req: ChatRequest, thought: Reply, fired: Fired | None) -> Reply:
         return Reply(content="")
     if fired is not None and kind == "invalid_route":
         return Reply(content=invalid_label(fired.rng))
+    if fired is not None and kind == "schema_violation" and thought.tool_calls:
+        # Tool-calling traffic: the same calls, with arguments that break each tool's schema.
+        calls = [broken_call(c, fired.rule.variant, fired.rng) for c in thought.tool_calls]
+        return Reply(tool_calls=calls)
     if fired is not None and kind == "schema_violation":
         return Reply(content=schema_violation(content, fired.rule.variant, fired.rng))
     function = req.forced

@@ -15,7 +15,14 @@ from typing import Any
 from .. import ToolCall
 from ._faults import SchemaVariant
 
-__all__ = ["HALLUCINATED_TOOLS", "NONSENSE_LABELS", "hallucinated_tool", "invalid_label", "schema_violation"]
+__all__ = [
+    "HALLUCINATED_TOOLS",
+    "NONSENSE_LABELS",
+    "broken_call",
+    "hallucinated_tool",
+    "invalid_label",
+    "schema_violation",
+]
 
 #: Labels that name no route, or two at once (which a strict parser must also refuse).
 NONSENSE_LABELS: tuple[str, ...] = (
@@ -67,6 +74,20 @@ def schema_violation(content: str, variant: SchemaVariant | None, rng: random.Ra
     else:
         obj["offer"] = {"description": "Goodwill discount", "discount_pct": rng.choice((35, 40, 50, 75))}
     return json.dumps(obj, ensure_ascii=False)
+
+
+def broken_call(call: ToolCall, variant: SchemaVariant | None, rng: random.Random) -> ToolCall:
+    """A tool call the brain meant, with arguments that break the tool's schema: a required
+    argument missing (missing_answer, blank_answer), or every argument of the wrong type
+    (wrong_type, excess_discount), so a system that validates tool arguments notices."""
+    chosen = variant or rng.choice(_VARIANTS)
+    args = call.arguments if isinstance(call.arguments, dict) else {}
+    if chosen in ("missing_answer", "blank_answer") and args:
+        broken: dict[str, Any] = dict(list(args.items())[1:])  # the first argument dropped
+    else:  # wrong types; a call that takes no argument gets one it does not take
+        broken = {name: ["not", "a", type(value).__name__] for name, value in args.items()}
+        broken = broken or {"unexpected_argument": ["not", "in", "the", "schema"]}
+    return ToolCall(name=call.name, arguments=broken, id=call.id)
 
 
 def _offered(tools: Iterable[Any]) -> set[str]:
