@@ -96,9 +96,11 @@ def test_report_follows_the_schema(load_runs: dict[str, Doc], name: str) -> None
     doc = load_runs[name]
     assert doc.schema_ == "harness.sla/1"
     assert {c.name for c in doc.checks} == {
-        "p95_ms_max", "error_rate_max", "escalation_rate_min", "escalation_rate_max",
+        "p95_ms_max", "error_rate_max", "invalid_rate_max", "escalation_rate_min", "escalation_rate_max",
         "tokens_per_request_max", "lost_max", "sent_min",
     }  # fmt: skip
+    # The reference keeps its contract under every load: no 2xx junk, whatever else fails.
+    assert doc.requests.invalid == 0 and doc.rates.invalid is not None and doc.rates.invalid.value == 0
     # The file as written (the model reads it, so its keys are the documented ones).
     raw = json.loads((_folder(doc) / "sla.json").read_text())
     for check in raw["checks"]:

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.harness_self  # a test of the harness's own parts
 # Keep the inner pytest runs fast and free of third-party plugins.
 FAST = (
     *("-p", "no:deepeval", "-p", "no:langsmith_plugin", "-p", "no:locust"),
-    *("-p", "no:cacheprovider", "-p", "no:asyncio", "-p", "no:hypothesispytest"),
+    *("-p", "no:cacheprovider", "-p", "no:asyncio", "-p", "no:hypothesispytest", "-p", "no:randomly"),
 )
 
 CONFTEST = "from harness.plugin import mock_llm  # noqa: F401\n"
