@@ -172,7 +172,28 @@ class Stack:
             parts.append(self._system_part())
         return parts
 
+    def _refuse_a_running_one(self) -> None:
+        """Another stack recorded in this folder and still alive: starting would orphan it (its
+        processes would run on, two stacks appending to one audit log)."""
+        path = self.dir / "stack.json"
+        try:
+            record = read_record(path) if path.exists() else None
+        except HarnessError:
+            return  # not a record: nothing it names can be stopped, so nothing is orphaned
+        alive = [
+            f"{name} pid {pid}"
+            for name, pid in (record.pids if record else {}).items()
+            if pid and pid_alive(pid)
+        ]
+        if alive:
+            reports = self.dir.parent
+            raise StackError(
+                f"{path}: a stack is already running here ({', '.join(alive)}); stop it with "
+                f"`harness stack down --reports {reports}`, or give another --reports"
+            )
+
     def start(self) -> Stack:
+        self._refuse_a_running_one()
         for attr, what in (
             ("llm_port", "mock LLM server"),
             ("service_port", self.declaration.name),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -171,4 +172,9 @@ async def test_audit_log_reconciles_every_request_without_pii(
     raw = (tmp_path / "audit.jsonl").read_text()
     for secret in ("4111 1111 1111 1111", "marta.lopez@example.org", "612 345 678"):
         assert secret not in raw
+    # Nor anything a candidate text could be matched to by lookup: no digest of the query.
+    for i, text in ((0, f"{pii} (1)"), (2, f"{pii} (3)")):
+        for digest in (hashlib.sha256(text.encode()).hexdigest(), hashlib.md5(text.encode()).hexdigest()):
+            assert digest[:12] not in raw, f"request {i}'s query digest is in the audit log"
+        assert not any("hash" in key or "sha" in key for key in lines[i]), sorted(lines[i])
     assert lines[0]["agents"]["billing_support"]["tokens_in"] > 0 and lines[0]["route"] == "billing_support"

@@ -149,6 +149,13 @@ def test_cli_stack_up_then_down(tmp_path: Path) -> None:
     record = json.loads((tmp_path / "stack" / "stack.json").read_text())
     pids = list(record["pids"].values())
     assert httpx.get(f"{record['service_url']}/health", timeout=5).json()["live"] is True
+    # A second stack in the same folder would orphan the first: refused, naming its pids.
+    again = subprocess.run(
+        [*harness, "stack", "up", "--reports", str(tmp_path)], capture_output=True, text=True, timeout=90
+    )
+    assert again.returncode == 2 and "a stack is already running here" in again.stderr, again.stderr
+    assert f"pid {pids[0]}" in again.stderr and len(again.stderr.strip().splitlines()) == 1
+    assert json.loads((tmp_path / "stack" / "stack.json").read_text()) == record  # untouched
     down = subprocess.run(
         [*harness, "stack", "down", "--reports", str(tmp_path)], capture_output=True, text=True, timeout=60
     )
