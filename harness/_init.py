@@ -61,24 +61,14 @@ def _write(path: Path, text: str, force: bool, done: list[str]) -> None:
 def _graph_routes(python: str, folder: Path) -> tuple[str, list[str]] | None:
     """For a LangGraph graph (or a factory of one): its router (the node after START) and the
     nodes it hands to; None when `python` names something else. Imported from `folder`."""
-    import os
-    import sys
-
     from ._pathcov import edges_of
-    from .sut import GraphSystem, load_system
+    from .sut import load_graph
 
-    sys.path.insert(0, str(folder.resolve()))
-    placeholder = "OPENAI_API_KEY" not in os.environ  # building an LLM client asks for one
-    os.environ.setdefault("OPENAI_API_KEY", "harness-placeholder")
     try:
-        system = load_system(python)
+        system = load_graph(python, folder=folder)
     except ConfigError as exc:
         raise ConfigError(f"--python {python!r}: {str(exc).split(': ', 1)[-1]}") from None
-    finally:
-        sys.path.remove(str(folder.resolve()))
-        if placeholder:
-            os.environ.pop("OPENAI_API_KEY", None)
-    if not isinstance(system, GraphSystem):
+    if system is None:
         return None
     edges = edges_of(system.graph)
     first = sorted(b for a, b in edges if a == "__start__")

@@ -72,24 +72,15 @@ def chaos_run(root: Path, *options: str, suite: str = "short") -> ChaosReport:
 
 
 def graph_coverage_of(declaration: SystemDeclaration) -> PathCoverage:
-    """Empty path coverage of the declared in-process graph's edges. The graph is built with a
-    placeholder `OPENAI_API_KEY` when none is set (building an LLM client asks for one; no call
-    is made)."""
+    """Empty path coverage of the declared in-process graph's edges."""
     from ._pathcov import PathCoverage, edges_of
-    from .sut import GraphSystem, load_system
+    from .sut import load_graph
 
-    placeholder = "OPENAI_API_KEY" not in os.environ
-    if placeholder:
-        os.environ["OPENAI_API_KEY"] = "harness-placeholder"
-    try:
-        system = load_system(declaration.python, declaration=declaration) if declaration.python else None
-    finally:
-        if placeholder:
-            os.environ.pop("OPENAI_API_KEY", None)
-    if not isinstance(system, GraphSystem):
+    graph = load_graph(declaration.python, declaration=declaration) if declaration.python else None
+    if graph is None:
         raise ConfigError(
             f"{declaration.source}: graph_coverage needs [tool.harness.system] python naming a "
             "compiled LangGraph graph (or a factory of one)"
-            + (f"; {declaration.python!r} is a {type(system).__name__}" if system else "")
+            + (f"; {declaration.python!r} is not one" if declaration.python else "")
         )
-    return PathCoverage(edges_of(system.graph))
+    return PathCoverage(edges_of(graph.graph))

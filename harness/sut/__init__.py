@@ -16,7 +16,7 @@ from ._declaration import (
     load_declaration,
 )
 from ._http import HTTPContract, HttpRequest, HTTPSystem
-from ._load import load_system
+from ._load import load_graph, load_system
 from ._model import Kind, Outcome, SystemUnderTest, Turn
 
 __all__ = [
@@ -36,5 +36,6 @@ __all__ = [
     "Turn",
     "Vocabulary",
     "load_declaration",
+    "load_graph",
     "load_system",
 ]

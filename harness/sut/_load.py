@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
+import sys
+from pathlib import Path
 from typing import Any
 
 from .._exceptions import ConfigError
@@ -18,7 +21,7 @@ from ._declaration import SystemDeclaration, load_declaration
 from ._http import HTTPSystem
 from ._model import SystemUnderTest
 
-__all__ = ["load_system"]
+__all__ = ["load_graph", "load_system"]
 
 
 def load_system(spec: str | None = None, *, declaration: SystemDeclaration | None = None) -> SystemUnderTest:
@@ -59,3 +62,25 @@ def _wrap(target: Any, spec: str) -> SystemUnderTest:
         f"--system {spec!r} is a {type(target).__name__}; expected a compiled LangGraph graph, "
         "a callable taking the query, or a SystemUnderTest"
     )
+
+
+def load_graph(
+    spec: str, *, declaration: SystemDeclaration | None = None, folder: Path | None = None
+) -> GraphSystem | None:
+    """The system `spec` names, to look at (its edges, its nodes), never to run: a GraphSystem,
+    or None when `spec` names something else. Importable from `folder` too. Built with a
+    placeholder `OPENAI_API_KEY` when none is set: building an LLM client asks for one, and no
+    call is made."""
+    path = str(folder.resolve()) if folder is not None else None
+    if path is not None:
+        sys.path.insert(0, path)
+    placeholder = "OPENAI_API_KEY" not in os.environ
+    os.environ.setdefault("OPENAI_API_KEY", "harness-placeholder")
+    try:
+        system = load_system(spec, declaration=declaration)
+    finally:
+        if path is not None:
+            sys.path.remove(path)
+        if placeholder:
+            os.environ.pop("OPENAI_API_KEY", None)
+    return system if isinstance(system, GraphSystem) else None
