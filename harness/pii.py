@@ -3,22 +3,34 @@ everything the harness itself writes (reports, audit lines, scenario cases).
 
 Kinds, in priority order (candidates overlap, e.g. an IBAN holds phone-like runs: see find_pii):
 
-    EMAIL   local@domain.tld
-    IBAN    any country, with or without spaces; mod-97 checked, registry length when known
-    CARD    13-19 digits, spaces or dashes allowed; Luhn checked
-    NIE     X/Y/Z + 7 digits + check letter; letter checked
-    DNI     8 digits (or 12.345.678) + check letter; letter checked
-    PHONE   Spanish 9-digit numbers starting 6-9 (optionally +34 / 0034 / (+34)) and
-            international +CC numbers of 8-15 digits; spaces, dots, dashes, parentheses allowed
+    EMAIL   local@domain.tld, an apostrophe inside the local part (o'brien@...) too
+    IBAN    any country, compact, spaced anywhere or grouped by 4 with dashes or dots; mod-97
+            checked, registry length when known
+    CARD    13-19 digits, spaces or dashes anywhere, dots between groups of 4+ (4111.1111...);
+            Luhn checked
+    NIE     X/Y/Z + 7 digits + check letter, set apart by a dash, dot or space or not; letter
+            checked
+    DNI     8 digits (or 12.345.678 / 12 345 678) + check letter, set apart as the NIE's;
+            letter checked
+    PHONE   Spanish 9-digit numbers starting 6-9 (optionally +34 / 0034 / (+34));
+            US 3-3-4 numbers with separators ((555) 123-4567, 555.123.4567, +1 / 1- in front);
+            UK numbers, a trunk 0 or +44 / 0044 / +44 (0) and 10 digits (07700 900123,
+            020 7946 0958); international +CC numbers of 8-15 digits, "(0)" allowed after the CC;
+            spaces, dots, dashes, parentheses allowed
 
 Numbers are redacted only when a checksum or a strict shape holds, so order numbers, years, prices
-("29.99 EUR"), dates and times are left alone; but a 9-digit number starting 6-9 is taken for a
-phone (over-redaction beats a leak). Only ASCII digits count.
+("29.99 EUR"), dates, times and version numbers are left alone; but a 9-digit number starting 6-9
+is taken for a Spanish phone and an 11-digit one starting 0[1-9] for a UK one (over-redaction beats
+a leak). A letter set apart from a DNI/NIE by a space must be a capital ("12345678 y ..." is an
+order number and a conjunction). Text is read as typed: digits of any script (full-width ones from
+CJK input methods), no-break and thin spaces, hyphens and en dashes count as their ASCII twins. The
+formats, with examples and the known limits: docs/pii-formats.md.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -85,12 +97,36 @@ _IBAN_REGISTRY = (
 _IBAN_LENGTHS = {entry[:2]: int(entry[2:]) for entry in _IBAN_REGISTRY.split()}
 
 
+# What people type that the patterns must read as ASCII: digits of any script (full-width ones from
+# CJK input methods), full-width letters and signs, no-break, thin and zero-width spaces from word
+# processors and chat apps, Unicode hyphens. Each maps to one character, so offsets found in the
+# folded text hold in the original.
+_SPACES = "\u00a0\u1680\u2000-\u200b\u202f\u205f\u2060\u3000\ufeff"
+_DASHES = "\u2010-\u2013\u2212\ufe63"  # hyphens, en dash, minus: not em dashes, which part words
+_UNUSUAL = re.compile(f"[{_SPACES}{_DASHES}\uff01-\uff5e]|[^\\D0-9]")  # [^\D0-9]: non-ASCII digits
+_DASH = re.compile(f"[{_DASHES}]")
+
+
+def _ascii_twin(m: re.Match[str]) -> str:
+    char = m.group()
+    if "\uff01" <= char <= "\uff5e":  # the full-width block mirrors ASCII 0x21-0x7e
+        return chr(ord(char) - 0xFEE0)
+    if char.isdecimal():
+        return str(unicodedata.decimal(char))
+    return "-" if _DASH.match(char) else " "
+
+
+def _fold(text: str) -> str:
+    # isascii() is O(1) in CPython: most texts skip the scan.
+    return text if text.isascii() else _UNUSUAL.sub(_ascii_twin, text)
+
+
 def _compact(value: str) -> str:
-    return _SEPARATORS.sub("", value).upper()
+    return _SEPARATORS.sub("", _fold(value)).upper()
 
 
 def luhn_valid(number: str) -> bool:
-    """Luhn checksum of a digit string (spaces and dashes ignored)."""
+    """Luhn checksum of a digit string (spaces, dots and dashes ignored)."""
     digits = _compact(number)
     if not (digits.isascii() and digits.isdigit()):
         return False
@@ -131,12 +167,15 @@ def nie_valid(nie: str) -> bool:
 
 _A = re.ASCII
 _ANY_DIGIT = re.compile(r"[0-9]")
-_EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\w-])")
-_IBAN = re.compile(r"(?<![A-Z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}", _A | re.I)
-# Issuer numbers never start with 0, and digits right after a "+" belong to a phone.
-_CARD = re.compile(r"(?<![0-9+])[1-9](?:[ -]?[0-9]){12,18}(?![0-9])", _A)
-_NIE = re.compile(r"(?<![A-Z0-9])[XYZ]-?[0-9]{7}-?[A-Z](?![A-Z0-9])", _A | re.I)
-_DNI = re.compile(r"(?<![0-9])(?:[0-9]{8}|[0-9]{2}\.[0-9]{3}\.[0-9]{3})-?[A-Z](?![A-Z0-9])", _A | re.I)
+_EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]+(?:'[\w.%+-]+)*@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
+_IBAN = re.compile(r"(?<![A-Z0-9])[A-Z]{2}[0-9]{2}(?:[ .-]?[A-Z0-9]){11,30}", _A | re.I)
+# Issuer numbers never start with 0, and digits right after a "+" belong to a phone. A dot only
+# after 4 digits (4111.1111...): IP addresses, dotted dates and versions have groups of 1-3.
+_CARD = re.compile(r"(?<![0-9+])[1-9](?:(?:[ -]|(?<=[0-9]{4})\.)?[0-9]){12,18}(?![0-9])", _A)
+# A letter set apart by a space must be a capital: "pedido 12345678 y ..." is no DNI.
+_ID_LETTER = r"(?:[.-]?(?i:[A-Z])| [A-Z])(?![A-Za-z0-9])"
+_NIE = re.compile(r"(?<![A-Za-z0-9])(?:(?i:[XYZ])[.-]?|[XYZ] )[0-9]{7}" + _ID_LETTER, _A)
+_DNI = re.compile(r"(?<![0-9])(?:[0-9]{8}|[0-9]{2}([ .])[0-9]{3}\1[0-9]{3})" + _ID_LETTER, _A)
 _ES_PHONE = re.compile(
     r"(?<![0-9+])(?:(?:\+34|0034|\(\+34\)|\(0034\))[ .-]?)?"
     r"(?:[6-9][0-9]{8}"  # 612345678
@@ -148,10 +187,25 @@ _ES_PHONE = re.compile(
     r"(?![0-9])",
     _A,
 )
-# +CC, an optional 1-digit group ("+33 1 ..."), then groups of 2-4 digits (so "+25.5 12.5"
-# is no phone); the resolver checks the digit count.
+# NANP: area code 2-9xx, then 3 + 4 digits. A separator is required: a bare 10-digit run is more
+# often an id or a Unix time than a phone (with +1 in front, _INTL_PHONE takes it).
+_US_PHONE = re.compile(
+    r"(?<![0-9+])(?:\+?1[ .-]?)?(?:\([2-9][0-9]{2}\) ?|[2-9][0-9]{2}[ .-])[0-9]{3}[ .-][0-9]{4}(?![0-9])",
+    _A,
+)
+# A trunk 0 (or +44 / 0044, maybe then "(0)") and 10 digits grouped 4-3-3 / 4-6, 3-3-4 or 2-4-4.
+_UK_PHONE = re.compile(
+    r"(?<![0-9+])(?:(?:\+44|0044|\(\+44\))[ .-]?(?:\(0\)[ .-]?)?|0)"
+    r"(?:[1-9][0-9]{3}[ .-]?[0-9]{3}[ .-]?[0-9]{3}"  # 07700 900123, 07700 900 123
+    r"|[1-9][0-9]{2}[ .-]?[0-9]{3}[ .-]?[0-9]{4}"  # 0161 496 0000
+    r"|[1-9][0-9][ .-]?[0-9]{4}[ .-]?[0-9]{4})"  # 020 7946 0958
+    r"(?![0-9])",
+    _A,
+)
+# +CC, an optional "(0)" (+44 (0)20 ...) or 1-digit group ("+33 1 ..."), then groups of 2-4
+# digits (so "+25.5 12.5" is no phone); the resolver checks the digit count.
 _INTL_PHONE = re.compile(
-    r"(?<![0-9+])\(?\+[1-9][0-9]{0,2}\)?(?:[ .-]?[0-9](?![0-9]))?"
+    r"(?<![0-9+])\(?\+[1-9][0-9]{0,2}\)?(?:[ .-]?\(0\)|[ .-]?[0-9](?![0-9]))?"
     r"(?:[ .-]?(?:\([0-9]{2,4}\)|[0-9]{2,4})){1,7}",
     _A,
 )
@@ -188,6 +242,17 @@ def _longest_valid_prefix(low: int, high: int, check: Callable[[str], bool]) -> 
     return resolve
 
 
+# Spaces may fall anywhere ("ES91 2100 0418 45 0200051332", the old account number's grouping);
+# dots and dashes only in the printed groups of 4, or domains ("a@ab12.example.com") and UUIDs
+# would be read across, with a 1 in 97 chance of passing.
+_PRINTED_IBAN = re.compile(r"[A-Z]{2}[0-9]{2}(?:[ .-][A-Z0-9]{4})*(?:[ .-][A-Z0-9]{1,3})?", _A | re.I)
+
+
+def _iban_as_typed(value: str) -> bool:
+    spaced = value.replace(" ", "").isalnum()  # no dots or dashes
+    return (spaced or _PRINTED_IBAN.fullmatch(value) is not None) and iban_valid(value)
+
+
 def _resolve_iban(text: str, m: re.Match[str]) -> int | None:
     # The pattern is greedy and may run into following words; try the registry length first,
     # then (unknown country) every length from the longest down.
@@ -195,19 +260,33 @@ def _resolve_iban(text: str, m: re.Match[str]) -> int | None:
     known = _IBAN_LENGTHS.get(m.group()[:2].upper())
     lengths = [known] if known else range(len(ends), 14, -1)
     for length in lengths:
-        if length <= len(ends) and iban_valid(text[m.start() : ends[length - 1]]):
+        if length <= len(ends) and _iban_as_typed(text[m.start() : ends[length - 1]]):
             return ends[length - 1]
     return None
 
 
-_DETECTORS: tuple[tuple[PIIKind, re.Pattern[str], Resolver], ...] = (
-    (PIIKind.EMAIL, _EMAIL, _ANY),
-    (PIIKind.IBAN, _IBAN, _resolve_iban),
-    (PIIKind.CARD, _CARD, _longest_valid_prefix(13, 19, luhn_valid)),
-    (PIIKind.NIE, _NIE, _whole(nie_valid)),
-    (PIIKind.DNI, _DNI, _whole(dni_valid)),
-    (PIIKind.PHONE, _ES_PHONE, _ANY),
-    (PIIKind.PHONE, _INTL_PHONE, _longest_valid_prefix(8, 15, lambda _: True)),  # E.164
+# Hints: what every match of a detector holds, so a text without it skips the detector (most
+# texts hold no PII). A hint starts with a character class and no lookbehind, so the regex engine
+# jumps from candidate to candidate; the detectors' leading lookbehinds make them try every
+# position, 3-4x slower.
+_AT = re.compile("@")
+_IBAN_HINT = re.compile(r"[A-Za-z][A-Za-z][0-9][0-9]")
+_CARD_HINT = re.compile(r"[0-9](?:[ .-]?[0-9]){12}")
+_NIE_HINT = re.compile(r"[XYZxyz][ .-]?[0-9]{7}")
+_DNI_HINT = re.compile(r"[0-9](?:[ .]?[0-9]){7}")
+_PHONE_HINT = re.compile(r"[0-9](?:[ .()-]{0,3}[0-9]){8}")  # 9 digits: Spanish, US, UK
+_INTL_HINT = re.compile(r"\+[ .()-]{0,3}[0-9](?:[ .()-]{0,3}[0-9]){7}")
+
+_DETECTORS: tuple[tuple[PIIKind, re.Pattern[str], re.Pattern[str], Resolver], ...] = (
+    (PIIKind.EMAIL, _AT, _EMAIL, _ANY),
+    (PIIKind.IBAN, _IBAN_HINT, _IBAN, _resolve_iban),
+    (PIIKind.CARD, _CARD_HINT, _CARD, _longest_valid_prefix(13, 19, luhn_valid)),
+    (PIIKind.NIE, _NIE_HINT, _NIE, _whole(nie_valid)),
+    (PIIKind.DNI, _DNI_HINT, _DNI, _whole(dni_valid)),
+    (PIIKind.PHONE, _PHONE_HINT, _ES_PHONE, _ANY),
+    (PIIKind.PHONE, _PHONE_HINT, _US_PHONE, _ANY),
+    (PIIKind.PHONE, _PHONE_HINT, _UK_PHONE, _ANY),
+    (PIIKind.PHONE, _INTL_HINT, _INTL_PHONE, _longest_valid_prefix(8, 15, lambda _: True)),  # E.164
 )
 
 
@@ -223,11 +302,13 @@ def _scan(text: str, pattern: re.Pattern[str], resolve: Resolver) -> Iterator[tu
 
 
 def _candidates(text: str) -> Iterator[tuple[PIIKind, int, int]]:
-    has_at, has_digit = "@" in text, _ANY_DIGIT.search(text) is not None
-    for kind, pattern, resolve in _DETECTORS:
-        if (kind is PIIKind.EMAIL and has_at) or (kind is not PIIKind.EMAIL and has_digit):
-            for start, end in _scan(text, pattern, resolve):
-                yield kind, start, end
+    """Candidates in `text`, already folded (`_fold`)."""
+    hinted: dict[re.Pattern[str], bool] = {}  # the phone detectors share a hint
+    for kind, hint, pattern, resolve in _DETECTORS:
+        if hint not in hinted:
+            hinted[hint] = hint.search(text) is not None
+        if hinted[hint]:
+            yield from ((kind, start, end) for start, end in _scan(text, pattern, resolve))
 
 
 # --- public API --------------------------------------------------------------------------------
@@ -244,7 +325,7 @@ def find_pii(text: str) -> list[PIIMatch]:
     matches: list[PIIMatch] = []
     cluster: list[tuple[PIIKind, int, int]] = []
     cluster_end = 0
-    for kind, start, end in sorted(_candidates(text), key=lambda c: (c[1], -c[2])):
+    for kind, start, end in sorted(_candidates(_fold(text)), key=lambda c: (c[1], -c[2])):
         if cluster and start >= cluster_end:
             matches.append(_merge(text, cluster, cluster_end))
             cluster = []
@@ -264,7 +345,7 @@ def _merge(text: str, cluster: list[tuple[PIIKind, int, int]], end: int) -> PIIM
 
 def contains_pii(text: str) -> bool:
     """Whether `text` holds any PII (cheaper than find_pii: stops at the first candidate)."""
-    return next(_candidates(text), None) is not None
+    return next(_candidates(_fold(text)), None) is not None
 
 
 def redact(text: str) -> str:
