@@ -1,0 +1,67 @@
+"""The cancellation-or-refund rule on everyday queries it was not written from (a held-out set).
+
+`data/escalation_heldout.jsonl` is kept apart from the scenarios the rule was built on
+(`support_desk/data/customer_queries.jsonl`); its labels follow the policy in the docstring of
+`support_desk/_policy.py`. `data/escalation_heldout_fresh.jsonl` was written after the rule was
+final and is only checked for shape here: its figures are printed by `benchmarks/escalation_rules.py`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.scenarios import load_scenarios
+from harness.sut import load_declaration
+from support_desk import EscalationReason
+from support_desk._policy import escalation_by_rule
+
+DATA = Path(__file__).parent / "data"
+HELDOUT = DATA / "escalation_heldout.jsonl"
+FRESH = DATA / "escalation_heldout_fresh.jsonl"
+BAR = 0.95
+
+
+def _rows(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _fires(query: str) -> bool:
+    return escalation_by_rule(query, "standard") == EscalationReason.CANCELLATION
+
+
+def test_precision_and_recall_on_the_heldout_set_are_at_least_95_percent() -> None:
+    rows = _rows(HELDOUT)
+    got = [(row, _fires(row["query"])) for row in rows]
+    tp = sum(1 for row, fired in got if fired and row["expect"])
+    fp = [row for row, fired in got if fired and not row["expect"]]
+    fn = [row for row, fired in got if row["expect"] and not fired]
+    precision, recall = tp / (tp + len(fp)), tp / (tp + len(fn))
+    wrong = "\n".join(
+        f"  {'FP' if r in fp else 'FN'} [{r['lang']}] {r['query']!r} ({r['why']})" for r in fp + fn
+    )
+    assert precision >= BAR and recall >= BAR, (
+        f"precision {precision:.1%}, recall {recall:.1%} (bar {BAR:.0%}); misclassified:\n{wrong}"
+    )
+
+
+@pytest.mark.parametrize(("path", "least"), [(HELDOUT, 120), (FRESH, 40)], ids=["heldout", "fresh"])
+def test_each_set_is_bilingual_balanced_and_well_formed(path: Path, least: int) -> None:
+    rows = _rows(path)
+    assert len(rows) >= least
+    assert all(set(r) == {"query", "lang", "expect", "why"} and isinstance(r["expect"], bool) for r in rows)
+    by_lang = Counter(r["lang"] for r in rows)
+    assert set(by_lang) == {"en", "es"} and min(by_lang.values()) >= 0.4 * len(rows)
+    assert 0.3 <= sum(r["expect"] for r in rows) / len(rows) <= 0.6
+    assert len({r["query"] for r in rows}) == len(rows)
+
+
+def test_the_sets_are_kept_apart_from_the_scenarios_and_each_other() -> None:
+    declaration = load_declaration()
+    scenarios = {s.query for s in load_scenarios(declaration.scenarios_path, declaration.vocabulary)}
+    heldout, fresh = ({r["query"] for r in _rows(p)} for p in (HELDOUT, FRESH))
+    assert not heldout & scenarios and not fresh & scenarios and not heldout & fresh
