@@ -43,9 +43,14 @@ def _cmd_proxy(args: argparse.Namespace) -> int:
 
 
 def _cmd_stack(args: argparse.Namespace) -> int:
-    """Start (detached) or stop the mock LLM server, the proxy and the declared system."""
+    """Start (detached) or stop the mock LLM server, the proxy and the declared system, or remove
+    every fault from a running stack (clean)."""
     from .stack import Stack, stop_recorded
 
+    if args.action == "clean":  # hook: harness/stack/_clean.py
+        from .stack._clean import clean_command
+
+        return clean_command(args.stack or Path(args.reports) / "stack" / "stack.json", args.pyproject)
     if args.action == "down":
         stopped = stop_recorded(args.reports)
         print("stopped: " + ", ".join(stopped) if stopped else "no stack was running")
@@ -205,8 +210,10 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     ini.add_argument("--force", action="store_true", help="overwrite the starter files if they exist")
     stk = _add(sub, "stack", _cmd_stack, help="start or stop the mock LLM server, the proxy and the system")
-    stk.add_argument("action", choices=["up", "down"])
+    stk.add_argument("action", choices=["up", "down", "clean"], help="clean: remove every fault from it")
     stk.add_argument("--reports", default="reports", help="where logs and stack.json go")
+    stk.add_argument("--stack", metavar="STACK_JSON", help="clean: its stack.json (default REPORTS/stack/)")
+    stk.add_argument("--pyproject", metavar="FILE", help="clean: the declaring pyproject.toml")
     stk.add_argument("--foreground", action="store_true", help="stay attached; Ctrl-C stops all")
     return parser
 

@@ -1,7 +1,7 @@
 """Files one tier writes and another reads: each is a pydantic model, written and read by the same
 class, so a reader never guesses at a shape (`sla.json`, `chaos.json`, `summary.json`,
-`pyramid.json`, `stack.json`). Their JSON Schemas are generated from the models into
-`docs/schemas/` (`python -m harness._files`; `--check` only compares), and a test fails when the
+`pyramid.json`, `stack.json` and its `faults.json`). Their JSON Schemas are generated from the
+models into `docs/schemas/` (`python -m harness._files`; `--check` only compares), and a test fails when the
 two disagree.
 
     record = StackRecord(...)          # a TypedFile subclass
@@ -48,6 +48,7 @@ __all__ = [
 #: the formats live in the tiers above it; only the generator and its test load them.
 FORMATS: tuple[str, ...] = (
     "harness.stack._stack:StackRecord",
+    "harness.stack._faults_journal:FaultJournal",
     "harness.measure._sla_report:SlaReport",
     "harness.measure._chaos_report:ChaosReport",
     "harness.report._pyramid:PyramidRecord",

@@ -27,6 +27,7 @@ from ..sut import SystemDeclaration, load_declaration
 from ._catalogue import check_against, load_catalogue
 from ._display import Display
 from ._faults import Targets
+from ._journaled import guard_attached
 from ._report import build_chaos_report, summary_line, write_report
 from ._runner import not_applicable, run_experiment
 from ._schema import Experiment
@@ -139,6 +140,7 @@ def _check_before_work(args: argparse.Namespace, declaration: SystemDeclaration)
         raise HarnessError(f"--request-timeout {args.request_timeout}: give seconds above 0, e.g. 10")
     if args.stack:
         attach(args.stack, declaration)  # a missing or broken record: said now, not after a run
+        guard_attached(args.stack, declaration)  # hook: no faults it did not set (_journaled.py)
     elif declaration.serve is None:
         raise HarnessError(
             "a chaos run needs the system running: declare [tool.harness.system.serve] so the stack "

@@ -23,6 +23,7 @@ _STYLE = {
     "error": "red",
     "interrupted": "yellow",
     "not_applicable": "dim",
+    "not_exercised": "magenta",
 }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -39,6 +40,7 @@ class Targets:
     proxy: str = "llm"
     audit_log: str | None = None
     declaration: SystemDeclaration = field(default_factory=lambda: load_declaration(), compare=False)
+    journal: str | None = None  # an attached stack's faults.json: faults are journaled (_journaled.py)
 
     def __post_init__(self) -> None:
         for name in ("service_url", "llm_url", "proxy_api_url"):
@@ -59,6 +61,11 @@ class Targets:
 
 class Injector(Protocol):
     def inject(self) -> None: ...
+
+    def counts(self) -> dict[str, Any] | None:
+        """What the fault did so far, read from its target while it is still active:
+        `{"counted_by", "unit", "hits", "eligible" (None: unknown)}`, or None if uncountable."""
+        ...
 
     def rollback(self) -> None: ...
 
@@ -123,6 +130,13 @@ class NetworkInjector:
             self.added.append(toxic["name"])
             _call("POST", f"{self.proxy_url}/toxics", toxic)
 
+    def counts(self) -> dict[str, Any] | None:
+        if self.fault.kind == "down":
+            return None  # a disabled proxy listens to nobody: nothing counts the refusals
+        hits = [_call("GET", f"{self.proxy_url}/toxics/{name}/hits") for name in self.added]
+        chunks = sum(int(h.get("chunks", 0)) for h in hits)
+        return {"counted_by": "proxy toxics", "unit": "chunk", "hits": chunks, "eligible": None}
+
     def rollback(self) -> None:
         for name in reversed(self.added):
             _retrying(lambda name=name: _call("DELETE", f"{self.proxy_url}/toxics/{name}", ok=(204, 404)))
@@ -148,6 +162,7 @@ class LLMInjector:
         self.method, self.root = method, targets.llm_root
         self.saved_latency: dict[str, Any] | None = None
         self.faults_set = False
+        self.by_model: dict[str, int] = {}  # completions by model when a latency fault began
 
     def _rule(self) -> dict[str, Any]:
         f = fault_json(self.method.fault)
@@ -164,10 +179,28 @@ class LLMInjector:
         if self.method.fault.kind == "slow_tokens":
             current = _call("GET", f"{self.root}/_control/latency")
             self.saved_latency = {k: current[k] for k in ("default", "models", "profiles") if k in current}
+            self.by_model = _call("GET", f"{self.root}/_control/stats")["by_model"]
             _call("PUT", f"{self.root}/_control/latency", self._slow_latency(self.saved_latency))
             return
         self.faults_set = True
         _call("PUT", f"{self.root}/_control/faults", {"faults": [self._rule()]})
+
+    def counts(self) -> dict[str, Any] | None:
+        if self.method.fault.kind == "slow_tokens":
+            # Every completion of a slowed model is slowed: completions since the start are hits.
+            now = _call("GET", f"{self.root}/_control/stats")["by_model"]
+            patterns = self.method.target.model or ["*"]
+            slowed = [m for m in now if any(fnmatchcase(m, p) for p in patterns)]
+            hits = sum(now[m] - self.by_model.get(m, 0) for m in slowed)
+            return {"counted_by": "mock LLM completions", "unit": "LLM call", "hits": hits, "eligible": hits}
+        counts = _call("GET", f"{self.root}/_control/faults").get("counts") or [{}]
+        rule = counts[0]  # the only rule this injector set
+        return {
+            "counted_by": "mock LLM rule",
+            "unit": "LLM call",
+            "hits": int(rule.get("fired", 0)),
+            "eligible": rule.get("eligible"),
+        }
 
     def _slow_latency(self, saved: dict[str, Any]) -> dict[str, Any]:
         profile = self.method.fault.profile  # type: ignore[union-attr]
@@ -211,6 +244,19 @@ class HandoffInjector:
         self.set = True
         _call("PUT", self.url, {"seed": 0, "rules": [rule]})
 
+    def counts(self) -> dict[str, Any] | None:
+        state = _call("GET", self.url)
+        fired = state.get("fired")
+        if not isinstance(fired, dict):
+            return None  # a hook that does not count
+        seen = state.get("seen")
+        return {
+            "counted_by": "handoff hook",
+            "unit": "handoff",
+            "hits": sum(int(n) for n in fired.values()),
+            "eligible": seen if isinstance(seen, int) else None,
+        }
+
     def rollback(self) -> None:
         if self.set:
             _retrying(lambda: _call("DELETE", self.url))
@@ -218,6 +264,15 @@ class HandoffInjector:
 
 
 def injector_for(method: Method, targets: Targets) -> Injector:
+    injector = _injector_for(method, targets)
+    if targets.journal is None:
+        return injector
+    from ._journaled import Journaled  # hook: the stack's fault journal (imports this module)
+
+    return Journaled(injector, targets.journal)
+
+
+def _injector_for(method: Method, targets: Targets) -> Injector:
     family = method.family
     if family == "network":
         return NetworkInjector(method, targets)

@@ -41,6 +41,12 @@ def phase_stats(samples: list[Sample]) -> PhaseStats:
     # An error is anything but an answer or the client's own bad input.
     s.error_rate = (s.sent - s.answered - s.rejected) / s.sent if s.sent else 0.0
     s.misrouted_rate = s.misrouted / s.answered if s.answered else 0.0
+    # Escalations the scenarios call for (a VIP, a refund) are the spec, not a degradation: only
+    # the others count (an unlabelled answer counts: there is nothing to excuse it by).
+    unexpected = sum(bool(x.escalated) and x.misrouted is not False for x in answers)
+    s.escalated_rate = unexpected / s.answered if s.answered else 0.0
+    s.degraded_rate = s.degraded / s.answered if s.answered else 0.0
+    s.cache_hits = sum(bool(x.cache_hit) for x in answers)
     s.tokens_per_answer = sum(x.tokens for x in answers) / s.answered if s.answered else 0.0
     # Every response that came back counts, errors too: a slow 503 is as slow as a slow answer.
     latencies = [x.ms for x in samples if x.ms is not None]
@@ -58,6 +64,8 @@ def violations(phase: str, s: PhaseStats, h: Hypothesis) -> list[str]:
         ("error_rate", s.error_rate, h.error_rate),
         ("p95_ms", s.p95_ms, h.p95_ms),
         ("misrouted_rate", s.misrouted_rate, h.misrouted_rate),
+        ("escalated_rate", s.escalated_rate, h.escalated_rate),
+        ("degraded_rate", s.degraded_rate, h.degraded_rate),
         ("token_inflation", s.token_inflation, h.token_inflation),
     )
     for name, value, limit in checks:

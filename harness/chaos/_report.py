@@ -10,10 +10,18 @@ from pathlib import Path
 from ..measure import ChaosReport, ExperimentResult
 from ..measure._chaos_report import Bite, BiteCount, ChaosSummary, StackUsed
 
-__all__ = ["SCHEMA", "bite_table", "build_chaos_report", "one_line", "summary_line", "write_report"]
+__all__ = [
+    "SCHEMA",
+    "bite_table",
+    "build_chaos_report",
+    "fired_line",
+    "one_line",
+    "summary_line",
+    "write_report",
+]
 
 SCHEMA = ChaosReport.SCHEMA
-_VERDICTS = ("held", "failed", "aborted", "error", "interrupted")
+_VERDICTS = ("held", "failed", "aborted", "error", "interrupted", "not_exercised")
 
 
 def bite_table(results: list[ExperimentResult]) -> dict[str, Bite]:
@@ -89,9 +97,14 @@ def one_line(r: ExperimentResult) -> str:
     rec = "-" if r.recovery_s is None else f"{r.recovery_s:.2f} s"
     why = f"  ({'; '.join(r.violations[:2])})" if r.violations else ""
     return (
-        f"{r.name:<24} [{r.resilience:>3}] {r.verdict:<11} during: errors {d.error_rate:.0%}, "
-        f"P95 {p95}, degraded {d.degraded}; recovery {rec}; lost {r.requests.lost}{why}"
+        f"{r.name:<24} [{r.resilience:>3}] {r.verdict:<13} during: errors {d.error_rate:.0%}, "
+        f"P95 {p95}, degraded {d.degraded_rate:.0%}, escalated {d.escalated_rate:.0%}; {fired_line(r)}; "
+        f"recovery {rec}; lost {r.requests.lost}{why}"
     )
+
+
+def fired_line(r: ExperimentResult) -> str:
+    return r.fired.describe() if r.fired else "fired: not counted"
 
 
 def summary_line(doc: ChaosReport) -> str:
@@ -100,7 +113,8 @@ def summary_line(doc: ChaosReport) -> str:
     stopped = f"; INTERRUPTED ({doc.interrupted})" if doc.interrupted else ""
     return (
         f"chaos {doc.suite}: {s.experiments} experiments, {s.held} held, {s.failed} failed, "
-        f"{s.aborted} aborted, {s.error} errors, {s.not_applicable} not applicable; lost {s.lost}; "
+        f"{s.aborted} aborted, {s.error} errors, {s.not_exercised} not exercised, "
+        f"{s.not_applicable} not applicable; lost {s.lost}; "
         f"leftovers {s.leftovers}"
         f"{bite}; {doc.wall_s:.0f} s{stopped}"
     )

@@ -30,6 +30,7 @@ from ..measure import (
     reconcile,
 )
 from ..sut import HTTPSystem, Turn
+from ._exercised import fault_fired, not_exercised
 from ._faults import Targets, injector_for, latency_config, leftovers, rollback_action
 from ._kinds import fault_json
 from ._load import LoadGenerator, queries_for
@@ -97,6 +98,8 @@ class _Run:
         self.inject_at: float | None = None
         self.rollback_at: float | None = None
         self.rollback_errors: list[str] = []
+        self.counts: dict[str, Any] | None = None  # what the fault did, read before its rollback
+        self.count_error: str | None = None
         decl = targets.declaration
         client = httpx.AsyncClient(
             timeout=timeout_s, limits=httpx.Limits(max_connections=exp.load.max_in_flight), trust_env=False
@@ -108,7 +111,7 @@ class _Run:
             queries_for(decl, exp.load.pool, seed=exp.name),
             rate=exp.load.rate,
             run_id=self.run_id,
-            unique=exp.load.pool is None,
+            unique=exp.load.unique,
             max_in_flight=exp.load.max_in_flight,
             timeout_s=timeout_s,
         )
@@ -131,6 +134,13 @@ class _Run:
             except ChaosError as exc:
                 self.rollback_errors.append(f"{name}: {exc}")
         self.rollback_at = self.now()
+
+    def read_counts(self) -> None:
+        """How often the fault fired, while it is still active (a rollback resets the counts)."""
+        try:
+            self.counts = self.injector.counts()
+        except ChaosError as exc:
+            self.count_error = f"could not count the fault's hits: {exc}"
 
     def samples(self, phase: str) -> list[Sample]:
         inject = self.inject_at if self.inject_at is not None else float("inf")
@@ -214,6 +224,7 @@ async def _method(run: _Run, notify: Progress, baseline: dict[str, Any]) -> tupl
         run.injector.inject()
         notify("during", run.during_s)
         await asyncio.sleep(run.during_s)
+        run.read_counts()
     finally:
         run.rollback(baseline)
     notify("after", run.after_s)
@@ -245,9 +256,13 @@ def _result(
     phases, requests = _phases(run), _requests(run, audit_offset)
     rollback_epoch = None if run.rollback_at is None else run.t0_epoch + run.rollback_at
     recovery = recovery_s(run.samples("after"), rollback_epoch, h) if rollback_epoch is not None else None
+    fired = fault_fired(run.counts, exp.method, len(run.samples("during")))
     if verdict == "held":  # the fault went through: judge the whole run
         problems = judge(phases, requests, recovery, h)
         verdict = "failed" if problems else "held"
+        short = not_exercised(fired) or run.count_error
+        if short:  # a fault that did not fire proves nothing, whatever the figures say
+            verdict, problems = "not_exercised", [short, *problems]
     try:
         left = leftovers(run.targets, baseline)
     except ChaosError as exc:
@@ -277,6 +292,7 @@ def _result(
                 "ended": round(run.now(), 3),
             },
             "rollback": {"actions": exp.all_rollbacks(), "errors": run.rollback_errors, "leftovers": left},
+            "fired": fired,
         }
     )
 

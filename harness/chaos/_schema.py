@@ -54,6 +54,12 @@ class Hypothesis(BaseModel):
     error_rate: float | None = Field(None, ge=0, le=1, description="errors / requests sent, per phase")
     p95_ms: float | None = Field(None, gt=0, description="95th percentile latency, per phase")
     misrouted_rate: float | None = Field(None, ge=0, le=1, description="answers off their label, per phase")
+    # "Held" by sending everyone to a human or a canned answer is not holding: both shares are
+    # always bounded (the seed's case study calls an 80 % escalation rate a failure).
+    escalated_rate: float = Field(
+        0.5, ge=0, le=1, description="answers escalated that their scenario did not call for, per phase"
+    )
+    degraded_rate: float = Field(0.5, ge=0, le=1, description="answers degraded (fallbacks), per phase")
     token_inflation: float | None = Field(None, gt=0, description="tokens per answer / steady state's")
     lost: int = Field(0, ge=0, description="requests nobody accounts for (harness.measure)")
     unclear: int = Field(0, ge=0, description="errors without a retry signal, and timeouts")
@@ -88,6 +94,13 @@ class Method(BaseModel):
     target: Target = Field(default_factory=Target)
     intensity: float = Field(1.0, gt=0, le=1)
     duration_s: float = Field(gt=0, le=3600)
+    reach: float | None = Field(
+        None,
+        ge=0,
+        le=100,
+        description="least hits per request sent during the fault (LLM and handoff faults): the "
+        "share of traffic that must meet the fault, so a cache cannot answer in its place",
+    )
 
     @model_validator(mode="after")
     def _target_fits_family(self) -> Method:
@@ -101,6 +114,8 @@ class Method(BaseModel):
                 )
         if kind == "slow_tokens" and (self.target.agent or self.target.route):
             raise ValueError("target: a 'slow_tokens' fault targets models only (target.model)")
+        if self.reach is not None and family == "network":
+            raise ValueError("reach: a network fault is counted in chunks, not per request; leave it out")
         if kind in ("down", "slow_tokens") and self.intensity != 1:
             raise ValueError(f"intensity: a {kind!r} fault is all or nothing, so it must be 1")
         return self
@@ -118,7 +133,17 @@ class Load(BaseModel):
     pool: int | None = Field(
         None, ge=1, le=100, description="repeat this many answerable queries (cache hits); unset: all unique"
     )
+    fresh: bool | None = Field(
+        None,
+        description="make every query unique (a `#n` suffix), so no response cache can answer it; "
+        "default: true without a pool, false with one. `pool: 8, fresh: true` repeats the same 8 "
+        "questions uncached: every phase has the same mix, so tokens compare like with like",
+    )
     max_in_flight: int = Field(64, ge=1, le=256)
+
+    @property
+    def unique(self) -> bool:
+        return self.pool is None if self.fresh is None else self.fresh
 
 
 class Phases(BaseModel):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .._exceptions import ChaosError, HarnessError
 from ..stack import Stack, read_record
+from ..stack._faults_journal import journal_path
 from ..sut import SystemDeclaration, load_declaration
 from ._faults import Targets
 
@@ -82,4 +83,5 @@ def attach(stack_json: str | Path, declaration: SystemDeclaration | None = None)
         proxy_api_url=record.proxy_api_url,
         audit_log=record.audit_log,
         declaration=declaration or load_declaration(),
+        journal=str(journal_path(stack_json)),  # a killed run's faults stay known (_journaled.py)
     )

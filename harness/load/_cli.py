@@ -28,6 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     )
     add("--host", help="load this running system (loopback only) instead of starting the stack")
     add("--audit-log", metavar="FILE", help="with --host: the system's audit log, to reconcile against")
+    add("--stack", metavar="STACK_JSON", help="load the system of this `harness stack up` (host, audit log), "
+        "checked for faults first (with --host: REPORTS/stack/stack.json if it runs that host)")  # fmt: skip
+    add("--allow-dirty", action="store_true", help="with --host: run even with faults active on its stack, "
+        "flagged in the report (default: refuse)")  # fmt: skip
     add("--workers", type=int, metavar="N", help="Locust's distributed mode: a master and N workers")
     add("--users", type=int, metavar="N", help="concurrent users (drops a profile's stages)")
     add("--spawn-rate", type=float, metavar="R", help="users started per second")
@@ -48,6 +52,19 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     if args.llm_latency:
         out["llm"] = {"latency": args.llm_latency}
     return out
+
+
+def _from_stack(args: argparse.Namespace) -> None:
+    """`--stack` alone: load the system it runs, reconciled against its audit log."""
+    if args.stack and not args.host:
+        from ..stack import read_record
+
+        record = read_record(args.stack)
+        if record.service_url is None:
+            raise LoadError(
+                f"--stack {args.stack}: that stack runs no system; declare [tool.harness.system.serve]"
+            )
+        args.host, args.audit_log = record.service_url, args.audit_log or record.audit_log
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -76,6 +93,8 @@ def _print_summary(doc: SlaReport, path: Path) -> None:
     req = doc.requests
     console = Console()
     console.print(table)
+    if doc.run.dirty:  # --allow-dirty on a stack with faults the run did not set
+        console.print(f"[bold red]DIRTY STACK[/]: {'; '.join(doc.run.dirty)}", highlight=False)
     console.print(
         f"sent {req.sent} = answered {req.answered} + failed {req.failed} (invalid {req.invalid}) "
         f"+ lost {req.lost} "
@@ -104,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
                 "--audit-log names a running system's log: give --host too (a stack the run "
                 "starts keeps its own audit log)"
             )
+        _from_stack(args)  # hook: --stack gives --host and --audit-log (harness/stack/_clean.py guards it)
         from ._profiles import load_profile
         from ._runner import RunOptions, run_load
         from ._sla import load_sla
@@ -117,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
             audit_log=Path(args.audit_log) if args.audit_log else None,
             scenarios=Path(args.scenarios) if args.scenarios else None, progress=not args.no_progress,
             pyproject=Path(args.pyproject) if args.pyproject else None,
+            stack=Path(args.stack) if args.stack else None, allow_dirty=args.allow_dirty,
         )  # fmt: skip
         result = run_load(options)
     except HarnessError as exc:

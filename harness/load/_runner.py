@@ -26,7 +26,7 @@ from ._locust import LocustProcesses, locust_env
 from ._profiles import LoadProfile
 from ._progress import LiveSamples, show_progress
 from ._sla import SLA
-from ._target import Target, check_loopback, scrape_costs
+from ._target import Target, check_attached, check_loopback, scrape_costs
 
 __all__ = ["RunOptions", "run_load", "run_loads"]
 
@@ -43,6 +43,8 @@ class RunOptions:
     scenarios: Path | None = None  # default: the declared ones
     progress: bool = True
     pyproject: Path | None = None  # the one declaring the system (default: the nearest)
+    stack: Path | None = None  # with host: the stack.json it belongs to (default: found under reports)
+    allow_dirty: bool = False  # with host: run even with faults active on that stack, flagged
 
     @property
     def declaration(self) -> SystemDeclaration:
@@ -63,6 +65,7 @@ class _Run:
     target: Target | None = None
     costs_before: dict[str, float] | None = None
     costs_after: dict[str, float] | None = None
+    dirty: list[str] = field(default_factory=list)  # faults active on an attached stack (allowed)
 
     @property
     def folder(self) -> Path:
@@ -72,6 +75,8 @@ class _Run:
     def start_target(self) -> None:
         o = self.options
         self.declaration = o.declaration  # a bad declaration refuses here, before any folder exists
+        if o.host is not None:  # hook: a dirty attached stack refuses here too (_target.check_attached)
+            self.dirty = check_attached(o.host, o.stack, o.reports, self.declaration, o.allow_dirty)
         (self.folder / "raw").mkdir(parents=True, exist_ok=True)
         self.target = Target.start(o.profile, self.folder, o.host, o.audit_log, self.declaration)
         self.costs_before = scrape_costs(self.target.url, self.declaration)
@@ -122,7 +127,7 @@ class _Run:
             stages=[(until, int(users), rate) for until, users, rate in p.stage_table()],
             workers=p.workers, wait_s=p.wait_s, warmup_s=p.warmup_s,
             llm=p.llm.model_dump() if o.host is None else None, env=p.env, locust_exit_code=0,
-            system=o.declaration.name, scenarios=_fingerprint(o.scenarios_file),
+            system=o.declaration.name, scenarios=_fingerprint(o.scenarios_file), dirty=self.dirty,
         )  # fmt: skip
 
     def analyse(self) -> Analysis:

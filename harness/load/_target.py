@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,7 +19,7 @@ from ._profiles import LoadProfile
 if TYPE_CHECKING:
     from ..stack import Stack
 
-__all__ = ["Target", "check_loopback", "scrape_costs"]
+__all__ = ["Target", "check_attached", "check_loopback", "scrape_costs"]
 
 
 def check_loopback(host: str) -> str:
@@ -35,6 +36,29 @@ def check_loopback(host: str) -> str:
             "to load another host run locust -f harness/load/locustfile.py --host ... yourself"
         )
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def check_attached(
+    host: str, stack: Path | None, reports: Path, declaration: SystemDeclaration, allow_dirty: bool
+) -> list[str]:
+    """The stack `host` belongs to (`--stack`, or the record of `harness stack up` under `reports`
+    naming that system), checked before any load: a dead chaos run's faults are undone, a live
+    run's and any other fault refused (StackError, exit 2), or with `allow_dirty` returned so the
+    run is flagged. Nothing to check without a record (a system started by hand)."""
+    from ..stack._clean import attached_record, guard
+
+    record = attached_record(host, stack, reports)
+    if record is None:
+        return []
+
+    def say(line: str) -> None:
+        print(f"harness load: {line}", file=sys.stderr)
+
+    dirty = guard(record, declaration, allow_dirty=allow_dirty, flag="--allow-dirty", say=say)
+    if dirty:
+        active = "; ".join(dirty)
+        say(f"WARNING: loading a DIRTY stack (--allow-dirty): {active}; figures not the system's alone")
+    return dirty
 
 
 def llm_config(profile: LoadProfile, folder: Path) -> Path:

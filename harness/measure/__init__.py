@@ -11,7 +11,7 @@ and `ChaosReport` (chaos.json).
 """
 
 from ._audit import AGENT_COLUMNS, AUDIT_COLUMNS, AUDIT_FORMAT, AuditLog, AuditMiddleware, read_audit
-from ._chaos_report import ChaosReport, ChaosRequests, ExperimentResult, PhaseStats
+from ._chaos_report import ChaosReport, ChaosRequests, ExperimentResult, FaultFired, PhaseStats
 from ._reconcile import Reconciliation, StatusCount, reconcile
 from ._sample import COLUMNS, UNCLEAR, Sample, frame, new_run_id, read_jsonl, read_samples, request_id
 from ._sla_report import Check, RunHeader, SlaReport
@@ -42,6 +42,7 @@ __all__ = [
     "ChaosRequests",
     "Check",
     "ExperimentResult",
+    "FaultFired",
     "PhaseStats",
     "Reconciliation",
     "RunHeader",

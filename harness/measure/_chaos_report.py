@@ -25,6 +25,7 @@ __all__ = [
     "ChaosRequests",
     "ChaosSummary",
     "ExperimentResult",
+    "FaultFired",
     "PhaseStats",
     "StackUsed",
     "Verdict",
@@ -33,8 +34,9 @@ __all__ = [
 #: held: the hypothesis held throughout; failed: it did not; aborted: no steady state, so no
 #: fault; error: the fault could not be injected; interrupted: a signal or a timeout stopped it;
 #: not_applicable: the fault cannot reach the declared system (a handoff fault and no handoff
-#: hook): never run, never held.
-Verdict = Literal["held", "failed", "aborted", "error", "interrupted", "not_applicable"]
+#: hook): never run, never held; not_exercised: it ran, but the fault fired less often than its
+#: method implies (it never met its target, or a cache answered instead): never held.
+Verdict = Literal["held", "failed", "aborted", "error", "interrupted", "not_applicable", "not_exercised"]
 
 
 class _Section(BaseModel):
@@ -54,8 +56,11 @@ class PhaseStats(_Section):
     escalated: int = 0
     misrouted: int = 0
     fallbacks: dict[str, int] = Field(default_factory=dict)
+    cache_hits: int = 0  # answers the system says came from its response cache
     error_rate: float = 0.0
     misrouted_rate: float = 0.0
+    escalated_rate: float = 0.0  # answers escalated that their scenario did not call for / answered
+    degraded_rate: float = 0.0  # degraded / answered
     tokens_per_answer: float = 0.0
     token_inflation: float | None = None
     p50_ms: float | None = None
@@ -117,6 +122,27 @@ class RollbackRecord(_Section):
     leftovers: list[str]  # chaos state still active afterwards: must be empty
 
 
+class FaultFired(_Section):
+    """How often the fault really acted while it was active, read from the injector's target
+    just before the rollback (harness.chaos._exercised judges it)."""
+
+    counted_by: str  # what counted: "mock LLM rule", "proxy toxics", "handoff hook", ...
+    unit: str  # what one hit is: "LLM call", "chunk", "handoff"
+    hits: int
+    eligible: int | None = None  # events the fault was drawn on (its target met); None: unknown
+    expected: float | None = None  # eligible x intensity
+    min_hits: int = 1  # fewer hits than this: not exercised
+    requests: int = 0  # requests sent while the fault was active
+    per_request: float | None = None  # hits / requests
+    min_per_request: float | None = None  # the method's `reach`, if it sets one
+
+    def describe(self) -> str:
+        """In words: "fired 41 of 44 LLM calls (2.05 a request)"."""
+        of = "" if self.eligible is None else f" of {self.eligible}"
+        each = "" if self.per_request is None else f" ({self.per_request:.2f} a request)"
+        return f"fired {self.hits}{of} {self.unit}s{each}"
+
+
 class ExperimentResult(_Section):
     """One experiment run, with resilience on or (a bite run) with some defences off."""
 
@@ -140,6 +166,7 @@ class ExperimentResult(_Section):
     requests: ChaosRequests
     timeline_s: Timeline
     rollback: RollbackRecord
+    fired: FaultFired | None = None  # None: not counted (never injected, or nothing to count by)
 
 
 class StackUsed(_Section):
@@ -178,6 +205,7 @@ class ChaosSummary(_Section):
     error: int
     interrupted: int
     not_applicable: int = 0  # not counted in `experiments`: nothing was run
+    not_exercised: int = 0  # counted in `experiments`, never held: the fault did not fire enough
     lost: int
     leftovers: int
     bite: BiteCount | None

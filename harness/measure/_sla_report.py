@@ -113,6 +113,9 @@ class RunHeader(_Section):
     locust_exit_code: int
     system: str | None = None  # the declared system's name (null in older reports)
     scenarios: str | None = None  # the scenario file: "<name> sha256:<12 hex>" (what `compare` matches)
+    # Faults other than the run's own active on the stack it attached to (`--allow-dirty`): its
+    # figures are not the system's alone. Empty for a clean stack.
+    dirty: list[str] = Field(default_factory=list)
 
 
 class Window(_Section):

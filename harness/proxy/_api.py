@@ -49,6 +49,7 @@ class Api:
             ("/proxies/{proxy}/toxics/{toxic}", "GET", self.toxic_show),
             ("/proxies/{proxy}/toxics/{toxic}", "POST PATCH", self.toxic_update),
             ("/proxies/{proxy}/toxics/{toxic}", "DELETE", self.toxic_delete),
+            ("/proxies/{proxy}/toxics/{toxic}/hits", "GET", self.toxic_hits),
             ("/version", "GET", self.version),
         ]
         for template, methods, handler in routes:
@@ -127,6 +128,12 @@ class Api:
         async with self._lock:
             toxics = self.collection.get(params["proxy"]).toxics
             return _json(toxic_json(await toxics.update_json(params["toxic"], request.body)))
+
+    async def toxic_hits(self, request: Request, params: dict[str, str]) -> Response:
+        """Not Toxiproxy's: how often the toxic acted since it was added (links it ran on,
+        chunks it was handed), so a chaos run can tell a toxic that fired from an idle one."""
+        wrapper = self.collection.get(params["proxy"]).toxics.get(params["toxic"])
+        return _json({"name": wrapper.name, "links": wrapper.links, "chunks": wrapper.chunks})
 
     async def toxic_delete(self, request: Request, params: dict[str, str]) -> Response:
         async with self._lock:

@@ -16,7 +16,7 @@ from ._summary import ChaosExperiment, ChaosSection, PhaseCheck
 
 __all__ = ["find_chaos", "read_chaos"]
 
-_PROBES = ("error_rate", "p95_ms", "misrouted_rate", "token_inflation")
+_PROBES = ("error_rate", "p95_ms", "misrouted_rate", "escalated_rate", "degraded_rate", "token_inflation")
 _PHASES = ("before", "during", "after")
 _PHASE_FIELDS = (
     "sent",
@@ -26,6 +26,9 @@ _PHASE_FIELDS = (
     "p95_ms",
     "misrouted_rate",
     "degraded",
+    "escalated_rate",
+    "degraded_rate",
+    "cache_hits",
     "token_inflation",
     "lost",  # not a figure of a phase (lost is the whole run's): null, kept for harness.summary/1
 )
@@ -75,6 +78,7 @@ def _experiment(r: ExperimentResult) -> ChaosExperiment:
         rolled_back_s=timeline.rolled_back,
         ended_s=timeline.ended,
         breaker_transitions=[t.model_dump(by_alias=True) for t in r.breaker_transitions],
+        fired=r.fired.describe() if r.fired else "fired: not counted",
     )
 
 
@@ -95,6 +99,7 @@ def read_chaos(paths: list[Path], sources: list[str]) -> ChaosSection:
         failed=sum(e.verdict == "failed" for e in on),
         aborted=sum(e.verdict == "aborted" for e in on),
         errors=sum(e.verdict in ("error", "interrupted") for e in on),
+        not_exercised=sum(e.verdict == "not_exercised" for e in on),
         not_applicable=sum(e.verdict == "not_applicable" for e in experiments),
         lost=sum(e.lost for e in experiments),
         leftovers=sum(len(r.rollback.leftovers) for r in results),

@@ -190,7 +190,7 @@ def _chaos(s: Summary, g: GateSettings) -> list[GateResult]:
     r = _result("chaos", "chaos.held", share, ">=", g.chaos_held_min, "ratio", "chaos hypotheses held")
     if c and c.on_runs:
         broke = [
-            e.name
+            e.name + (" (not exercised)" if e.verdict == "not_exercised" else "")
             for e in c.experiments
             if e.resilience == "on" and not e.held and e.verdict != "not_applicable"
         ]

@@ -109,6 +109,8 @@ _PROBES = {
     "error_rate": "errors",
     "p95_ms": "P95",
     "misrouted_rate": "misrouted",
+    "escalated_rate": "escalated",
+    "degraded_rate": "degraded",
     "token_inflation": "tokens",
 }
 

@@ -220,7 +220,7 @@ class ChaosExperiment(BaseModel):
     family: str
     fault: str  # the fault's kind
     resilience: str  # "on", or "off" for a bite run
-    verdict: str  # held, failed, aborted, error, interrupted
+    verdict: str  # held, failed, aborted, error, interrupted, not_exercised, not_applicable
     held: bool
     phases: dict[str, dict[str, float | int | None]]  # before/during/after: sent, error_rate, p95_ms...
     checks: list[PhaseCheck]
@@ -233,6 +233,7 @@ class ChaosExperiment(BaseModel):
     rolled_back_s: float | None
     ended_s: float | None
     breaker_transitions: list[dict[str, str | float]] = Field(default_factory=list)
+    fired: str = "fired: not counted"  # how often the fault fired, in words
 
 
 class ChaosSection(BaseModel):
@@ -248,6 +249,7 @@ class ChaosSection(BaseModel):
     lost: int
     leftovers: int
     not_applicable: int = 0  # experiments whose fault cannot reach the system: not in on_runs
+    not_exercised: int = 0  # in on_runs, never held: the fault fired less than its method implies
     bites_checked: int = 0
     bites: int = 0
 

@@ -25,6 +25,7 @@ import httpx
 from .._exceptions import HarnessError, StackError
 from .._files import TypedFile
 from ..sut import SystemDeclaration, load_declaration
+from ._faults_journal import JOURNAL
 from ._ports import bindable, check_free, free_port
 from ._process import ManagedProcess, kill_group, pid_alive, python_argv
 
@@ -261,6 +262,7 @@ class Stack:
         )
 
     def _record(self) -> None:
+        (self.dir / JOURNAL).unlink(missing_ok=True)  # a stopped stack's faults: not this one's
         self.record().write(self.dir / "stack.json")
 
     def _trap_signals(self) -> None:
@@ -301,4 +303,6 @@ def stop_recorded(reports: str | Path = "reports") -> list[str]:
             kill_group(pid)
             stopped.append(f"{name} (pid {pid})")
     record.unlink(missing_ok=True)
+    for name in (JOURNAL, f".{JOURNAL}.lock"):  # its fault journal: gone with the stack
+        (record.parent / name).unlink(missing_ok=True)
     return stopped

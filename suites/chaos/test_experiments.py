@@ -62,6 +62,9 @@ def test_the_hypothesis_holds_with_resilience_on_and_fails_without_it(
     chaos_stacks.results += [on, off]
 
     assert on.verdict == "held", f"resilience on: {_explain(on)}"
+    # The fault reached the system: counted where it acts (a disabled proxy counts nothing).
+    assert on.fired is not None or exp.method.fault.kind == "down", "the fault's hits were not counted"
+    assert on.fired is None or on.fired.hits >= on.fired.min_hits > 0, on.fired
     assert off.verdict == "failed", f"resilience off ({', '.join(exp.resilience_off)}): {_explain(off)}"
     for run in (on, off):
         assert run.requests.lost == 0, f"{run.resilience}: lost {run.requests}"

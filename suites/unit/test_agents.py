@@ -70,7 +70,10 @@ async def test_unrecognised_decision_escalates_without_calling_a_specialist(
     mock_llm.agent("supervisor").return_value = reply
     result = await system.ainvoke("Hmm")
     assert result.escalated and result.escalation_reason == "unrecognised_route"
-    assert len(mock_llm.calls) == 1
+    # Asked once again, naming the labels; no specialist is called.
+    assert [c.agent for c in mock_llm.calls] == ["supervisor", "supervisor"]
+    assert "technical_support, billing_support" in mock_llm.calls[1].last_user_message
+    assert result.tokens_in > 0 and len({c.model for c in mock_llm.calls}) == 1
 
 
 async def test_spanish_json_decision_is_followed(system: SupportSystem, mock_llm: MockLLM) -> None:

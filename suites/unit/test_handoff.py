@@ -58,15 +58,22 @@ async def test_without_the_fault_the_same_request_is_answered(make_system: Make,
     assert (result.escalated, result.answer) == (False, "All sorted.")
 
 
-async def test_duplicate_doubles_what_the_agent_reported(make_system: Make, mock_llm: MockLLM) -> None:
-    plain, doubled = (
-        make_system(),
-        with_faults(make_system, HandoffRule(kind="duplicate", source="billing_support")),
-    )
+@pytest.mark.parametrize("idempotent", [True, False], ids=["defence on", "defence off"])
+async def test_a_duplicated_update_is_applied_once_unless_the_defence_is_off(
+    make_system: Make, mock_llm: MockLLM, idempotent: bool
+) -> None:
+    plain = make_system()
+    doubled = make_system(resilience={"idempotency": idempotent})
+    doubled.handoff.set([HandoffRule(kind="duplicate", source="billing_support")])
     script(mock_llm)
     a = await plain.ainvoke("Invoice question one")
     b = await doubled.ainvoke("Invoice question two")
-    assert b.agents["billing_support"]["tokens_in"] == 2 * a.agents["billing_support"]["tokens_in"]
+    assert doubled.handoff.snapshot()["fired"] == {"duplicate:billing_support": 1}
+    factor = 1 if idempotent else 2
+    assert b.agents["billing_support"]["tokens_in"] == factor * a.agents["billing_support"]["tokens_in"]
+    assert b.cost_usd == pytest.approx(
+        factor * a.cost_usd - (factor - 1) * a.agents["supervisor"]["cost_usd"]
+    )
     assert b.answer == a.answer and not b.escalated
 
 
@@ -93,7 +100,7 @@ def test_seeded_rules_fire_reproducibly() -> None:
         faults = HandoffFaults([HandoffRule(kind="drop", probability=0.5)], seed=seed)
         return [
             (await faults.apply("supervisor", {"route": "x", "path": ["supervisor"]}))
-            != {"route": "x", "path": ["supervisor"]}
+            != [{"route": "x", "path": ["supervisor"]}]
             for _ in range(40)
         ]
 

@@ -27,6 +27,22 @@ def switch(name: str, on: bool) -> dict[str, Any]:
 
 
 @ON_OFF
+async def test_retry_asks_the_supervisor_again_after_a_label_naming_no_route(
+    make_system: Make, mock_llm: MockLLM, on: bool
+) -> None:
+    system = make_system(**switch("retry", on))
+    mock_llm.agent("supervisor").side_effect = ["sales_team", "billing_support"]
+    mock_llm.agent("billing_support").return_value = answer("Your invoice is fine.", confidence=0.9)
+    result = await system.ainvoke("Why is my invoice so high?")
+    if on:
+        assert result.route == "billing_support" and not result.escalated
+        assert [c.agent for c in mock_llm.calls] == ["supervisor", "supervisor", "billing_support"]
+    else:
+        assert result.escalated and result.escalation_reason == "unrecognised_route"
+        assert [c.agent for c in mock_llm.calls] == ["supervisor"]
+
+
+@ON_OFF
 async def test_retry_turns_a_transient_503_into_a_normal_answer(
     make_system: Make, mock_llm: MockLLM, clock: FakeClock, on: bool
 ) -> None:

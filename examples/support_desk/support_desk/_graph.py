@@ -17,13 +17,14 @@ per edge per request.
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from langgraph.graph import END, START, StateGraph
-from langgraph.types import Send
+from langgraph.types import Command, Send
 
-from ._handoff import HandoffFaults
+from ._handoff import UPDATE_ID, HandoffFaults, receive
 from ._nodes import Nodes
 from ._policy import escalation_by_rule
 from ._state import Route, SupportState
@@ -64,14 +65,19 @@ async def _after_cached_answer(state: SupportState) -> str:
     return END if _valid_answer(state) else Route.ESCALATE.value
 
 
-async def _after_supervisor(state: SupportState) -> str:
-    if state.get("escalate"):
-        return Route.ESCALATE.value
-    if state.get("answer") is not None:  # served from the cache as a fallback
-        return END
-    route = state.get("route")
-    # A lost or garbled handoff never reaches a specialist: a human gets it.
-    return route if route in SPECIALISTS else Route.ESCALATE.value
+def _after_supervisor(validate: bool) -> Callable[[SupportState], Awaitable[str]]:
+    async def after_supervisor(state: SupportState) -> str:
+        if state.get("escalate"):
+            return Route.ESCALATE.value
+        if state.get("answer") is not None:  # served from the cache as a fallback
+            return END
+        route = state.get("route")
+        if not validate:  # (resilience switch `validation` off: the route is taken on trust)
+            return route  # type: ignore[return-value]
+        # A lost or garbled handoff never reaches a specialist: a human gets it.
+        return route if route in SPECIALISTS else Route.ESCALATE.value
+
+    return after_supervisor
 
 
 async def _after_specialist(state: SupportState) -> str:
@@ -100,11 +106,15 @@ def build_graph(nodes: Nodes, handoff: HandoffFaults | None = None) -> Any:
         (Route.GENERAL.value, nodes.general_support),
         (Route.ESCALATE.value, nodes.escalate_to_human),
     ):
-        action: Any = _with_handoff(name, fn, handoff) if handoff else fn
+        idempotent = nodes.settings.resilience.idempotency
+        action: Any = _with_handoff(name, fn, handoff, idempotent) if handoff else fn
         graph.add_node(name, action)
     graph.add_conditional_edges(START, _entry(nodes), ["supervisor", Route.ESCALATE.value, "cached_answer"])
     graph.add_conditional_edges("cached_answer", _after_cached_answer, [END, Route.ESCALATE.value])
-    graph.add_conditional_edges("supervisor", _after_supervisor, [*SPECIALISTS, Route.ESCALATE.value, END])
+    validate = nodes.settings.resilience.validation
+    graph.add_conditional_edges(
+        "supervisor", _after_supervisor(validate), [*SPECIALISTS, Route.ESCALATE.value, END]
+    )
     for name in SPECIALISTS:
         graph.add_conditional_edges(name, _after_specialist, [Route.ESCALATE.value, END])
     graph.add_edge(Route.ESCALATE.value, END)
@@ -112,11 +122,16 @@ def build_graph(nodes: Nodes, handoff: HandoffFaults | None = None) -> Any:
 
 
 def _with_handoff(
-    name: str, fn: Callable[[Any], Awaitable[dict[str, Any]]], handoff: HandoffFaults
-) -> Callable[[Any], Awaitable[dict[str, Any]]]:
+    name: str, fn: Callable[[Any], Awaitable[dict[str, Any]]], handoff: HandoffFaults, idempotent: bool
+) -> Callable[[Any], Awaitable[dict[str, Any] | list[Command[Any]]]]:
     # `Any`: a node gets the state, or what a `Send` handed it (cached_answer).
-    async def node(state: Any) -> dict[str, Any]:
-        return await handoff.apply(name, await fn(state))
+    async def node(state: Any) -> dict[str, Any] | list[Command[Any]]:
+        update = {**await fn(state), UPDATE_ID: uuid.uuid4().hex}
+        delivered = receive(await handoff.apply(name, update), idempotent=idempotent)
+        if len(delivered) == 1:
+            return delivered[0]
+        # More than one delivery reaches the state: each is its own update of the same step.
+        return [Command(update=d) for d in delivered]
 
     node.__name__ = name
     return node

@@ -21,6 +21,7 @@ from ._prompts import (
     GENERIC_ANSWERS,
     HANDOFF_ANSWER,
     REPAIR_PROMPT,
+    ROUTE_REPAIR_PROMPT,
     SPECIALIST_PROMPTS,
     SUPERVISOR_PROMPT,
 )
@@ -64,20 +65,28 @@ class Nodes:
             {"role": "system", "content": SUPERVISOR_PROMPT},
             {"role": "user", "content": state["query"]},
         ]
+        stats: dict[str, Any] = {}
         try:
-            done, stats = await self._complete(agent, state, messages, temperature=0.0)
+            done, spent = await self._complete(agent, state, messages, temperature=0.0)
+            _add(stats, spent)
+            decision = parse_decision(done.text)
+            if decision.route is None and self.settings.resilience.retry:
+                # An unusable label is asked again once, naming the labels: a human gets the
+                # query only if the second answer is no better.
+                _log_unrecognised(state, attempt=1)
+                again = [
+                    *messages,
+                    {"role": "assistant", "content": done.text},
+                    {"role": "user", "content": ROUTE_REPAIR_PROMPT},
+                ]
+                done, spent = await self._complete(agent, state, again, temperature=0.0)
+                _add(stats, spent)
+                decision = parse_decision(done.text)
         except SupportDeskError as exc:
-            return self._fallback(agent, state, exc, route=None)
-        decision = parse_decision(done.text)
-        update: Update = {"agent_stats": stats, "cost_usd": stats[agent]["cost_usd"], "path": [agent]}
+            return self._fallback(agent, state, exc, route=None) | _spent(stats)
+        update: Update = _spent(stats) | {"path": [agent]}
         if decision.route is None:
-            log_event(
-                "unrecognised_route",
-                level=logging.WARNING,
-                trace_id=state["trace_id"],
-                agent=agent,
-                error_code="unrecognised_route",
-            )
+            _log_unrecognised(state, attempt=2 if self.settings.resilience.retry else 1)
             return update | _escalation(EscalationReason.UNRECOGNISED_ROUTE, route=Route.ESCALATE)
         if decision.route == Route.ESCALATE:
             return update | _escalation(EscalationReason.SUPERVISOR, route=Route.ESCALATE)
@@ -266,6 +275,17 @@ def _add(total: dict[str, Any], spent: dict[str, Any]) -> None:
         cur = total.setdefault(agent, {})
         for key, value in stats.items():
             cur[key] = cur.get(key, 0) + value if isinstance(value, (int, float)) else value
+
+
+def _log_unrecognised(state: SupportState, attempt: int) -> None:
+    log_event(
+        "unrecognised_route",
+        level=logging.WARNING,
+        trace_id=state["trace_id"],
+        agent="supervisor",
+        error_code="unrecognised_route",
+        attempt=attempt,
+    )
 
 
 def _spent(stats: dict[str, Any]) -> Update:

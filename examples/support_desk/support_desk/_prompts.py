@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from ._state import Route
 
-__all__ = ["GENERIC_ANSWERS", "HANDOFF_ANSWER", "REPAIR_PROMPT", "SPECIALIST_PROMPTS", "SUPERVISOR_PROMPT"]
+__all__ = [
+    "GENERIC_ANSWERS",
+    "HANDOFF_ANSWER",
+    "REPAIR_PROMPT",
+    "ROUTE_REPAIR_PROMPT",
+    "SPECIALIST_PROMPTS",
+    "SUPERVISOR_PROMPT",
+]
 
 SUPERVISOR_PROMPT = """You are the supervisor of a customer-service team. Read the customer's \
 message and choose who handles it:
@@ -31,6 +38,12 @@ SPECIALIST_PROMPTS: dict[str, str] = {
 
 REPAIR_PROMPT = (
     "Your previous reply was rejected: {error}. Reply again with only the JSON object in the required format."
+)
+
+# Same opening as REPAIR_PROMPT, so the mock brain (and a reader of the logs) knows it for a retry.
+ROUTE_REPAIR_PROMPT = (
+    "Your previous reply was rejected: it named no single team. Reply with exactly one of "
+    "technical_support, billing_support, general_support, escalate_to_human and nothing else."
 )
 
 # Served, marked degraded, when an agent is down and nothing is cached. Billing has none on

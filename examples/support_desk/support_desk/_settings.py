@@ -96,6 +96,8 @@ class ResilienceSwitches(BaseModel):
     rate_limit: bool = True
     fallback: bool = True
     cache: bool = True
+    idempotency: bool = True  # a node update delivered twice is applied once
+    validation: bool = True  # the supervisor's route is checked before the graph follows it
 
 
 class Settings(HarnessSettings):

@@ -148,6 +148,7 @@ class FaultPlan:
         self.seed = seed
         self._rngs = [random.Random(f"{seed}:fault:{i}") for i in range(len(self.rules))]
         self.fired = [0] * len(self.rules)
+        self.eligible = [0] * len(self.rules)  # requests each rule applied to (drew on)
         # Reading the router's label costs a parse: done only when a rule needs it.
         self.needs_route = any(rule.target.route is not None for rule in self.rules)
 
@@ -156,6 +157,7 @@ class FaultPlan:
         for index, rule in enumerate(self.rules):
             if not rule.applies(model=model, agent=agent, route=route, router=self.router):
                 continue
+            self.eligible[index] += 1
             rng = self._rngs[index]
             if rng.random() < rule.probability and chosen is None:
                 chosen = Fired(rule, index, rng)
@@ -167,4 +169,7 @@ class FaultPlan:
         return {
             "seed": self.seed,
             "faults": [rule.model_dump(mode="json", exclude_none=True) for rule in self.rules],
+            # Per rule, since it was set: how many requests it applied to and how many it hit, so
+            # a chaos run can tell a fault that fired from one that never met its target.
+            "counts": [{"eligible": e, "fired": f} for e, f in zip(self.eligible, self.fired, strict=True)],
         }

@@ -160,6 +160,7 @@ class Stats:
             "faults": dict(self.faults),
             "faults_total": sum(self.faults.values()),
             "faults_by_rule": list(plan.fired),
+            "eligible_by_rule": list(plan.eligible),
             "by_agent": dict(self.by_agent),
             "by_model": dict(self.by_model),
         }

@@ -106,6 +106,10 @@ class ToxicWrapper:
     toxicity: float
     direction: Direction
     toxic: Toxic
+    # Not in Toxiproxy's JSON: how often this toxic really acted (a roll that ran it on a link,
+    # chunks it was handed), for the harness's "did the fault fire" check.
+    links: int = 0
+    chunks: int = 0
 
 
 class Stub:
@@ -117,6 +121,7 @@ class Stub:
         self.output = output
         self.state = wrapper.toxic.new_state()
         self.closed = False
+        self.live = False  # whether this run of the stub rolled the toxic (not the noop)
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -125,6 +130,8 @@ class Stub:
     async def _run(self) -> None:
         wrapper = self.wrapper
         toxic = wrapper.toxic if roll(wrapper.toxicity) else _NOOP
+        self.live = toxic is not _NOOP
+        wrapper.links += self.live
         try:
             await toxic.pipe(self)
         except Exception:  # a bug in a toxic must end its link, not hang it
@@ -154,7 +161,10 @@ class Stub:
 
     async def recv(self, timeout: float | None = None) -> Item:
         """The next chunk, or None at EOF; TimeoutError after `timeout` s of silence."""
-        return await self.input.get(timeout)
+        item = await self.input.get(timeout)
+        if item is not None and self.live:
+            self.wrapper.chunks += 1
+        return item
 
     async def send(self, chunk: Chunk) -> None:
         try:

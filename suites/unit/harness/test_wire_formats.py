@@ -26,6 +26,7 @@ from harness.measure._sla_report import Check, RunHeader, Window
 from harness.report import GateSettings, Summary, build_summary
 from harness.report._pyramid import PyramidRecord
 from harness.stack import StackRecord
+from harness.stack._faults_journal import FaultJournal, Undo, new_entry
 from suites.fixtures.example_load import write_example_load
 from suites.fixtures.example_reports import write_example_reports
 
@@ -39,7 +40,7 @@ REGENERATE = "python -m harness._files"
 @pytest.fixture(scope="module")
 def examples(tmp_path_factory: pytest.TempPathFactory) -> dict[type[TypedFile], TypedFile]:
     """One instance of every format: the example reports folder's files, as their writers wrote
-    them, a summary built from that folder, and a stack record."""
+    them, a summary built from that folder, a stack record and its fault journal."""
     folder = write_example_reports(tmp_path_factory.mktemp("reports"))
     gate = GateSettings.model_construct(**{k: f.default for k, f in GateSettings.model_fields.items()})
     stack = StackRecord(
@@ -47,8 +48,13 @@ def examples(tmp_path_factory: pytest.TempPathFactory) -> dict[type[TypedFile], 
         service_llm_url="http://127.0.0.1:2/v1", proxy_api_url=None, audit_log=None,
         pids={"mock LLM server": 123, "proxy": None}, owner_pid=1,
     )  # fmt: skip
+    undo = Undo(method="DELETE", url="http://127.0.0.1:1/_control/faults")
+    journal = FaultJournal(
+        entries=[new_entry("mock_llm", "mock LLM rule status 500 (p=0.5)", [undo], owner="x")]
+    )
     return {
         StackRecord: stack,
+        FaultJournal: journal,
         SlaReport: SlaReport.read(folder / "sla.json"),
         ChaosReport: ChaosReport.read(folder / "chaos.json"),
         PyramidRecord: PyramidRecord.read(folder / "pyramid.json"),

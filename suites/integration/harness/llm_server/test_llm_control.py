@@ -19,13 +19,16 @@ async def _chat(http: httpx.AsyncClient, agent: str = "supervisor") -> httpx.Res
 
 
 async def test_put_get_delete_faults(http: httpx.AsyncClient) -> None:
-    assert (await http.get("/_control/faults")).json() == {"seed": 0, "faults": []}
+    assert (await http.get("/_control/faults")).json() == {"seed": 0, "faults": [], "counts": []}
     rule = {"kind": "status", "probability": 1.0, "status": 502, "target": {"agent": ["supervisor"]}}
     put = await http.put("/_control/faults", json={"seed": 3, "faults": [rule]})
-    assert put.status_code == 200 and put.json() == {"seed": 3, "faults": [rule]}
+    fresh = [{"eligible": 0, "fired": 0}]
+    assert put.status_code == 200 and put.json() == {"seed": 3, "faults": [rule], "counts": fresh}
     assert (await _chat(http)).status_code == 502
     assert (await _chat(http, "billing_support")).status_code == 200
-    assert (await http.delete("/_control/faults")).json() == {"seed": 3, "faults": []}
+    # The billing call was not the rule's target: counted neither as eligible nor as fired.
+    assert (await http.get("/_control/faults")).json()["counts"] == [{"eligible": 1, "fired": 1}]
+    assert (await http.delete("/_control/faults")).json() == {"seed": 3, "faults": [], "counts": []}
     assert (await _chat(http)).status_code == 200
 
 

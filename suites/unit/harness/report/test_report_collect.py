@@ -130,6 +130,8 @@ def test_chaos_phases_are_judged_one_by_one(
         ("before", "error_rate"): True, ("before", "p95_ms"): True,
         ("during", "error_rate"): False, ("during", "p95_ms"): True,
         ("after", "error_rate"): True, ("after", "p95_ms"): True,
+        # Degraded and escalated shares are always judged (default limits), phase by phase too.
+        **{(p, k): True for p in ("before", "during", "after") for k in ("escalated_rate", "degraded_rate")},
     }  # fmt: skip
     assert (chaos.on_runs, chaos.held, chaos.failed) == (2, 1, 1)
 
