@@ -107,7 +107,11 @@ async def test_reset_restores_the_startup_config_and_zeroes_counts(make_server: 
         await http.put("/_control/faults", json={"seed": 99, "faults": []})
         await http.put("/_control/latency", json={"default": "fast"})
         assert (await http.post("/_control/reset")).json() == {"status": "reset"}
-        assert (await http.get("/_control/faults")).json() == {"seed": 11, "faults": [rule | {"target": {}}]}
+        assert (await http.get("/_control/faults")).json() == {
+            "seed": 11,
+            "faults": [rule | {"target": {}}],
+            "counts": [{"eligible": 0, "fired": 0}],  # fresh counts too
+        }
         assert (await http.get("/_control/latency")).json()["default"] == "zero"
         assert (await http.get("/_control/stats")).json()["completions"] == 0
         again = [(await _chat(http)).status_code for _ in range(20)]
