@@ -8,15 +8,31 @@ concurrent requests a full collection paused its event loop for ~235 ms every ~7
 collections skip: the same full collection then takes ~35 ms, and the P95 of the service's
 per-request overhead fell by about a quarter (benchmarks/load_fidelity.py). Objects created later,
 per request, are collected as before.
+
+Where they listen: on loopback unless told otherwise. A server told to bind another address says
+so on stderr, in one line naming what it exposes (`warn_if_exposed`), and the control APIs (the
+mock LLM's `/_control`, the proxy's API) stay on loopback unless asked for by their own setting.
 """
 
 from __future__ import annotations
 
 import ctypes
 import gc
+import ipaddress
 import signal
+import sys
 
-__all__ = ["die_with_parent", "freeze_startup_objects"]
+__all__ = [
+    "connect_host",
+    "die_with_parent",
+    "freeze_startup_objects",
+    "is_loopback",
+    "is_wildcard",
+    "warn_if_exposed",
+]
+
+# Bind addresses meaning "every interface", and where a local client reaches each.
+_WILDCARDS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}
 
 _PR_SET_PDEATHSIG = 1
 
@@ -35,3 +51,35 @@ def freeze_startup_objects() -> int:
     gc.collect()
     gc.freeze()
     return gc.get_freeze_count()
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a bind address reaches this machine only (127.0.0.0/8, ::1, localhost)."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:  # a host name: it may resolve to anything, so it counts as exposed
+        return False
+
+
+def is_wildcard(host: str) -> bool:
+    """Whether a bind address means every interface."""
+    return host.strip() in _WILDCARDS
+
+
+def connect_host(host: str) -> str:
+    """Where a client on this machine connects to reach a server bound to `host` (a wildcard
+    bind is reached on loopback)."""
+    return _WILDCARDS.get(host.strip(), host)
+
+
+def warn_if_exposed(host: str, what: str, *, prog: str) -> bool:
+    """One line on stderr when `host` is not loopback, naming what other hosts can now reach;
+    returns whether it warned."""
+    if is_loopback(host):
+        return False
+    where = "every interface" if is_wildcard(host) else "a non-loopback address"
+    print(f"{prog}: warning: binding {host or '*'} ({where}): {what}", file=sys.stderr, flush=True)
+    return True

@@ -10,7 +10,16 @@ and chaos tiers hand the release report are typed here, below all three: `SlaRep
 and `ChaosReport` (chaos.json).
 """
 
-from ._audit import AGENT_COLUMNS, AUDIT_COLUMNS, AUDIT_FORMAT, AuditLog, AuditMiddleware, read_audit
+from ._audit import (
+    AGENT_COLUMNS,
+    AUDIT_COLUMNS,
+    AUDIT_FORMAT,
+    AUDIT_SCOPE_KEY,
+    AuditLog,
+    AuditMiddleware,
+    audit_fields,
+    read_audit,
+)
 from ._chaos_report import ChaosReport, ChaosRequests, ExperimentResult, FaultFired, PhaseStats
 from ._reconcile import Reconciliation, StatusCount, reconcile
 from ._sample import COLUMNS, UNCLEAR, Sample, frame, new_run_id, read_jsonl, read_samples, request_id
@@ -33,6 +42,7 @@ __all__ = [
     "AGENT_COLUMNS",
     "AUDIT_COLUMNS",
     "AUDIT_FORMAT",
+    "AUDIT_SCOPE_KEY",
     "COLUMNS",
     "PERCENTILES",
     "UNCLEAR",
@@ -49,6 +59,7 @@ __all__ = [
     "Sample",
     "SlaReport",
     "StatusCount",
+    "audit_fields",
     "bootstrap_diff",
     "frame",
     "mann_whitney_greater",

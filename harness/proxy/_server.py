@@ -12,7 +12,7 @@ from pathlib import Path
 from types import TracebackType
 
 from .._exceptions import ConfigError, ProxyError
-from ..process import freeze_startup_objects
+from ..process import freeze_startup_objects, warn_if_exposed
 from ._api import Api
 from ._collection import ProxyCollection, parse_populate
 from ._errors import ApiError
@@ -103,6 +103,11 @@ def serve_proxy(
     host: str = DEFAULT_HOST, port: int = DEFAULT_API_PORT, config_path: str | Path | None = None
 ) -> None:
     """Run in the foreground until Ctrl-C or SIGTERM, like `toxiproxy-server`."""
+    warn_if_exposed(
+        host,
+        "the proxy's API (create listeners, add toxics, reset) is reachable from other hosts",
+        prog="harness proxy",
+    )
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 

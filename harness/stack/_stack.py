@@ -7,7 +7,9 @@ free ports, wired system -> proxy -> mock LLM.
 
 The system comes from the declaration (`[tool.harness.system.serve]`): its command, its env, its
 health path, and the env var through which it is given its LLM's base URL (the proxy's). The mock
-LLM answers with the declared `brain`. `harness stack up` starts a detached stack and records it in
+LLM answers with the declared `brain`. Only the system binds `host`: the mock LLM (its control API),
+the proxy's API and its listener bind `control_host`, loopback unless asked, and a stack bound
+beyond loopback says so on stderr. `harness stack up` starts a detached stack and records it in
 `reports/stack/stack.json` (`StackRecord`); `harness stack down` stops what that file names.
 """
 
@@ -24,6 +26,7 @@ import httpx
 
 from .._exceptions import HarnessError, StackError
 from .._files import TypedFile
+from ..process import connect_host, warn_if_exposed
 from ..sut import SystemDeclaration, load_declaration
 from ._faults_journal import JOURNAL
 from ._ports import bindable, check_free, free_port
@@ -65,6 +68,7 @@ class Stack:
         reports: str | Path = "reports",
         *,
         host: str = "127.0.0.1",
+        control_host: str = "127.0.0.1",
         llm_port: int = 0,
         service_port: int = 0,
         proxy: bool = True,
@@ -77,34 +81,39 @@ class Stack:
         self.declaration = declaration or load_declaration()
         self.dir = Path(reports) / "stack"
         self.host, self.detached, self.health_timeout_s = host, detached, health_timeout_s
-        self.llm_port = llm_port or free_port(host)
+        self.control_host = control_host
+        self.llm_port = llm_port or free_port(control_host)
         self.service_port = service_port or free_port(host)
         self._chosen = {"llm_port": bool(llm_port), "service_port": bool(service_port)}
         self.with_proxy = proxy
-        self.proxy_api_port = free_port(host) if proxy else 0
-        self.proxy_port = free_port(host) if proxy else 0
+        self.proxy_api_port = free_port(control_host) if proxy else 0
+        self.proxy_port = free_port(control_host) if proxy else 0
         self.llm_args = [*self.declaration.mock_llm_args(), *(llm_args or [])]
         self.system_env = dict(system_env or {})
         self.processes: list[ManagedProcess] = []
         self._previous_handlers: dict[int, Any] = {}
 
     @property
+    def _control(self) -> str:
+        return connect_host(self.control_host)
+
+    @property
     def llm_url(self) -> str:
         """The mock LLM itself (its control API is at the root of this URL)."""
-        return f"http://{self.host}:{self.llm_port}/v1"
+        return f"http://{self._control}:{self.llm_port}/v1"
 
     @property
     def service_llm_url(self) -> str:
         """What the service calls: through the proxy when there is one."""
-        return f"http://{self.host}:{self.proxy_port}/v1" if self.with_proxy else self.llm_url
+        return f"http://{self._control}:{self.proxy_port}/v1" if self.with_proxy else self.llm_url
 
     @property
     def proxy_api_url(self) -> str:
-        return f"http://{self.host}:{self.proxy_api_port}"
+        return f"http://{self._control}:{self.proxy_api_port}"
 
     @property
     def service_url(self) -> str:
-        return f"http://{self.host}:{self.service_port}"
+        return f"http://{connect_host(self.host)}:{self.service_port}"
 
     @property
     def with_system(self) -> bool:
@@ -149,13 +158,14 @@ class Stack:
         )
 
     def _parts(self) -> list[ManagedProcess]:
-        h = self.host
+        h = self.control_host
+        llm = ["llm", "--host", h, "--control-host", h, "--port", str(self.llm_port), *self.llm_args]
         parts = [
             self._part(
                 "mock LLM server",
-                ["llm", "--host", h, "--port", str(self.llm_port), *self.llm_args],
+                llm,
                 "llm.log",
-                f"http://{h}:{self.llm_port}/health",
+                f"http://{self._control}:{self.llm_port}/health",
                 # A brain played from the scenarios reads the same declaration as this stack.
                 env={"HARNESS_PYPROJECT": str(self.declaration.source)} if self.declaration.source else None,
             )
@@ -195,21 +205,22 @@ class Stack:
 
     def start(self) -> Stack:
         self._refuse_a_running_one()
-        for attr, what in (
-            ("llm_port", "mock LLM server"),
-            ("service_port", self.declaration.name),
-            ("proxy_api_port", "proxy"),
-            ("proxy_port", "proxy listener"),
+        self._warn_exposed()
+        for attr, what, host in (
+            ("llm_port", "mock LLM server", self.control_host),
+            ("service_port", self.declaration.name, self.host),
+            ("proxy_api_port", "proxy", self.control_host),
+            ("proxy_port", "proxy listener", self.control_host),
         ):
             port = getattr(self, attr)
             # Picked by us, then taken by someone else since: pick again, the caller never
             # asked for this one (tried a few times: CI saw such a clash twice, cause unknown).
             for _ in range(5 if port and not self._chosen.get(attr) else 0):
-                if bindable(self.host, port) and bindable(self.host, port, reuse_addr=True):
+                if bindable(host, port) and bindable(host, port, reuse_addr=True):
                     break
-                setattr(self, attr, port := free_port(self.host))
+                setattr(self, attr, port := free_port(host))
             if port:
-                check_free(self.host, port, what)
+                check_free(host, port, what)
         if not self.detached:
             self._trap_signals()
             atexit.register(self.stop)
@@ -228,11 +239,20 @@ class Stack:
         self._record()
         return self
 
+    def _warn_exposed(self) -> None:
+        if self.with_system:
+            name, kept = self.declaration.name, f"the mock LLM and the proxy stay on {self.control_host}"
+            warn_if_exposed(self.host, f"{name} is reachable from other hosts ({kept})", prog="harness stack")
+        what = "the mock LLM (its fault-control API too)" + (
+            " and the proxy's API" if self.with_proxy else ""
+        )
+        warn_if_exposed(self.control_host, f"{what} reachable from other hosts", prog="harness stack")
+
     def _route_llm_through_proxy(self) -> None:
         body = {
             "name": "llm",
-            "listen": f"{self.host}:{self.proxy_port}",
-            "upstream": f"{self.host}:{self.llm_port}",
+            "listen": f"{self.control_host}:{self.proxy_port}",
+            "upstream": f"{self._control}:{self.llm_port}",
             "enabled": True,
         }
         resp = httpx.post(f"{self.proxy_api_url}/proxies", json=body, timeout=5)

@@ -4,6 +4,10 @@
     GET  /v1/models, /v1/models/{id}
     GET  /health
 
+The control API (`/_control/...`) answers only on connections to `control_host` (loopback by
+default): with `--host 0.0.0.0` other hosts reach the OpenAI API, never the fault switches,
+unless `--control-host` says so.
+
 A completion: the brain writes the content, the fault plan may spoil it, the latency
 profile delays it. Without a delay the reply is built and sent in the same call, which is
 most of the server's speed; a delay, a hang or a paced stream makes it a coroutine.
@@ -17,6 +21,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from ...process import is_loopback, is_wildcard
 from .. import faults
 from .._reply import Reply as Thought
 from .._wire import completion_body, models_response
@@ -29,7 +34,7 @@ from ._replies import DUMMY_REQUEST, ApiError, call_for, dumps, error_reply, fro
 from ._sse import Event, malformed_events, stream_events, truncate
 from ._state import ServerState
 
-__all__ = ["App"]
+__all__ = ["App", "control_reachable"]
 
 log = logging.getLogger("harness.llm.server")
 
@@ -41,16 +46,30 @@ _HEALTH = Response(200, b'{"status":"ok"}')
 class App:
     """The server's handler: `App(state)(request)` -> a reply or an awaitable of one."""
 
-    def __init__(self, state: ServerState) -> None:
-        self.state = state
+    def __init__(self, state: ServerState, control_host: str = "127.0.0.1") -> None:
+        self.state, self.control_host = state, control_host
+        control = {key: self._guarded(route) for key, route in ControlApi(state).routes().items()}
         self._routes: dict[tuple[str, str], Callable[[Request], AnyReply]] = {
             ("POST", "/v1/chat/completions"): self.chat,
             ("POST", "/chat/completions"): self.chat,
             ("GET", "/v1/models"): self.models,
             ("GET", "/models"): self.models,
             ("GET", "/health"): lambda _: _HEALTH,
-            **ControlApi(state).routes(),
+            **control,
         }
+
+    def _guarded(self, route: Callable[[Request], Response]) -> Callable[[Request], Response]:
+        def guarded(request: Request) -> Response:
+            if not control_reachable(self.control_host, request.local):
+                raise ApiError(
+                    403,
+                    f"the control API answers on {self.control_host} only, not on {request.local}; "
+                    "to reach it from other hosts start the mock LLM with --control-host ADDRESS",
+                    error_code="control_not_here",
+                )
+            return route(request)
+
+        return guarded
 
     def __call__(self, request: Request) -> AnyReply:
         self.state.stats.requests += 1
@@ -155,3 +174,13 @@ async def _paced(events: list[Event], delay: Delay) -> AsyncIterator[bytes]:
         if event.tokens and delay.per_token_s:
             await asyncio.sleep(event.tokens * delay.per_token_s)
         yield event.data
+
+
+def control_reachable(control_host: str, local: str) -> bool:
+    """Whether a connection to the server address `local` may use a control API bound to
+    `control_host` (a wildcard: any; loopback: any loopback address; else that address)."""
+    if not local or is_wildcard(control_host):  # no address: an in-process request
+        return True
+    if is_loopback(control_host):
+        return is_loopback(local)
+    return local == control_host

@@ -96,12 +96,15 @@ class HttpProtocol(asyncio.Protocol):
         self._busy = False  # a reply is pending: later requests wait in the buffer
         self._task: asyncio.Task[None] | None = None
         self._continued = False  # "100 Continue" sent for the request being read
+        self._local = ""  # the server address this connection reached
 
     # -- asyncio callbacks ------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._conn = Connection(transport)
         self._connections.add(self)
+        sockname = transport.get_extra_info("sockname")
+        self._local = str(sockname[0]) if isinstance(sockname, tuple) else ""
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._connections.discard(self)
@@ -183,7 +186,7 @@ class HttpProtocol(asyncio.Protocol):
         del buf[:total]
         self._continued = False
         path, _, query = target.partition("?")
-        return Request(method, path, query, headers, body), _keep_alive(version, headers)
+        return Request(method, path, query, headers, body, self._local), _keep_alive(version, headers)
 
     def _send_continue(self, headers: dict[str, str]) -> None:
         # curl waits a second for this before sending a body over 1 KiB.

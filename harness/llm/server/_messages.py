@@ -20,6 +20,7 @@ class Request:
     query: str
     headers: dict[str, str]  # names lower-cased
     body: bytes
+    local: str = ""  # the address the client connected to (which interface: see `App`)
 
 
 @dataclass(slots=True)

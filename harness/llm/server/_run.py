@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..._exceptions import HarnessError, MockServerError
-from ...process import freeze_startup_objects
+from ...process import freeze_startup_objects, warn_if_exposed
 from ._config import ServerConfig, load_config, parse_config
 from ._faults import LLM_FAULT_KINDS
 from ._server import MockLLMServer
@@ -35,6 +35,12 @@ DEFAULT_PORT = 8400
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The server's options, for `harness llm` or a standalone parser."""
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    parser.add_argument(
+        "--control-host",
+        default="127.0.0.1",
+        metavar="ADDRESS",
+        help="where the control API (/_control) answers, whatever --host is (default 127.0.0.1)",
+    )
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any free port)"
     )
@@ -132,9 +138,12 @@ def serve_mock_llm(
     port: int = DEFAULT_PORT,
     brain: Brain | None = None,
     route_of: RouteReader | None = None,
+    control_host: str = "127.0.0.1",
 ) -> None:
     """Run a server in the foreground until SIGINT or SIGTERM."""
-    server = MockLLMServer(config, host=host, port=port, brain=brain, route_of=route_of)
+    server = MockLLMServer(
+        config, host=host, port=port, brain=brain, route_of=route_of, control_host=control_host
+    )
     freeze_startup_objects()  # a collection's pause would be served as latency the profile never drew
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(server))
@@ -144,12 +153,24 @@ def run(args: argparse.Namespace) -> int:
     """Serve with parsed `add_arguments` options: what `harness llm` calls."""
     if not 0 <= args.port <= 65535:
         raise MockServerError(f"--port {args.port}: give a port between 1 and 65535 (0 picks a free one)")
+    control = getattr(args, "control_host", "127.0.0.1")
+    warn_if_exposed(
+        args.host,
+        f"the mock LLM's OpenAI API is reachable from other hosts (its control API stays on {control})",
+        prog="harness llm",
+    )
+    warn_if_exposed(
+        control,
+        "the mock LLM's control API (/_control: faults, latency, reset) is reachable from other hosts",
+        prog="harness llm",
+    )
     serve_mock_llm(
         build_config(args),
         host=args.host,
         port=args.port,
         brain=load_brain(args.brain),
         route_of=load_route_reader(args.brain),
+        control_host=control,
     )
     return 0
 

@@ -9,16 +9,22 @@
 
 `stop()` closes the listener and drops every open connection (held hangs included), so a
 test that forgets a hanging request does not keep anything alive.
+
+`control_host` (default 127.0.0.1) is where the control API answers, whatever `host` is: bound to
+another address, the server also listens on `control_host` at the same port (a wildcard `host`
+covers it already), and answers `/_control` on no other (see `_app`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from types import TracebackType
 
 from ..._exceptions import MockServerError
-from ._app import App
+from ...process import connect_host, is_wildcard
+from ._app import App, control_reachable
 from ._config import ServerConfig
 from ._http import HttpProtocol, make_protocol
 from ._state import Brain, RouteReader, ServerState, load_brain
@@ -38,11 +44,13 @@ class MockLLMServer:
         port: int = 0,
         brain: Brain | None = None,
         route_of: RouteReader | None = None,
+        control_host: str = "127.0.0.1",
     ) -> None:
-        self.host = host
+        self.host, self.control_host = host, control_host
         self.state = ServerState(config or ServerConfig(), brain or load_brain(), route_of)
         self._requested_port = port
         self._server: asyncio.Server | None = None
+        self._control_server: asyncio.Server | None = None
         self._connections: set[HttpProtocol] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -56,7 +64,14 @@ class MockLLMServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"http://{connect_host(self.host)}:{self.port}"
+
+    @property
+    def control_url(self) -> str:
+        """Where the control API answers (`/_control/...` under it)."""
+        if control_reachable(self.control_host, connect_host(self.host)):
+            return self.url
+        return f"http://{connect_host(self.control_host)}:{self.port}"
 
     @property
     def base_url(self) -> str:
@@ -65,19 +80,24 @@ class MockLLMServer:
 
     async def start(self) -> MockLLMServer:
         loop = asyncio.get_running_loop()
-        factory = make_protocol(App(self.state), self._connections)
-        try:
-            # A deep backlog: load tests open hundreds of connections at once.
-            self._server = await loop.create_server(
-                factory, self.host, self._requested_port, backlog=2048, reuse_address=True
-            )
-        except OSError as exc:
-            raise MockServerError(
-                f"cannot listen on {self.host}:{self._requested_port}: {exc.strerror or exc}; "
-                "pick another port (0: any free one)"
-            ) from None
+        factory = make_protocol(App(self.state, self.control_host), self._connections)
+        self._server = await self._listen(loop, factory, self.host, self._requested_port)
+        if not is_wildcard(self.host) and not control_reachable(self.control_host, self.host):
+            self._control_server = await self._listen(loop, factory, self.control_host, self.port)
         self._loop = loop
         return self
+
+    @staticmethod
+    async def _listen(
+        loop: asyncio.AbstractEventLoop, factory: Callable[[], HttpProtocol], host: str, port: int
+    ) -> asyncio.Server:
+        try:
+            # A deep backlog: load tests open hundreds of connections at once.
+            return await loop.create_server(factory, host, port, backlog=2048, reuse_address=True)
+        except OSError as exc:
+            raise MockServerError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc}; pick another port (0: any free one)"
+            ) from None
 
     def stop(self) -> None:
         """Stop listening and drop every connection; idempotent. A server started with
@@ -88,15 +108,17 @@ class MockLLMServer:
                 loop.call_soon_threadsafe(loop.stop)
             thread.join(timeout=10)
             return
-        if self._server is not None:
-            self._server.close()
+        for server in (self._server, self._control_server):
+            if server is not None:
+                server.close()
         for connection in list(self._connections):
             connection.abort()
 
     async def aclose(self) -> None:
         self.stop()
-        if self._server is not None:
-            await self._server.wait_closed()
+        for server in (self._server, self._control_server):
+            if server is not None:
+                await server.wait_closed()
         await asyncio.sleep(0)  # let cancelled replies (hangs) unwind before the loop moves on
 
     async def __aenter__(self) -> MockLLMServer:
@@ -145,9 +167,12 @@ def start_in_thread(
     brain: Brain | None = None,
     route_of: RouteReader | None = None,
     timeout: float = 10.0,
+    control_host: str = "127.0.0.1",
 ) -> MockLLMServer:
     """Start a server on its own event loop in a daemon thread; returns once it listens."""
-    server = MockLLMServer(config, host=host, port=port, brain=brain, route_of=route_of)
+    server = MockLLMServer(
+        config, host=host, port=port, brain=brain, route_of=route_of, control_host=control_host
+    )
     ready, failed = threading.Event(), list[BaseException]()
     thread = threading.Thread(target=_run_loop, args=(server, ready, failed), name="mock-llm", daemon=True)
     server._thread = thread

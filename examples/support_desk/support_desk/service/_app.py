@@ -1,7 +1,12 @@
 """The reference service: a FastAPI app over `SupportSystem`.
 
 Every request ends within the request deadline plus a grace period with one of: an answer, a
-fallback, an escalation, a 422 for bad input, or a retriable 429/503 with Retry-After.
+fallback, an escalation, a 4xx for bad input, or a retriable 429/503 with Retry-After. Every
+error reply is `{"error", "retriable"}`, whoever raised it (FastAPI's parser and router too), and
+every request but the operational ones (`/health`, `/metrics`, `/_control/...`) gets exactly one
+audit line with the status it got: `AuditMiddleware` writes it after the response, with what the
+handler noted (`audit_fields`). The same middleware bounds the read: a body over
+`max_body_bytes` gets 413, one not whole within `read_timeout_s` of its headers 408.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ import asyncio
 import logging
 import math
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 
@@ -20,9 +25,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
 
 from harness import InputValidationError
-from harness.measure import AuditLog
+from harness.measure import AuditLog, AuditMiddleware, audit_fields
 
 from .. import HandoffRule, SupportResult, SupportSystem, load_settings
 from .._logging import log_event
@@ -67,10 +73,43 @@ def _response(result: SupportResult) -> dict[str, Any]:
     }
 
 
-def _error(status: int, message: str, *, retry_after: float | None = None) -> JSONResponse:
-    headers = {"Retry-After": str(max(1, math.ceil(retry_after)))} if retry_after is not None else None
-    body = {"error": message, "retriable": status in (429, 503)}
-    return JSONResponse(body, status_code=status, headers=headers)
+RETRIABLE = (408, 429, 503)  # "try again": the request may succeed as it is, later
+OPERATIONAL = ("/health", "/metrics", "/_control/handoff")  # probes and chaos control: not audited
+
+
+def _error(
+    status: int,
+    message: str,
+    *,
+    retry_after: float | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    headers = dict(headers or {})
+    if retry_after is not None:
+        headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+    body = {"error": message, "retriable": status in RETRIABLE}
+    return JSONResponse(body, status_code=status, headers=headers or None)
+
+
+def _is_json(request: Request) -> bool:
+    kind = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    return kind == "application/json" or kind.endswith("+json")
+
+
+def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    """FastAPI's and Starlette's own errors (unknown path, wrong method, unparseable body), in the
+    service's shape."""
+    where = f"{request.method} {request.url.path}"
+    if exc.status_code == 404:
+        message = f"no such path: {where}; the API is POST /v1/chat"
+    elif exc.status_code == 405:
+        message = f"method not allowed: {where}; allowed: {(exc.headers or {}).get('Allow', '?')}"
+    elif exc.status_code == 400:  # the body is not text JSON can read: not UTF-8, or nested too deep
+        cause = type(exc.__cause__).__name__ if exc.__cause__ else "unreadable"
+        message = f"invalid request: the body cannot be read as JSON ({cause}); send UTF-8 JSON"
+    else:
+        message = str(exc.detail)
+    return _error(exc.status_code, message, headers=exc.headers)
 
 
 def create_app(
@@ -83,38 +122,58 @@ def create_app(
     says why the service is not ready yet (other workers still starting), or None once it is."""
     cfg = settings or ServiceSettings()
     state: dict[str, Any] = {}
+    audit = AuditLog(cfg.audit_log)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state["system"] = system or served_system()
-        state["audit"] = AuditLog(cfg.audit_log)
         try:
             yield
         finally:
-            state["audit"].close()
+            audit.close()
             if system is None:
                 await state["system"].aclose()
 
     app = FastAPI(title="harness reference service", lifespan=lifespan)
+    app.add_middleware(
+        AuditMiddleware,
+        path=audit,
+        skip=OPERATIONAL,
+        max_body_bytes=cfg.max_body_bytes,
+        read_timeout_s=cfg.read_timeout_s,
+    )
     metrics = ServiceMetrics()
     limiter = AsyncLimiter(cfg.burst, cfg.burst / cfg.requests_per_second)
     app.state.metrics = metrics
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        metrics.rejected("invalid_request")
+        if request.method == "POST" and not _is_json(request):
+            got = request.headers.get("content-type") or "none"
+            return _error(415, f"invalid request: Content-Type {got}; send application/json")
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}" for e in exc.errors()
         )
-        metrics.rejected("invalid_request")
         return _error(422, f"invalid request: {problems}")
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code < 500:
+            metrics.rejected("invalid_request")
+        return _http_error(request, exc)
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> JSONResponse:  # a bug: still the shape
+        log_event("request_crashed", level=logging.ERROR, agent="service", error_code=type(exc).__name__)
+        return _error(500, f"internal error: {type(exc).__name__}")
 
     @app.post("/v1/chat")
     async def chat(body: ChatRequest, request: Request) -> Response:
-        request_id = request.headers.get("x-request-id")
-        audit: AuditLog = state["audit"]
+        noted = audit_fields(request.scope)  # the line AuditMiddleware writes once this is sent
+        noted["query_chars"] = len(body.query)
         if not limiter.has_capacity():
             metrics.rejected("rate_limited")
-            audit.write(request_id=request_id, status=429, query_chars=len(body.query))
             return _error(429, "rate limit exceeded; retry later", retry_after=1 / cfg.requests_per_second)
         await limiter.acquire()
         sys_: SupportSystem = state["system"]
@@ -126,23 +185,15 @@ def create_app(
                 )
         except InputValidationError as exc:
             metrics.rejected("invalid_input")
-            audit.write(request_id=request_id, status=422, query_chars=len(body.query), error=str(exc))
             return _error(422, str(exc))
         except Exception as exc:  # with fallbacks off, a failure is a retriable 503, never a hang
             metrics.rejected("error")
             code = getattr(exc, "code", "error")
             log_event("request_failed", level=logging.ERROR, agent="service", error_code=code)
-            audit.write(
-                request_id=request_id, status=503, query_chars=len(body.query), error=type(exc).__name__
-            )
+            noted["error"] = type(exc).__name__
             return _error(503, f"the system could not answer: {type(exc).__name__}", retry_after=1)
         metrics.observe(result)
-        # Render first: the audit log must record the status the client really gets.
-        response = JSONResponse(_response(result), headers={"X-Trace-Id": result.trace_id})
-        audit.write(
-            request_id=request_id,
-            status=200,
-            query_chars=len(body.query),
+        noted.update(
             trace_id=result.trace_id,
             route=result.route,
             escalated=result.escalated,
@@ -164,7 +215,7 @@ def create_app(
                 for k, v in result.agents.items()
             },
         )
-        return response
+        return JSONResponse(_response(result), headers={"X-Trace-Id": result.trace_id})
 
     @app.get("/health", response_model=None)
     async def health() -> dict[str, Any] | JSONResponse:

@@ -21,11 +21,15 @@ class ServiceSettings(HarnessSettings):
         pyproject_toml_table_header=("tool", "support_desk", "service"),
     )
 
-    host: str = "127.0.0.1"
+    host: str = Field("127.0.0.1", description="bind address; any but loopback is warned about on start")
     port: int = Field(8000, ge=0, le=65535)
     requests_per_second: float = Field(500.0, gt=0, description="API rate limit; beyond it, 429")
     burst: int = Field(1000, ge=1)
     audit_log: str | None = Field(None, description="JSONL file of every request; none if unset")
+    max_body_bytes: int = Field(1_048_576, ge=1, description="a request body over this gets 413")
+    read_timeout_s: float = Field(
+        5.0, gt=0, description="a request body not whole this long after its headers gets 408"
+    )
     grace_s: float = Field(2.0, ge=0, description="added to the request deadline before a 503")
     chaos_control: bool = Field(False, description="expose /_control/handoff for chaos runs")
     workers: int = Field(

@@ -167,6 +167,7 @@ def _worker_main() -> None:
 
     from .._logging import configure_logging
     from ._app import create_app, served_system
+    from ._serve import uvicorn_config
 
     configure_logging(logging.INFO)
     settings = _per_worker(ServiceSettings.model_validate(spec["settings"]))
@@ -185,8 +186,9 @@ def _worker_main() -> None:
             if self.started:  # listening now
                 Path(shared, f"{_READY_PREFIX}{os.getpid()}").touch()
 
-    config = uvicorn.Config(app, log_level=spec["log_level"], access_log=False, timeout_graceful_shutdown=5)
-    Server(config).run(sockets=[socket.socket(fileno=int(os.environ[_FD_ENV]))])
+    Server(uvicorn_config(app, settings, log_level=spec["log_level"])).run(
+        sockets=[socket.socket(fileno=int(os.environ[_FD_ENV]))]
+    )
 
 
 def _per_worker(settings: ServiceSettings) -> ServiceSettings:
