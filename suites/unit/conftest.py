@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -35,3 +36,23 @@ async def make_system(clock: FakeClock) -> AsyncIterator[Callable[..., SupportSy
 @pytest.fixture
 def system(make_system: Callable[..., SupportSystem]) -> SupportSystem:
     return make_system()
+
+
+HangCalls = Callable[[SupportSystem, str], None]
+
+
+@pytest.fixture
+def hang_calls_of() -> HangCalls:
+    """Make `agent`'s LLM calls never answer; the other agents' go to the mock as usual."""
+
+    def hang(system: SupportSystem, agent: str) -> None:
+        complete = system.llm.complete
+
+        async def maybe_hang(**kwargs: Any) -> Any:
+            if kwargs["agent"] == agent:
+                await asyncio.sleep(30)
+            return await complete(**kwargs)
+
+        system.llm.complete = maybe_hang  # type: ignore[method-assign, unused-ignore]
+
+    return hang
