@@ -32,13 +32,16 @@ __all__ = ["escalation_by_rule", "is_complex", "model_for", "sanitise_query"]
 # Rule 2, on folded text (lower case, no accents, punctuation as spaces). The policy, decided on a
 # held-out set of everyday queries (suites/unit/data/escalation_heldout*.jsonl), not on the scenarios:
 # - Escalate when the customer wants to close, cancel or leave the account, subscription, plan,
-#   contract or service, or wants money back (refund, reimbursement, chargeback, charge reversal,
-#   "devolución del importe / del cobro", "que me devuelvan la plata").
+#   contract or service ("shut down my account", "I want out of my contract"), or wants money back
+#   (refund, reimbursement, chargeback, charge reversal, "my last payment back", "devolución del
+#   importe / del cobro", "que me devuelvan la plata / lo que pagué").
 # - A question about the refund or cancellation *policy* escalates too: a rule cannot tell curiosity
 #   from intent, and a missed cancellation costs more than a minute of a human's time.
 # - Cancelling something else (an order, an item, a meeting, an appointment, a booking, a transfer,
 #   a print job, a download, a newsletter) is not closing the account, and returning goods
 #   ("devolver el producto", "hacer una devolución") is not asking for money; both go to an agent.
+# - Software that aborts ("la app se cancela al pagar", "the upload keeps cancelling") and cancelling
+#   a scheduled report or an export are technical too.
 # - A trigger word naming a UI control ("the cancel button doesn't work") is a technical report; a
 #   wish stated negatively ("don't cancel my account", "instead of cancelling") and a refund already
 #   received ("I got my refund, thanks") ask for nothing.
@@ -51,6 +54,11 @@ _NOT_A_REQUEST = [
     r"(?<!no )(?<!no he )(?<!t )(?<!never )(?<!yet )(?:got|received|recibi|recibido|recibimos)"
     r" (?:my |the |our |el |mi |su )?" + _TRIGGER,  # already has it
     r"(?:hacer|hago|haga|hacemos) una devolucion",  # returning goods
+    # software that aborts: "la app se cancela al pagar", "the upload keeps cancelling"
+    r"(?:app|aplicacion|programa|sistema|pantalla|proceso|instalacion|descarga|actualizacion|carga"
+    r"|subida|video|pago) se cancel\w*",
+    r"se cancel\w* (?:al|cuando|sola|solo|de repente|cada vez)",
+    r"(?:keeps|kept|keep) cancel\w*|cancel\w* (?:itself|by itself|on its own)",
 ]
 # Wants money back: escalates wherever it appears.
 _MONEY_BACK = [
@@ -68,11 +76,18 @@ _MONEY_BACK = [
     r"(?:dinero|plata|importe|cobr\w*|cargos?|pagos?|pagad\w*|cuotas?|mensualidad\w*)",
     r"devolucion(?:es)?(?! de\b| del\b)",  # "quiero la devolución" with no goods named
     r"dinero de vuelta|(?:quiero|exijo|recuperar) (?:mi|el|nuestro) dinero",
+    # "my last payment back", "give me back what I paid", "que me devuelvan lo que pagué"
+    r"(?:want|wants|get|have|need|like|give me|give us|send|return) (?:my|the|our) (?:\w+ ){0,2}"
+    r"(?:payments?|money|charges?|fees?) back",
+    r"back what (?:i|we) (?:paid|spent)|(?:refund|return|give back) what (?:i|we) (?:paid|spent)",
+    r"(?:devuelv\w*|devolv\w*|reintegr\w*) (?:\w+ ){0,2}lo (?:que (?:\w+ )?)?"
+    r"(?:pague|pagamos|pagado|pagada|cobra\w*)",
     r"anul\w* (?:\w+ ){0,2}(?:cargos?|cobros?)",
 ]
 # Closes the account: an ending verb, at most three filler words, then the thing the customer has.
 _ENDING = (
     r"(?:cancel\w*|close|closing|delete|deleting|terminat\w*|deactivat\w*|end|ending|stop|quit|leave"
+    r"|shut down|shutting down|get out of|want out of|wants out of|get rid of"
     r"|unsubscribe\w*|cerr\w*|cierr\w*|elimin\w*|borr(?:ar|en|a|e|ad)|anul\w*|rescind\w*|termin(?:ar|en|e)"
     r"|desactiv\w*|de baja|la baja|baja de|baja del)"
 )
@@ -98,10 +113,11 @@ _OTHER_THINGS = [
     r"orders?|items?|purchases?|meetings?|appointments?|calls?|sessions?|demos?|webinars?|events?",
     r"bookings?|reservations?|flights?|trips?|deliver(?:y|ies)|shipments?|shipping|transfers?",
     r"invites?|invitations?|print\w*|jobs?|downloads?|uploads?|sync\w*|noise|emails?|newsletters?",
-    r"notifications?|alerts?|api|webhooks?|endpoints?|requests? cancel\w*",
+    r"notifications?|alerts?|api|webhooks?|endpoints?|requests? cancel\w*|reports?|schedul\w*|exports?",
     r"pedidos?|articulos?|compras?|reunion\w*|citas?|llamadas?|videollamadas?|sesion\w*|eventos?",
     r"reservas?|vuelos?|viajes?|envios?|entregas?|transferencias?|invitacion\w*|impresion\w*",
     r"descargas?|subidas?|sincroniz\w*|ruido|correos?|boletin\w*|notificacion\w*|publicidad|alertas?",
+    r"informes?|reportes?|programad\w*|exportacion\w*",
 ]
 # Key words a customer misspells; a word one edit (or one swap) away is read as the key word.
 _SPELLED = (
