@@ -3,7 +3,9 @@
 Two labelled sets, both kept apart from the scenarios the rule was built on
 (`support_desk/data/customer_queries.jsonl`): `suites/unit/data/escalation_heldout.jsonl`, the set
 the rule was improved against, and `escalation_heldout_fresh.jsonl`, written after the rule was
-final and never tuned to. Each line is {"query", "lang", "expect", "why"}; `expect` is true when
+final (and then tuned to as well), and `escalation_heldout_blind.jsonl`, 120 queries written by
+someone who never saw the rule or the other sets: the one set nothing was tuned to.
+Each line is {"query", "lang", "expect", "why"}; `expect` is true when
 the rule must escalate with reason `cancellation_or_refund` (the policy is in the docstring of
 `support_desk/_policy.py`). Prints n, TP/FP/FN/TN, precision and recall per language and overall,
 then every misclassified query. Exit 0: these are figures; the unit test holds the bar.
@@ -23,7 +25,7 @@ from support_desk import EscalationReason
 from support_desk._policy import escalation_by_rule
 
 DATA = Path(__file__).resolve().parent.parent / "suites" / "unit" / "data"
-DEFAULT_FILES = [DATA / "escalation_heldout.jsonl", DATA / "escalation_heldout_fresh.jsonl"]
+DEFAULT_FILES = [DATA / f"escalation_heldout{s}.jsonl" for s in ("", "_fresh", "_blind")]
 
 
 @dataclass
