@@ -23,6 +23,8 @@ from support_desk._policy import escalation_by_rule
 DATA = Path(__file__).parent / "data"
 HELDOUT = DATA / "escalation_heldout.jsonl"
 FRESH = DATA / "escalation_heldout_fresh.jsonl"
+BLIND = DATA / "escalation_heldout_blind.jsonl"
+BLIND2 = DATA / "escalation_heldout_blind2.jsonl"
 BAR = 0.95
 
 
@@ -49,7 +51,11 @@ def test_precision_and_recall_on_the_heldout_set_are_at_least_95_percent() -> No
     )
 
 
-@pytest.mark.parametrize(("path", "least"), [(HELDOUT, 120), (FRESH, 40)], ids=["heldout", "fresh"])
+@pytest.mark.parametrize(
+    ("path", "least"),
+    [(HELDOUT, 120), (FRESH, 40), (BLIND, 120), (BLIND2, 200)],
+    ids=["heldout", "fresh", "blind", "blind2"],
+)
 def test_each_set_is_bilingual_balanced_and_well_formed(path: Path, least: int) -> None:
     rows = _rows(path)
     assert len(rows) >= least

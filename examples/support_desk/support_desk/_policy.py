@@ -59,7 +59,22 @@ _NOT_A_REQUEST = [
     r"|subida|video|pago) se cancel\w*",
     r"se cancel\w* (?:al|cuando|sola|solo|de repente|cada vez)",
     r"(?:keeps|kept|keep) cancel\w*|cancel\w* (?:itself|by itself|on its own)",
+    # a refund that has arrived: "my refund of $35 arrived", "ya me llegó el reembolso", "ya se reflejó"
+    _TRIGGER + r" (?:(?!not|t|never|yet|still)\w+ ){0,4}(?:arrived|came through|came in|went through"
+    r"|showed up|posted|landed|cleared)",
+    r"(?<!no )(?<!no me )(?<!no nos )(?:ya )?(?:me |nos )?(?:llego|llegaron|entro|cayo) (?:el |mi |la |los )?"
+    + _TRIGGER,
+    _TRIGGER + r" (?:ya )?(?:se )?(?:reflejo|acredito|aplico|llego|entro)",
 ]
+# Money, as customers name it ("$29" folds to "29").
+_MONEY = (
+    r"(?:money|payments?|charges?|fees?|cash|funds|euros?|dollars?|pesos?|bucks|pounds|quid|amount"
+    r"|difference|\d+)"
+)
+_DINERO = (
+    r"(?:dinero|plata|lana|pasta|guita|importe|cobr\w*|cargos?|pagos?|pagad\w*|cuotas?|mensualidad\w*"
+    r"|euros|pesos|dolares|\d+)"
+)
 # Wants money back: escalates wherever it appears.
 _MONEY_BACK = [
     r"refund\w*",  # refund, refunds, refunded, refunding
@@ -67,48 +82,92 @@ _MONEY_BACK = [
     r"money back|(?:pay|paid) (?:me|us) back|(?:want|return|give back) (?:my|the|our) money",
     r"(?:money|payment|charge) (?:returned|refunded|reversed)",
     r"charge ?backs?",
-    r"(?:reverse|revert|undo|reversal of|cancel\w*) (?:\w+ ){0,2}(?:charge|payment|transaction)s?",
+    r"(?:reverse|revert|undo|reversal of|cancel\w*|disput\w*) (?:\w+ ){0,3}(?:charge|payment|transaction)s?",
+    r"(?:want|need|get|have) (?:it|this|that|them|the \w+) (?:reversed|credited back|returned|refunded)",
+    r"credit\w* (?:(?:it|them|that|this|me|us|the \w+|my \w+) )?back"
+    r"|credit (?:my|our) (?:account|card)(?! (?:number|details|info))",
     r"(?:charge|payment|transaction) reversal",
     r"re?embols\w*",  # reembolso, reembolsar, reembolsen, rembolso
     r"reintegros?",
     # devolución / devolver / devuélvanme ... + the money: dinero, plata, importe, cobro, cargo, pago
-    r"(?:devolucion\w*|devuelv\w*|devolv\w*|devolver\w*) (?:\w+ ){0,3}?"
-    r"(?:dinero|plata|importe|cobr\w*|cargos?|pagos?|pagad\w*|cuotas?|mensualidad\w*)",
+    r"(?:devolucion\w*|devuelv\w*|devolv\w*|devolver\w*|regres\w*|reintegr\w*|reviert\w*|revert\w*"
+    r"|reembols\w*|abon\w* de nuevo) (?:\w+ ){0,3}?" + _DINERO,
+    # "que me lo reviertan", "que me abonen el cargo", "que me reintegren"
+    r"(?:me|nos|lo|la|los|las) (?:reviert\w*|revert\w*|reintegr\w*|acrediten|abonen)",
     r"devolucion(?:es)?(?! de\b| del\b)",  # "quiero la devolución" with no goods named
-    r"dinero de vuelta|(?:quiero|exijo|recuperar) (?:mi|el|nuestro) dinero",
+    _DINERO + r" de vuelta|(?:quiero|exijo|recuperar) (?:mi|el|nuestro) dinero",
     # "my last payment back", "give me back what I paid", "que me devuelvan lo que pagué"
-    r"(?:want|wants|get|have|need|like|give me|give us|send|return) (?:my|the|our) (?:\w+ ){0,2}"
-    r"(?:payments?|money|charges?|fees?) back",
+    r"(?:want|wants|get|have|need|like|give me|give us|send|return|put) (?:my|the|our|it|this|that)"
+    r" (?:\w+ ){0,2}" + _MONEY + r" back",
+    r"(?:give|pay|send) (?:me|us) back (?:\w+ ){0,3}" + _MONEY + r"|get back (?:\w+ ){0,2}" + _MONEY,
+    r"(?:return|refund|reverse|give back) (?:my|our) (?:\w+ ){0,2}" + _MONEY,
     r"back what (?:i|we) (?:paid|spent)|(?:refund|return|give back) what (?:i|we) (?:paid|spent)",
     r"(?:devuelv\w*|devolv\w*|reintegr\w*) (?:\w+ ){0,2}lo (?:que (?:\w+ )?)?"
     r"(?:pague|pagamos|pagado|pagada|cobra\w*)",
     r"anul\w* (?:\w+ ){0,2}(?:cargos?|cobros?)",
 ]
-# Closes the account: an ending verb, at most three filler words, then the thing the customer has.
+# Closes the account: an ending verb, at most four filler words, then the thing the customer has.
 _ENDING = (
     r"(?:cancel\w*|close|closing|delete|deleting|terminat\w*|deactivat\w*|end|ending|stop|quit|leave"
-    r"|shut down|shutting down|get out of|want out of|wants out of|get rid of"
+    r"|shut down|shutting down|get out of|want out of|wants out of|get rid of|wrap up|remove|wipe|erase"
+    r"|desuscrib\w*|desinscrib\w*|suprim\w*"
     r"|unsubscribe\w*|cerr\w*|cierr\w*|elimin\w*|borr(?:ar|en|a|e|ad)|anul\w*|rescind\w*|termin(?:ar|en|e)"
     r"|desactiv\w*|de baja|la baja|baja de|baja del)"
 )
 _FILLER = (
     r"(?:my|the|our|this|that|your|these|all|whole|entire|current|premium|pro|paid|annual|monthly"
     r"|yearly|family|business|team|from|of|with|mi|mis|la|el|los|las|de|del|su|sus|tu|nuestra|nuestro"
+    r"|enterprise|company|corporate|personal|work|old|free|trial|basic|standard|plus|and|seats?|itself"
     r"|esta|este|toda|todo|anual|mensual|completa|premium|\d+)"
 )
 _ACCOUNT = (
-    r"(?:accounts?|acct|subscriptions?|plans?|memberships?|contracts?|service|cuentas?|suscripcion\w*"
-    r"|planes|plan|contratos?|servicios?|membresias?|lineas?|abono)"
+    r"(?:accounts?|acct|subscriptions?|plans?|memberships?|contracts?|agreements?|licen[cs]es?|service"
+    r"|profile|cuentas?|suscripcion\w*|planes|plan|contratos?|servicios?|membresias?|lineas?|abono"
+    r"|acuerdo|licencias?|perfil)"
+    # "account settings", "profile picture": a part of the account, not the account
+    r"(?! (?:picture|photo|pic|settings|page|name|details|info|information|password|email|number"
+    r"|statement|balance|foto|configuracion|contrasena|datos))"
 )
 _CLOSE_ACCOUNT = [
-    rf"{_ENDING} (?:{_FILLER} ){{0,3}}{_ACCOUNT}",
+    rf"{_ENDING} (?:{_FILLER} ){{0,4}}{_ACCOUNT}",
     r"(?:turn off|disable|stop|cancel\w*|desactiv\w*|quit\w*) (?:the |my |la |el )?"
     r"(?:auto ?renew\w*|automatic renewal|renovacion automatica)",
     r"(?:don t|do not|no quiero|no voy a) (?:want to )?renov\w*|(?:don t|do not) (?:want to )?renew",
+    r"no (?:me |nos )?(?:la |lo )?renuev\w*",
+    rf"(?:shut|close|turn) (?:{_FILLER} ){{0,3}}{_ACCOUNT} (?:down|off)",
+    # stops paying: "how do I stop paying for this", "stop billing me", "not paying another cent"
+    r"stop (?:billing|charging) (?:me|us)(?! twice| double| two| for the same)",
+    r"stop paying (?:for )?(?:this|it|you)",
+    r"(?:not|never|won t|wont) (?:paying|pay) (?:you )?(?:another|one more|any more|anymore|a single)",
+    r"(?:dejen|deje|dejar) de (?:cobrar\w*|pagar)|no (?:quiero|pienso|voy a) (?:seguir )?pagar? mas",
+    # leaves without naming the account: "we no longer need your service", "ya no quiero seguir con ustedes"
+    r"no longer (?:need|want|use|require) (?:your|the|this|our) (?:service|services|product|app|platform"
+    r"|subscription|tool|software)",
+    r"ya no (?:necesito|necesitamos|quiero|queremos|uso|usamos|deseo) (?:el|su|sus|este|esta|la|tu) "
+    r"(?:servicio|servicios|suscripcion|plan|membresia|cuenta|plataforma|aplicacion|app)",
+    r"(?:ya )?no (?:quiero|queremos|deseo|deseamos|voy a|vamos a) seguir (?:con ustedes|con el servicio"
+    r"|con la suscripcion|pagando|con su servicio|con esto)",
+    r"(?:i m|im|i am|we re|we are) (?:so |totally |completely |just )?(?:done|finished|through) with "
+    r"(?:you|ustedes|your (?:service|company|app|product)|this (?:app|service|company|product|tool))",
+    r"(?:switching|moving|going|leaving) (?:over )?(?:to|for) (?:a competitor|another (?:provider|company"
+    r"|service|vendor))|me (?:voy|paso|cambio) (?:a|con) (?:la competencia|otra (?:empresa|compania"
+    r"|plataforma)|otro (?:proveedor|servicio))",
+    r"cierren todo|cancelen todo|close (?:it all|everything)(?: down| out)?",
 ]
+# Leaves in so many words, as a whole clause: "I want out", "I'm out", "me quiero ir", "me piro".
+_LEAVE_CLAUSE = re.compile(
+    r"^(?:\w+ ){0,2}(?:(?:i|we) (?:really |just )?(?:want|wanna|need) out|(?:i m|im|i am|we re|we are) out"
+    r"|(?:yo )?(?:me|nos) (?:quiero|queremos|voy|vamos) (?:a )?(?:ir|salir|marchar)"
+    r"(?: de (?:aqui|ustedes|su \w+|este servicio|esta empresa|la plataforma))?"
+    r"|me (?:piro|largo|las piro)(?: de aqui)?)$"
+)
+# An ending only considered: "I was going to close my account but it's fixed", "iba a cancelar".
+_CONSIDERED = (
+    rf"(?:was going to|were going to|almost|iba a|ibamos a|estuve a punto de|casi) (?:{_ENDING}|{_TRIGGER})"
+)
 # Cancel / unsubscribe / "la baja" on its own means the account, unless the same clause names
 # something else one cancels, or is about software (`_OTHER_THINGS`).
-_BARE_CLOSING = [r"cancel\w*", r"unsubscribe\w*", r"(?:dar\w*|doy|den|des|de|da) de baja", r"la baja"]
+_BARE_CLOSING = [r"cancel\w*", r"unsubscribe\w*", r"desuscrib\w*", r"de baja", r"la baja"]
 _OTHER_THINGS = [
     r"orders?|items?|purchases?|meetings?|appointments?|calls?|sessions?|demos?|webinars?|events?",
     r"bookings?|reservations?|flights?|trips?|deliver(?:y|ies)|shipments?|shipping|transfers?",
@@ -136,7 +195,7 @@ def _any(patterns: list[str]) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(patterns) + r")\b")
 
 
-_NOT_A_REQUEST_RE = _any(_NOT_A_REQUEST)
+_NOT_A_REQUEST_RE = _any([*_NOT_A_REQUEST, _CONSIDERED])
 _ESCALATE_RE = _any(_MONEY_BACK + _CLOSE_ACCOUNT)
 _BARE_CLOSING_RE = _any(_BARE_CLOSING)
 _OTHER_THINGS_RE = _any(_OTHER_THINGS)
@@ -177,7 +236,7 @@ def escalation_by_rule(query: str, customer_tier: str) -> EscalationReason | Non
 def wants_to_leave_or_money_back(query: str) -> bool:
     """Rule 2: the customer wants to close the account or subscription, or wants money back."""
     clauses = [_NOT_A_REQUEST_RE.sub(" ", _respell(fold(c))) for c in _CLAUSE_RE.split(query)]
-    if _ESCALATE_RE.search(" ".join(clauses)):
+    if _ESCALATE_RE.search(" ".join(clauses)) or any(_LEAVE_CLAUSE.search(c.strip()) for c in clauses):
         return True
     return any(_BARE_CLOSING_RE.search(c) and not _OTHER_THINGS_RE.search(c) for c in clauses)
 
