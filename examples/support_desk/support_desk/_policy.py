@@ -35,8 +35,11 @@ __all__ = ["escalation_by_rule", "is_complex", "model_for", "sanitise_query"]
 #   contract or service ("shut down my account", "I want out of my contract"), or wants money back
 #   (refund, reimbursement, chargeback, charge reversal, "my last payment back", "devolución del
 #   importe / del cobro", "que me devuelvan la plata / lo que pagué").
-# - A question about the refund or cancellation *policy* escalates too: a rule cannot tell curiosity
-#   from intent, and a missed cancellation costs more than a minute of a human's time.
+#   Leaving in other words escalates too ("I want out", "we no longer need your service", "how do I
+#   stop paying for this", "me quiero salir del plan", "no pienso pagar ni un mes más").
+# - A question about the refund or cancellation *policy* escalates too ("can I leave whenever I
+#   want?", "¿hay permanencia?"): a rule cannot tell curiosity from intent, and a missed cancellation
+#   costs more than a minute of a human's time.
 # - Cancelling something else (an order, an item, a meeting, an appointment, a booking, a transfer,
 #   a print job, a download, a newsletter) is not closing the account, and returning goods
 #   ("devolver el producto", "hacer una devolución") is not asking for money; both go to an agent.
@@ -44,7 +47,9 @@ __all__ = ["escalation_by_rule", "is_complex", "model_for", "sanitise_query"]
 #   a scheduled report or an export are technical too.
 # - A trigger word naming a UI control ("the cancel button doesn't work") is a technical report; a
 #   wish stated negatively ("don't cancel my account", "instead of cancelling") and a refund already
-#   received ("I got my refund, thanks") ask for nothing.
+#   received ("I got my refund, thanks", "ya se reflejó"), or not asked for ("I'm not asking for a
+#   refund"), or an ending only considered ("I was going to close my account but..."), asks for
+#   nothing. A merchant refunding their own customers is using a tool: technical.
 _TRIGGER = r"(?:cancel\w*|refund\w*|re?embols\w*|unsubscribe\w*|baja|devolucion\w*)"
 _NOT_A_REQUEST = [
     r"(?:don t|dont|do not|no quiero|no queremos|instead of|rather than|en vez de|en lugar de)"
@@ -59,9 +64,21 @@ _NOT_A_REQUEST = [
     r"|subida|video|pago) se cancel\w*",
     r"se cancel\w* (?:al|cuando|sola|solo|de repente|cada vez)",
     r"(?:keeps|kept|keep) cancel\w*|cancel\w* (?:itself|by itself|on its own)",
+    r"se (?:me |nos |le )?cancel\w*|cancel\w* by (?:the )?(?:user|system|server|client|api|host|os)"
+    r"|(?:requests?|calls?|jobs?|tasks?|queries|query) (?:was|were|got|is|gets|been|keeps getting) cancel\w*"
+    r"|(?:installation|operation|download|upload|operacion|instalacion|descarga) (?:was )?cancel\w*",
+    # asks for nothing: "I'm not asking for a refund", "no me den de baja"
+    r"(?:not asking for|not looking for|not requesting|not after|no pido|no estoy pidiendo|no necesito)"
+    r" (?:a |an |any |un |el |la |ningun )?" + _TRIGGER,
+    r"no (?:me |nos |la |lo )?(?:den|des|de|da|dan|dar|darme) de baja",
+    # a merchant refunding their own customers is using a tool, not asking for money
+    _TRIGGER + r" (?:to )?(?:a |my |our |the |mis |nuestros |los |un |una )?(?:own )?"
+    r"(?:customers?|clients?|clientes?|buyers?|compradores?|shoppers?)",
+    _TRIGGER + r" (?:a |para )(?:mis |nuestros |los |un |una )?(?:clientes?|compradores?)",
     # a refund that has arrived: "my refund of $35 arrived", "ya me llegó el reembolso", "ya se reflejó"
     _TRIGGER + r" (?:(?!not|t|never|yet|still)\w+ ){0,4}(?:arrived|came through|came in|went through"
-    r"|showed up|posted|landed|cleared)",
+    r"|showed up|posted|landed|cleared|hit|reached)",
+    r"(?:ya )?(?:tengo|tenemos|recibi|recibimos) (?:el |mi |la )?" + _TRIGGER,
     r"(?<!no )(?<!no me )(?<!no nos )(?:ya )?(?:me |nos )?(?:llego|llegaron|entro|cayo) (?:el |mi |la |los )?"
     + _TRIGGER,
     _TRIGGER + r" (?:ya )?(?:se )?(?:reflejo|acredito|aplico|llego|entro)",
@@ -80,7 +97,8 @@ _MONEY_BACK = [
     r"refund\w*",  # refund, refunds, refunded, refunding
     r"reimburs\w*",
     r"money back|(?:pay|paid) (?:me|us) back|(?:want|return|give back) (?:my|the|our) money",
-    r"(?:money|payment|charge) (?:returned|refunded|reversed)",
+    r"(?:money|payments?|charges?|fees?) (?:returned|refunded|reversed|credited back)",
+    r"abon(?:adme|enme|arme|ame|adnos|ennos|arnos)",
     r"charge ?backs?",
     r"(?:reverse|revert|undo|reversal of|cancel\w*|disput\w*) (?:\w+ ){0,3}(?:charge|payment|transaction)s?",
     r"(?:want|need|get|have) (?:it|this|that|them|the \w+) (?:reversed|credited back|returned|refunded)",
@@ -110,7 +128,8 @@ _MONEY_BACK = [
 _ENDING = (
     r"(?:cancel\w*|close|closing|delete|deleting|terminat\w*|deactivat\w*|end|ending|stop|quit|leave"
     r"|shut down|shutting down|get out of|want out of|wants out of|get rid of|wrap up|remove|wipe|erase"
-    r"|desuscrib\w*|desinscrib\w*|suprim\w*"
+    r"|desuscrib\w*|desinscrib\w*|suprim\w*|discontinu\w*|exit|exiting|finaliz\w*|terminacion|rescision"
+    r"|quit\w*|salir(?:me|nos)? del?|me salgo del?|me voy del?|irme del?|irnos del?"
     r"|unsubscribe\w*|cerr\w*|cierr\w*|elimin\w*|borr(?:ar|en|a|e|ad)|anul\w*|rescind\w*|termin(?:ar|en|e)"
     r"|desactiv\w*|de baja|la baja|baja de|baja del)"
 )
@@ -125,21 +144,30 @@ _ACCOUNT = (
     r"|profile|cuentas?|suscripcion\w*|planes|plan|contratos?|servicios?|membresias?|lineas?|abono"
     r"|acuerdo|licencias?|perfil)"
     # "account settings", "profile picture": a part of the account, not the account
-    r"(?! (?:picture|photo|pic|settings|page|name|details|info|information|password|email|number"
-    r"|statement|balance|foto|configuracion|contrasena|datos))"
+    r"(?! (?:(?:al|a|a la|a los|a las|de|del|de los|de las|to|to the|for|for the|on) )?(?:picture|photo|pic"
+    r"|settings|page|name|details|info|information|password|email|emails|number|statement|balance|foto"
+    r"|configuracion|contrasena|datos|newsletter|boletin\w*|correos?|ofertas|notificacion\w*|alerts?"
+    r"|alertas|sms|promo\w*|marketing))"
 )
 _CLOSE_ACCOUNT = [
     rf"{_ENDING} (?:{_FILLER} ){{0,4}}{_ACCOUNT}",
     r"(?:turn off|disable|stop|cancel\w*|desactiv\w*|quit\w*) (?:the |my |la |el )?"
     r"(?:auto ?renew\w*|automatic renewal|renovacion automatica)",
     r"(?:don t|do not|no quiero|no voy a) (?:want to )?renov\w*|(?:don t|do not) (?:want to )?renew",
-    r"no (?:me |nos )?(?:la |lo )?renuev\w*",
+    r"no (?:me |nos )?(?:la |lo )?renuev\w*|(?:not|won t|wont|will not) (?:be )?renew\w*",
+    # asks how leaving works: "can I leave whenever I want?", "¿hay permanencia mínima?"
+    r"(?:can|could|may) (?:i|we) (?:leave|quit|exit|go|walk away) (?:whenever|any ?time|at any time|early)",
+    r"minimum commitment|notice period|lock ?in (?:period|contract)|early termination|permanencia"
+    r"|(?:me|nos) (?:puedo|podemos) (?:ir|salir) cuando|(?:irme|salirme) cuando (?:quiera|sea)",
+    # "not the order, the whole account": the account named after an excluded thing
+    r"(?:whole|entire) account|cuenta (?:entera|completa)",
     rf"(?:shut|close|turn) (?:{_FILLER} ){{0,3}}{_ACCOUNT} (?:down|off)",
     # stops paying: "how do I stop paying for this", "stop billing me", "not paying another cent"
     r"stop (?:billing|charging) (?:me|us)(?! twice| double| two| for the same)",
     r"stop paying (?:for )?(?:this|it|you)",
     r"(?:not|never|won t|wont) (?:paying|pay) (?:you )?(?:another|one more|any more|anymore|a single)",
-    r"(?:dejen|deje|dejar) de (?:cobrar\w*|pagar)|no (?:quiero|pienso|voy a) (?:seguir )?pagar? mas",
+    r"(?:dejen|deje|dejar|dejo|dejamos) de (?:cobrar\w*|pagar)",
+    r"no (?:quiero|pienso|voy a) (?:seguir )?pagar? (?:ni (?:un|una) \w+ )?mas",
     # leaves without naming the account: "we no longer need your service", "ya no quiero seguir con ustedes"
     r"no longer (?:need|want|use|require) (?:your|the|this|our) (?:service|services|product|app|platform"
     r"|subscription|tool|software)",
@@ -172,11 +200,13 @@ _OTHER_THINGS = [
     r"orders?|items?|purchases?|meetings?|appointments?|calls?|sessions?|demos?|webinars?|events?",
     r"bookings?|reservations?|flights?|trips?|deliver(?:y|ies)|shipments?|shipping|transfers?",
     r"invites?|invitations?|print\w*|jobs?|downloads?|uploads?|sync\w*|noise|emails?|newsletters?",
-    r"notifications?|alerts?|api|webhooks?|endpoints?|requests? cancel\w*|reports?|schedul\w*|exports?",
+    r"notifications?|alerts?|api|webhooks?|endpoints?|reports?|schedul\w*|exports?",
     r"pedidos?|articulos?|compras?|reunion\w*|citas?|llamadas?|videollamadas?|sesion\w*|eventos?",
     r"reservas?|vuelos?|viajes?|envios?|entregas?|transferencias?|invitacion\w*|impresion\w*",
     r"descargas?|subidas?|sincroniz\w*|ruido|correos?|boletin\w*|notificacion\w*|publicidad|alertas?",
     r"informes?|reportes?|programad\w*|exportacion\w*",
+    r"passwords?|contrasenas?|resets?|upgrades?|updates?|actualizacion\w*|install\w*|instalacion\w*",
+    r"cards?|tarjetas?|users?|usuarios?",
 ]
 # Key words a customer misspells; a word one edit (or one swap) away is read as the key word.
 _SPELLED = (
