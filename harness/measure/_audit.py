@@ -110,8 +110,8 @@ def read_audit(path: Path | None, prefix: str, offset: int = 0) -> tuple[pd.Data
 
 class AuditMiddleware:
     """ASGI middleware that writes the harness audit log for any ASGI app (FastAPI, Starlette...):
-    one line per request once its response is sent, with the request id header echoed back to
-    the client, the status the client got and the app's own time for it. With `reply` (the
+    one line per request, written just before its reply's last byte is sent, with the request id
+    header echoed back to the client, the status the client got and the app's own time for it. With `reply` (the
     declared reply fields), the figures of a JSON reply body (route, escalation, tokens, cost)
     are written too; an error reply's JSON `error` is written as the line's `error`; and what the
     app adds with `audit_fields(scope)` wins over both.
@@ -155,8 +155,7 @@ class AuditMiddleware:
             if not exchange.cut:  # after a cut the app only read the disconnect it was given
                 raise
         finally:
-            if self._audited(scope.get("path", "")):
-                self.log.write(request_id=exchange.request_id, **exchange.line())
+            exchange.write_line()  # no-op when written before the reply's last byte
 
     def _audited(self, path: str) -> bool:
         return (not self.paths or path in self.paths) and path not in self.skip
@@ -207,9 +206,16 @@ class _Exchange:
         self.error: str | None = None
         self.cut = False  # answered here (408, 413): whatever the app sends after is dropped
         self.noted: dict[str, Any] = {}
+        self.audited = edge._audited(scope.get("path", ""))
+        self.written = False
         self.started = time.perf_counter()
         timeout = edge.read_timeout_s
         self.deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
+
+    def write_line(self) -> None:
+        if self.audited and not self.written:
+            self.written = True
+            self.edge.log.write(request_id=self.request_id, **self.line())
 
     def line(self) -> dict[str, Any]:
         server_ms = round((time.perf_counter() - self.started) * 1000, 3)
@@ -255,8 +261,13 @@ class _Exchange:
         if message["type"] == "http.response.start":
             self.status = message["status"]
             message = {**message, "headers": self._headers(list(message.get("headers", [])))}
-        elif message["type"] == "http.response.body" and self._capturing():
-            self.body += message.get("body", b"")
+        elif message["type"] == "http.response.body":
+            if self._capturing():
+                self.body += message.get("body", b"")
+            if not message.get("more_body", False):
+                # Written before the reply's last byte leaves, so whoever reads the log after the
+                # last reply arrived finds its line (written after, a reader could beat it).
+                self.write_line()
         await self.send(message)
 
     def _capturing(self) -> bool:
@@ -281,6 +292,7 @@ class _Exchange:
             [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
         )
         await self.send({"type": "http.response.start", "status": status, "headers": headers})
+        self.write_line()
         await self.send({"type": "http.response.body", "body": body})
 
 

@@ -48,3 +48,26 @@ async def test_every_request_gets_one_line_with_the_status_the_client_got(tmp_pa
     assert (rows["server_ms"] >= 0).all()
     lines = [json.loads(line) for line in log.read_text().splitlines()]
     assert all(line["v"] == 1 and "query" not in line for line in lines) and len(lines) == 4
+
+
+async def test_the_line_is_written_before_the_reply_s_last_byte_leaves(tmp_path: Path) -> None:
+    # A load or chaos run reads the log as soon as its last reply arrived: a line written after
+    # the reply was sent could be missing then (one request "lost" in CI). So the line must be on
+    # disk when the server is handed the last body message: checked in the server's own `send`.
+    log = tmp_path / "audit.jsonl"
+    app = AuditMiddleware(_app, log)
+    seen: list[tuple[bool, int]] = []
+
+    async def server_send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            seen.append((message.get("more_body", False), len(log.read_text().splitlines())))
+
+    body = json.dumps({"query": "invoice"}).encode()
+    scope = {"type": "http", "method": "POST", "path": "/ask", "headers": [(b"x-request-id", b"hr-r-1")]}
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    await app(scope, receive, server_send)
+    assert seen == [(False, 1)], seen
+    assert len(log.read_text().splitlines()) == 1  # and only once

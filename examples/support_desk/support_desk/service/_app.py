@@ -4,7 +4,7 @@ Every request ends within the request deadline plus a grace period with one of: 
 fallback, an escalation, a 4xx for bad input, or a retriable 429/503 with Retry-After. Every
 error reply is `{"error", "retriable"}`, whoever raised it (FastAPI's parser and router too), and
 every request but the operational ones (`/health`, `/metrics`, `/_control/...`) gets exactly one
-audit line with the status it got: `AuditMiddleware` writes it after the response, with what the
+audit line with the status it got: `AuditMiddleware` writes it as the response ends, with what the
 handler noted (`audit_fields`). The same middleware bounds the read: a body over
 `max_body_bytes` gets 413, one not whole within `read_timeout_s` of its headers 408.
 """
