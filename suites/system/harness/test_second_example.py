@@ -47,13 +47,20 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path]:
     return _harness_run(EXAMPLE, reports / "run.log", "--reports", str(reports)), reports
 
 
+def _why_not(reports: Path) -> str:
+    """The run's summary and the failed tier's own log: a failure in CI must say which experiment and why."""
+    logs = [reports / "run.log", *sorted((reports / "logs").glob("*.log"))]
+    failed = [p for p in logs[1:] if "FAILED" in p.read_text(errors="replace")]
+    return "\n\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}" for p in [logs[0], *failed])
+
+
 def _json(path: Path) -> Any:
     return json.loads(path.read_text())
 
 
 def test_every_tier_of_the_second_example_runs_and_passes(run: tuple[int, Path]) -> None:
     code, reports = run
-    assert code == 0, (reports / "run.log").read_text()[-3000:]
+    assert code == 0, _why_not(reports)
     tiers = {t["tier"]: t for t in _json(reports / "pyramid.json")["tiers"]}
     assert list(tiers) == ["unit", "integration", "system", "chaos"]
     assert all(t["exit_code"] == 0 and t["passed"] > 0 for t in tiers.values()), tiers
