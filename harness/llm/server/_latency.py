@@ -112,35 +112,33 @@ class Delay:
     def total(self, tokens: int) -> float:
         return self.ttft_s + tokens * self.per_token_s
 
+    def chunk_s(self, tokens: int) -> float:
+        """How long a streamed chunk of `tokens` output tokens takes after the one before."""
+        return tokens * self.per_token_s
+
 
 ZERO = Delay(0.0, 0.0)
 
 
 class PerChunkDelay(Delay):
-    """A reply whose per-token time is drawn again at every read: the stream pacing reads it
-    twice per chunk back to back (no await between), so the second of each pair is slept."""
+    """A reply whose per-token time is drawn afresh for every chunk (`chunk_s`); `per_token_s`
+    is the median, what a caller asking for one figure gets."""
 
-    __slots__ = ("_median_ms", "_rng", "_sigma")
-    _median_ms: float
+    __slots__ = ("_rng", "_sigma")
     _sigma: float
     _rng: random.Random
 
     def __init__(self, ttft_s: float, median_ms: float, sigma: float, rng: random.Random) -> None:
         object.__setattr__(self, "ttft_s", ttft_s)
-        object.__setattr__(self, "_median_ms", median_ms)
+        object.__setattr__(self, "per_token_s", median_ms / 1000)
         object.__setattr__(self, "_sigma", sigma)
         object.__setattr__(self, "_rng", rng)
 
-    @property
-    def per_token_s(self) -> float:
-        return _around(self._median_ms, self._sigma, self._rng) / 1000
-
-    @property
-    def is_zero(self) -> bool:
-        return False
+    def chunk_s(self, tokens: int) -> float:
+        return tokens * _around(self.per_token_s * 1000, self._sigma, self._rng) / 1000
 
     def total(self, tokens: int) -> float:
-        return self.ttft_s + sum(self.per_token_s for _ in range(tokens))
+        return self.ttft_s + self.chunk_s(tokens)
 
 
 def _around(median_ms: float, sigma: float, rng: random.Random) -> float:
