@@ -246,11 +246,10 @@ class ChatUser(FastHttpUser):
             raise StopUser()
         item = DECK.draw()
         sample = SAMPLES.start(item)
-        if STREAM:
-            self._stream(item, sample)
-            return
-        req = CONTRACT.request(item.turn(sample.id))
+        turn = item.turn(sample.id)
+        req = stream_request(CONTRACT, turn) if STREAM else CONTRACT.request(turn)
         context: dict[str, Any] = {"harness_request_id": sample.id, "harness_label": item.label}
+        started = time.perf_counter()
         with self.client.request(
             req.method,
             req.path,
@@ -258,40 +257,29 @@ class ChatUser(FastHttpUser):
             headers=req.headers,
             name=f"{req.path} [{item.category}]",
             catch_response=True,
+            stream=STREAM,
             context=context,
         ) as response:
-            outcome = context["harness_outcome"] = _outcome(response, None, 0.0)
+            if STREAM:
+                outcome = _streamed(response, sample, started)
+            else:
+                outcome = context["harness_outcome"] = _outcome(response, None, 0.0)
             if outcome.kind == sample.expected:
                 response.success()
             else:
                 response.failure(f"{outcome.kind}, expected {sample.expected}: {outcome.error or ''}"[:300])
 
-    def _stream(self, item: Item, sample: Sample) -> None:
-        """One turn to the streaming endpoint, each SSE line timed as it arrives."""
-        req = stream_request(CONTRACT, item.turn(sample.id))
-        context: dict[str, Any] = {"harness_request_id": sample.id, "harness_label": item.label}
-        started = time.perf_counter()
-        reader = StreamReader(CONTRACT, started)
-        with self.client.request(
-            req.method,
-            req.path,
-            json=req.json,
-            headers=req.headers,
-            name=f"{req.path} [{item.category}]",
-            catch_response=True,
-            stream=True,
-            context=context,
-        ) as response:
-            outcome = _read_stream(response, reader, started)
-            # The context the request event gets is Locust's merged copy of ours: put it there.
-            response.request_meta["context"]["harness_outcome"] = outcome
-            sample.record_stream(reader.timing)
-            # stream=True times only the headers: Locust's own figure is the whole stream's too.
-            response.request_meta["response_time"] = outcome.latency_ms
-            if outcome.kind == sample.expected:
-                response.success()
-            else:
-                response.failure(f"{outcome.kind}, expected {sample.expected}: {outcome.error or ''}"[:300])
+
+def _streamed(response: Any, sample: Sample, started: float) -> Any:
+    """A streamed turn's outcome, each SSE line timed as it arrives; its times go to the sample."""
+    reader = StreamReader(CONTRACT, started)
+    outcome = _read_stream(response, reader, started)
+    # The context the request event gets is Locust's merged copy of ours: put it there.
+    response.request_meta["context"]["harness_outcome"] = outcome
+    sample.record_stream(reader.timing)
+    # stream=True times only the headers: Locust's own figure is the whole stream's too.
+    response.request_meta["response_time"] = outcome.latency_ms
+    return outcome
 
 
 def _read_stream(response: Any, reader: StreamReader, started: float) -> Any:
