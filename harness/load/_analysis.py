@@ -14,6 +14,7 @@ from ._mix import default_mix, expected_rates, read_items
 from ._profiles import LoadProfile
 from ._report import build_document, write_csvs, write_document
 from ._sla import SLA, evaluate
+from ._streaming import streaming
 from ._timeseries import per_second, per_stage, throughput
 
 __all__ = ["Analysis", "analyse", "split_warmup"]
@@ -82,6 +83,8 @@ def analyse(
     costs = agent_costs if window["warmup_requests"] == 0 else None
     ids = steady["id"]
     measured = measure(steady, _only(audit, ids), _only(agents, ids), rec, costs)
+    window_s = max(0.0, profile.run_time_s - profile.warmup_s)
+    measured["streaming"] = streaming(steady, sla.model_dump(), window_s)
     series = per_second(client, profile.stage_table() or None, profile.warmup_s)
     extra = {
         "window": window,

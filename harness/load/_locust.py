@@ -40,6 +40,8 @@ def locust_env(
         "HARNESS_LOAD_MAX_REQUESTS": str(-(-profile.max_requests // max(1, profile.workers))),
         "HARNESS_LOAD_RUN_TIME_S": str(profile.run_time_s),
     }
+    if profile.stream:
+        env["HARNESS_LOAD_STREAM"] = "1"
     if profile.mix:
         env["HARNESS_LOAD_MIX"] = json.dumps(profile.mix)
     if profile.stages:

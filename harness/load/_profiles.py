@@ -62,6 +62,7 @@ class LoadProfile(BaseModel):
     request_timeout_s: float = Field(40.0, gt=0, le=600)
     max_requests: int = Field(1_000_000, ge=1, le=100_000_000)
     workers: int = Field(0, ge=0, le=64)
+    stream: bool = False  # send to the declared streaming endpoint and time its events
     llm: LLMSetup = Field(default_factory=LLMSetup)
     env: dict[str, str] = Field(default_factory=dict)
     mix: dict[str, float] = Field(default_factory=dict)

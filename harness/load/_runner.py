@@ -128,6 +128,7 @@ class _Run:
             workers=p.workers, wait_s=p.wait_s, warmup_s=p.warmup_s,
             llm=p.llm.model_dump() if o.host is None else None, env=p.env, locust_exit_code=0,
             system=o.declaration.name, scenarios=_fingerprint(o.scenarios_file), dirty=self.dirty,
+            stream=p.stream,
         )  # fmt: skip
 
     def analyse(self) -> Analysis:

@@ -9,7 +9,9 @@
     tokens_per_request_max = 12000 # mean tokens in + out per answered request < 12,000
 
 Also known, off unless set: `p50_ms_max`, `p99_ms_max`, `p999_ms_max`,
-`cost_per_request_usd_max`, `cache_hit_rate_min`. `false` turns a default off. A `_max` bound is
+`cost_per_request_usd_max`, `cache_hit_rate_min`, and for streamed runs `ttft_p95_ms_max`,
+`first_content_p95_ms_max`, `itl_p99_ms_max` (inter-chunk gaps) and `goodput_min` (the share of
+requests meeting every latency SLO set; see _streaming). `false` turns a default off. A `_max` bound is
 strict (the value must stay below it), a `_min` bound, the escalation band and
 `invalid_rate_max` are inclusive. An invalid reply (an empty answer and no escalation, a route off
 the declared vocabulary, a 2xx that is not the declared JSON) is a failure too: it counts in the
@@ -50,6 +52,11 @@ class SLA(BaseModel):
     tokens_per_request_max: float | None = Field(12_000.0, gt=0)
     cost_per_request_usd_max: float | None = Field(None, gt=0)
     cache_hit_rate_min: float | None = Field(None, ge=0, le=1)
+    # Streamed runs (`stream = true` profiles): see harness.load._streaming.
+    ttft_p95_ms_max: float | None = Field(None, gt=0)  # the first event
+    first_content_p95_ms_max: float | None = Field(None, gt=0)  # the first text
+    itl_p99_ms_max: float | None = Field(None, gt=0)  # the gaps between chunks
+    goodput_min: float | None = Field(None, ge=0, le=1)  # requests meeting every latency SLO / sent
 
     @field_validator("*", mode="before")
     @classmethod
@@ -70,6 +77,10 @@ _CHECKS: dict[str, tuple[str, str, str]] = {
     "tokens_per_request_max": ("tokens.per_request", "<", "tokens"),
     "cost_per_request_usd_max": ("cost_usd.per_request", "<", "usd"),
     "cache_hit_rate_min": ("rates.cache_hit", ">=", "ratio"),
+    "ttft_p95_ms_max": ("streaming.ttft_ms.p95", "<", "ms"),
+    "first_content_p95_ms_max": ("streaming.first_content_ms.p95", "<", "ms"),
+    "itl_p99_ms_max": ("streaming.inter_chunk_ms.p99", "<", "ms"),
+    "goodput_min": ("streaming.goodput", ">=", "ratio"),
 }
 
 

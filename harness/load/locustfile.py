@@ -36,6 +36,10 @@ Settings, all optional (`harness load` sets them from the profile):
     HARNESS_LOAD_STAGES         JSON [[until_s, users, spawn_rate], ...]: a staged shape
     HARNESS_LOAD_RUN_TIME_S     stop gracefully after this long: in-flight requests may finish
                                 (up to --stop-timeout) and every worker's samples reach the master
+    HARNESS_LOAD_STREAM         "1": send each turn to the declared streaming endpoint
+                                (`[tool.harness.system.http.stream]`) and time its events: first
+                                event, first text, the gaps between chunks (harness.sut._stream).
+                                Locust's own response time is then the whole stream's.
 
 Only this file and the modules it imports bring in Locust (and gevent's monkey-patching).
 """
@@ -58,6 +62,7 @@ from harness.load._mix import Deck, Item, default_mix, read_items
 from harness.measure import Sample, new_run_id, request_id
 from harness.process import freeze_startup_objects
 from harness.sut import HTTPContract, load_declaration
+from harness.sut._stream import StreamReader, stream_request
 
 _MESSAGE = "harness_samples"
 _FLUSH_EVERY_S = 1.0
@@ -79,6 +84,12 @@ TIMEOUT_S = float(os.environ.get("HARNESS_LOAD_TIMEOUT_S", "60"))
 MAX_REQUESTS = int(os.environ.get("HARNESS_LOAD_MAX_REQUESTS", "0")) or None
 STAGES: list[list[float]] = _env_json("HARNESS_LOAD_STAGES", [])
 RUN_TIME_S = float(os.environ.get("HARNESS_LOAD_RUN_TIME_S", "0")) or None
+STREAM = os.environ.get("HARNESS_LOAD_STREAM", "") == "1"
+if STREAM and CONTRACT.spec.stream is None:
+    raise SystemExit(
+        "harness load: HARNESS_LOAD_STREAM=1 but the system declares no streaming endpoint; "
+        "add [tool.harness.system.http.stream] (see harness/sut/_stream.py)"
+    )
 
 
 class _Samples:
@@ -235,8 +246,10 @@ class ChatUser(FastHttpUser):
             raise StopUser()
         item = DECK.draw()
         sample = SAMPLES.start(item)
-        req = CONTRACT.request(item.turn(sample.id))
+        turn = item.turn(sample.id)
+        req = stream_request(CONTRACT, turn) if STREAM else CONTRACT.request(turn)
         context: dict[str, Any] = {"harness_request_id": sample.id, "harness_label": item.label}
+        started = time.perf_counter()
         with self.client.request(
             req.method,
             req.path,
@@ -244,13 +257,44 @@ class ChatUser(FastHttpUser):
             headers=req.headers,
             name=f"{req.path} [{item.category}]",
             catch_response=True,
+            stream=STREAM,
             context=context,
         ) as response:
-            outcome = context["harness_outcome"] = _outcome(response, None, 0.0)
+            if STREAM:
+                outcome = _streamed(response, sample, started)
+            else:
+                outcome = context["harness_outcome"] = _outcome(response, None, 0.0)
             if outcome.kind == sample.expected:
                 response.success()
             else:
                 response.failure(f"{outcome.kind}, expected {sample.expected}: {outcome.error or ''}"[:300])
+
+
+def _streamed(response: Any, sample: Sample, started: float) -> Any:
+    """A streamed turn's outcome, each SSE line timed as it arrives; its times go to the sample."""
+    reader = StreamReader(CONTRACT, started)
+    outcome = _read_stream(response, reader, started)
+    # The context the request event gets is Locust's merged copy of ours: put it there.
+    response.request_meta["context"]["harness_outcome"] = outcome
+    sample.record_stream(reader.timing)
+    # stream=True times only the headers: Locust's own figure is the whole stream's too.
+    response.request_meta["response_time"] = outcome.latency_ms
+    return outcome
+
+
+def _read_stream(response: Any, reader: StreamReader, started: float) -> Any:
+    """The stream's outcome: every line to the reader as it arrives (readline returns at each
+    b"\n", so a line's time is its arrival's, not a buffer's)."""
+    status = int(getattr(response, "status_code", 0) or 0)
+    if status == 0 or not 200 <= status < 300:
+        return _outcome(response, None, (time.perf_counter() - started) * 1000)
+    raw = response._response  # geventhttpclient's own response: its readline takes a separator
+    try:
+        while line := raw.readline(b"\n"):
+            reader.line(line)
+    except Exception as exc:  # the connection broke mid-stream: what the reader has, and why
+        return CONTRACT.no_response(exc, (time.perf_counter() - started) * 1000)
+    return reader.outcome(status, (time.perf_counter() - started) * 1000)
 
 
 if STAGES:

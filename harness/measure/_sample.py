@@ -86,6 +86,12 @@ class Sample:
     cost_usd: float | None = None
     server_ms: float | None = None
     misrouted: bool | None = None  # answered off its scenario's label (None: no label to judge by)
+    # Streamed requests only (None otherwise), ms from the send: the first event, the first with
+    # text, and each gap between events with text (chunks, not tokens: see harness.sut._stream).
+    ttft_ms: float | None = None
+    first_content_ms: float | None = None
+    gaps_ms: list[float] | None = None
+    chunks: int | None = None
 
     def record(self, outcome: Outcome, ms: float, label: tuple[str | None, bool] | None = None) -> Sample:
         """Fill in what came back; `label` is the scenario's (expected route, escalated)."""
@@ -102,6 +108,12 @@ class Sample:
                 self.misrouted = outcome.route != label[0] or outcome.escalated != label[1]
         return self
 
+    def record_stream(self, timing: Any) -> Sample:
+        """A streamed request's times (a `harness.sut.StreamTiming`)."""
+        self.ttft_ms, self.first_content_ms = timing.ttft_ms, timing.first_content_ms
+        self.gaps_ms, self.chunks = list(timing.gaps_ms), timing.chunks
+        return self
+
     @property
     def ok(self) -> bool:
         return self.kind == self.expected
@@ -115,7 +127,10 @@ class Sample:
 
 
 COLUMNS: list[str] = [f.name for f in fields(Sample)]
-_NUMERIC = ("start", "ms", "status", "tokens_in", "tokens_out", "cost_usd", "server_ms")
+_NUMERIC = (
+    "start", "ms", "status", "tokens_in", "tokens_out", "cost_usd", "server_ms",
+    "ttft_ms", "first_content_ms", "chunks",
+)  # fmt: skip
 
 
 def read_jsonl(path: Path, offset: int = 0) -> list[dict[str, Any]]:

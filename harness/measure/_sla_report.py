@@ -27,6 +27,7 @@ __all__ = [
     "RunHeader",
     "Share",
     "SlaReport",
+    "Streaming",
 ]
 
 Interval = tuple[float, float]
@@ -116,6 +117,7 @@ class RunHeader(_Section):
     # Faults other than the run's own active on the stack it attached to (`--allow-dirty`): its
     # figures are not the system's alone. Empty for a clean stack.
     dirty: list[str] = Field(default_factory=list)
+    stream: bool = False  # the declared streaming endpoint was loaded (see `SlaReport.streaming`)
 
 
 class Window(_Section):
@@ -206,6 +208,26 @@ class Stages(_Section):
     max_stage_rps: float = 0.0
 
 
+class Goodput(Rate):
+    """Requests that met every latency SLO set (`slos`: SLA key -> bound) of those sent."""
+
+    slos: dict[str, float]
+
+
+class Streaming(_Section):
+    """A streamed run's figures (harness.load._streaming): ms from each request's send; the gaps
+    are between chunks (events with text), not tokens; tokens per second per request."""
+
+    ttft_ms: Latency
+    first_content_ms: Latency
+    inter_chunk_ms: Latency
+    chunks_per_request: Figure = None
+    tokens_per_s: Latency
+    tokens_per_s_total: Figure = None
+    end_to_end_ms: Latency
+    goodput: Goodput
+
+
 class ExpectedRates(_Section):
     rejected_share: float
     escalation_rate: float
@@ -244,6 +266,7 @@ class SlaReport(TypedFile):
     stages: Stages | None  # staged profiles only
     mix: Mix
     files: dict[str, str]  # the CSVs, relative to the run's folder
+    streaming: Streaming | None = None  # streamed runs only
 
     @property
     def passed(self) -> bool:

@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 
 from ..measure import Check, SlaReport
-from ..measure._sla_report import AgentFigures, Latency
-from ._summary import Percentile, SlaAgent, SlaCheck, SlaSection
+from ..measure._sla_report import AgentFigures, Latency, Streaming
+from ._summary import Percentile, SlaAgent, SlaCheck, SlaSection, StreamFigure
 
 __all__ = ["find_sla", "read_sla", "relative_to", "run_folder"]
 
@@ -96,6 +96,21 @@ def _files(doc: SlaReport, path: Path, reports: Path) -> dict[str, str]:
     return {name: relative_to(folder / f, reports) for name, f in doc.files.items() if (folder / f).exists()}
 
 
+def _streaming(s: Streaming | None) -> list[StreamFigure]:
+    if s is None:
+        return []
+    rows = [
+        ("time to first event (TTFT)", "ms", s.ttft_ms),
+        ("time to first text", "ms", s.first_content_ms),
+        ("gap between chunks (not tokens)", "ms", s.inter_chunk_ms),
+        ("output tokens/s per request", "tokens/s", s.tokens_per_s),
+        ("end to end", "ms", s.end_to_end_ms),
+    ]
+    return [
+        StreamFigure(name=n, unit=u, count=lat.count, percentiles=_percentiles(lat)) for n, u, lat in rows
+    ]
+
+
 def read_sla(path: Path, reports: Path) -> SlaSection:
     """The sla.json at `path` as the summary's section; LoadError (one line) if it is not one."""
     doc = SlaReport.read(path)
@@ -136,4 +151,9 @@ def read_sla(path: Path, reports: Path) -> SlaSection:
         cost_per_request_ci95=list(cost.per_request.ci95) if cost.per_request.ci95 else None,
         agents=[_agent(n, a) for n, a in sorted(doc.agents.items())],
         files=_files(doc, path, reports),
+        streaming=_streaming(doc.streaming),
+        goodput=doc.streaming.goodput.value if doc.streaming else None,
+        goodput_ci95=list(doc.streaming.goodput.ci95)
+        if doc.streaming and doc.streaming.goodput.ci95
+        else None,
     )

@@ -20,7 +20,7 @@ from .._files import TypedFile
 __all__ = [
     "SCHEMA", "ChaosExperiment", "ChaosSection", "CoverageSection", "Evidence", "FailedTest",
     "GateResult", "GraphRun", "GraphSection", "MastTag", "Percentile", "PhaseCheck",
-    "PyramidSection", "SlaAgent", "SlaCheck", "SlaSection", "Summary", "TierResult",
+    "PyramidSection", "SlaAgent", "SlaCheck", "SlaSection", "StreamFigure", "Summary", "TierResult",
     "load_summary",
 ]
 # fmt: on
@@ -139,6 +139,16 @@ class Percentile(BaseModel):
     ci95: list[float] | None = None
 
 
+class StreamFigure(BaseModel):
+    """One streamed-run figure's percentiles (harness.load._streaming)."""
+
+    model_config = _MODEL
+    name: str  # e.g. "time to first text"
+    unit: str  # ms, tokens/s
+    count: int
+    percentiles: list[Percentile]
+
+
 class SlaCheck(BaseModel):
     model_config = _MODEL
     name: str
@@ -202,6 +212,9 @@ class SlaSection(BaseModel):
     # CSVs of the run, relative to the reports folder when inside it (else absolute): `compare`
     # runs its tests on the raw samples they hold.
     files: dict[str, str] = Field(default_factory=dict)
+    streaming: list[StreamFigure] = Field(default_factory=list)  # streamed runs only
+    goodput: float | None = None  # share of requests meeting every latency SLO (streamed runs)
+    goodput_ci95: list[float] | None = None
 
 
 class PhaseCheck(BaseModel):

@@ -39,6 +39,7 @@ from pydantic_settings import SettingsConfigDict
 
 from .._config import HarnessSettings, build_settings, find_pyproject
 from .._exceptions import ConfigError
+from ._stream import StreamSpec
 
 __all__ = [
     "AgentIdentity",
@@ -93,6 +94,7 @@ class HttpSpec(BaseModel):
     rejected_status: list[int] = Field(default_factory=lambda: [400, 422])
     retriable_status: list[int] = Field(default_factory=lambda: [429, 503])
     timeout_s: float = Field(60.0, gt=0)
+    stream: StreamSpec | None = Field(None, description="its streaming endpoint (harness.sut._stream)")
 
 
 class ServeSpec(BaseModel):

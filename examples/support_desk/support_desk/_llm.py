@@ -12,6 +12,15 @@ LLM's tests drive it with the SDK. Using httpx also keeps every call visible to 
 
 SDK-style retries are not here: ours are per agent and honour our budgets. Every request carries
 `X-Harness-Agent` so a mock can script agents by name.
+
+Streaming: while a `TextSink` is set in `STREAM_TO` (the service's SSE endpoint sets one for its
+request) and it `wants` the agent, the call asks for `stream: true` and hands each piece of
+content to the sink as it arrives; it still returns one `Completion`, so the nodes, guards and
+retries above it are the same for both. Why a context variable: the graph, its nodes and the
+guards between the endpoint and this call need not know a stream exists; asyncio copies the
+variable into every task LangGraph starts for the request, and into no other request's. A stream
+that ends before `[DONE]` is a dropped connection (transient: retried), an event that is not
+JSON a malformed reply.
 """
 
 from __future__ import annotations
@@ -19,13 +28,15 @@ from __future__ import annotations
 import functools
 import json
 import ssl
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ._errors import (
+    LLMConnectionError,
     LLMError,
     LLMMalformedResponseError,
     LLMRateLimitedError,
@@ -34,7 +45,7 @@ from ._errors import (
 )
 from ._transport import AiohttpTransport, HttpReply, HttpxTransport, Transport
 
-__all__ = ["Completion", "LLMClient"]
+__all__ = ["STREAM_TO", "Completion", "LLMClient", "TextSink"]
 
 
 @functools.cache
@@ -92,6 +103,23 @@ class _ChatCompletion(BaseModel):
     usage: _Usage | None = None
 
 
+class TextSink(Protocol):
+    """Where a streamed call's content goes, piece by piece."""
+
+    def wants(self, agent: str) -> bool:
+        """Whether this agent's calls should stream."""
+        ...
+
+    def begin(self, agent: str) -> None:
+        """A streamed call (a first try, a retry or a repair) starts: what came before is void."""
+        ...
+
+    def text(self, agent: str, piece: str) -> None: ...
+
+
+STREAM_TO: ContextVar[TextSink | None] = ContextVar("support_desk_stream_to", default=None)
+
+
 class LLMClient:
     """One chat-completions call at a time, with our error tree.
 
@@ -126,21 +154,100 @@ class LLMClient:
         temperature: float,
         timeout: float,
     ) -> Completion:
-        body = json.dumps(
-            {"model": model, "messages": messages, "temperature": temperature},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        ).encode()
+        request: dict[str, Any] = {"model": model, "messages": messages, "temperature": temperature}
+        sink = STREAM_TO.get()
+        if sink is not None and sink.wants(agent):
+            return await self._stream(request, sink, agent=agent, timeout=timeout)
         reply = await self._transport.post(
             self._url,
-            body,
-            {"Authorization": self._auth, "X-Harness-Agent": agent, "Content-Type": "application/json"},
+            _dumps(request),
+            self._headers(agent),
             timeout=timeout,
             where={"agent": agent, "model": model},
         )
         if not 200 <= reply.status < 300:
             raise _status_error(reply, agent=agent, model=model)
         return _to_completion(reply.body, agent=agent, model=model)
+
+    def _headers(self, agent: str) -> dict[str, str]:
+        return {"Authorization": self._auth, "X-Harness-Agent": agent, "Content-Type": "application/json"}
+
+    async def _stream(
+        self, request: dict[str, Any], sink: TextSink, *, agent: str, timeout: float
+    ) -> Completion:
+        model = request["model"]
+        body = _dumps(request | {"stream": True, "stream_options": {"include_usage": True}})
+        sink.begin(agent)
+        events = _StreamedCompletion(agent, model, sink)
+        reply = await self._transport.post_lines(
+            self._url,
+            body,
+            self._headers(agent),
+            events.line,
+            timeout=timeout,
+            where={"agent": agent, "model": model},
+        )
+        if not 200 <= reply.status < 300:
+            raise _status_error(reply, agent=agent, model=model)
+        return events.completion()
+
+
+def _dumps(request: dict[str, Any]) -> bytes:
+    return json.dumps(request, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class _StreamedCompletion:
+    """The server-sent events of one streamed chat completion, read line by line into the same
+    `Completion` a plain call returns; each piece of content also goes to the sink."""
+
+    def __init__(self, agent: str, model: str, sink: TextSink) -> None:
+        self.agent, self.model, self.sink = agent, model, sink
+        self.pieces: list[str] = []
+        self.usage = _Usage()
+        self.done = False
+
+    def line(self, raw: bytes) -> None:
+        if not raw.startswith(b"data:") or self.done:
+            return  # blank separators, comments, `event:` lines; nothing counts after [DONE]
+        data = raw[5:].strip()
+        if data == b"[DONE]":
+            self.done = True
+            return
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            raise self._malformed(f"an event is not JSON: {data[:80]!r}") from None
+        if not isinstance(chunk, dict):
+            raise self._malformed("an event is not a JSON object")
+        self._read(chunk)
+
+    def _read(self, chunk: dict[str, Any]) -> None:
+        self.model = chunk.get("model") or self.model
+        if isinstance(chunk.get("usage"), dict):
+            self.usage = _Usage.model_validate(chunk["usage"])
+        for choice in chunk.get("choices") or ():
+            delta = choice.get("delta") if isinstance(choice, dict) else None
+            piece = delta.get("content") if isinstance(delta, dict) else None
+            if isinstance(piece, str) and piece:
+                self.pieces.append(piece)
+                self.sink.text(self.agent, piece)
+
+    def completion(self) -> Completion:
+        if not self.done:  # the connection closed cleanly, but the answer is not whole
+            raise LLMConnectionError(
+                f"{self.agent} ({self.model}): the LLM's stream ended before [DONE]",
+                agent=self.agent,
+                model=self.model,
+            )
+        text = "".join(self.pieces)
+        return Completion(text, self.model, self.usage.prompt_tokens, self.usage.completion_tokens)
+
+    def _malformed(self, why: str) -> LLMMalformedResponseError:
+        return LLMMalformedResponseError(
+            f"{self.agent} ({self.model}): the LLM's stream is broken: {why}",
+            agent=self.agent,
+            model=self.model,
+        )
 
 
 def _to_completion(body: bytes, *, agent: str, model: str) -> Completion:

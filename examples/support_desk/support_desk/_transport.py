@@ -6,11 +6,16 @@ against httpx's 1.5 ms on this machine (10 concurrent calls to the mock LLM serv
 an aiohttp transport still 0.8 ms), and the service makes two calls a request on one event loop,
 so `harness serve` uses it unless `llm_http` says otherwise. Both map every failure the same way,
 and one integration test runs the same faults over real sockets through each.
+
+`post_lines` is the streamed form: each line of a 2xx body goes to `on_line` as it arrives (the
+whole read under the same one timeout, so a stream that stalls mid-answer ends at the budget);
+an error status's body comes back whole, as from `post`.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -31,6 +36,17 @@ class HttpReply:
 class Transport(Protocol):
     async def post(
         self, url: str, body: bytes, headers: dict[str, str], *, timeout: float, where: dict[str, str]
+    ) -> HttpReply: ...
+
+    async def post_lines(
+        self,
+        url: str,
+        body: bytes,
+        headers: dict[str, str],
+        on_line: Callable[[bytes], None],
+        *,
+        timeout: float,
+        where: dict[str, str],
     ) -> HttpReply: ...
 
     async def aclose(self) -> None: ...
@@ -60,6 +76,34 @@ class HttpxTransport:
             raise _unreachable(exc, where) from exc
         return HttpReply(response.status_code, response.headers.get("retry-after"), response.content)
 
+    async def post_lines(
+        self,
+        url: str,
+        body: bytes,
+        headers: dict[str, str],
+        on_line: Callable[[bytes], None],
+        *,
+        timeout: float,
+        where: dict[str, str],
+    ) -> HttpReply:
+        try:
+            async with (
+                asyncio.timeout(timeout),  # the whole stream, not each read: a stall is bounded
+                self._client.stream("POST", url, content=body, headers=headers, timeout=timeout) as response,
+            ):
+                if not 200 <= response.status_code < 300:
+                    content = await response.aread()
+                    return HttpReply(response.status_code, response.headers.get("retry-after"), content)
+                async for line in response.aiter_lines():
+                    on_line(line.encode())
+                return HttpReply(response.status_code, response.headers.get("retry-after"), b"")
+        except (TimeoutError, httpx.TimeoutException):
+            raise _timed_out(where) from None
+        except httpx.DecodingError as exc:
+            raise _undecodable(exc, where) from exc
+        except httpx.RequestError as exc:  # refused, reset, cut mid-stream
+            raise _unreachable(exc, where) from exc
+
     async def aclose(self) -> None:
         if self._own:
             await self._client.aclose()
@@ -72,9 +116,7 @@ class AiohttpTransport:
         self._ssl = ssl_context
         self._session: Any = None
 
-    async def post(
-        self, url: str, body: bytes, headers: dict[str, str], *, timeout: float, where: dict[str, str]
-    ) -> HttpReply:
+    def _client(self) -> Any:
         # Imported here, not at the top: in-process users (httpx) never pay its ~200 ms import;
         # once imported, the statement is a dictionary lookup.
         import aiohttp
@@ -87,12 +129,53 @@ class AiohttpTransport:
                 # TimeoutError, which a retry then outlives).
                 timeout=aiohttp.ClientTimeout(),
             )
+        return self._session
+
+    async def post(
+        self, url: str, body: bytes, headers: dict[str, str], *, timeout: float, where: dict[str, str]
+    ) -> HttpReply:
+        async def read(response: Any) -> bytes:
+            return bytes(await response.read())
+
+        return await self._exchange(url, body, headers, read, timeout=timeout, where=where)
+
+    async def post_lines(
+        self,
+        url: str,
+        body: bytes,
+        headers: dict[str, str],
+        on_line: Callable[[bytes], None],
+        *,
+        timeout: float,
+        where: dict[str, str],
+    ) -> HttpReply:
+        async def read(response: Any) -> bytes:
+            if not 200 <= response.status < 300:
+                return bytes(await response.read())
+            async for line in response.content:  # split at b"\n", as it arrives
+                on_line(line.rstrip(b"\r\n"))
+            return b""
+
+        return await self._exchange(url, body, headers, read, timeout=timeout, where=where)
+
+    async def _exchange(
+        self,
+        url: str,
+        body: bytes,
+        headers: dict[str, str],
+        read: Callable[[Any], Any],
+        *,
+        timeout: float,
+        where: dict[str, str],
+    ) -> HttpReply:
+        import aiohttp
+
         try:
             async with (
                 asyncio.timeout(timeout),
-                self._session.post(url, data=body, headers=headers) as response,
+                self._client().post(url, data=body, headers=headers) as response,
             ):
-                return HttpReply(response.status, response.headers.get("Retry-After"), await response.read())
+                return HttpReply(response.status, response.headers.get("Retry-After"), await read(response))
         except TimeoutError:  # aiohttp's own timeout errors are TimeoutErrors too
             raise _timed_out(where) from None
         except aiohttp.ClientPayloadError as exc:

@@ -168,11 +168,21 @@ async def _later(reply: Response, seconds: float) -> Response:
 
 
 async def _paced(events: list[Event], delay: Delay) -> AsyncIterator[bytes]:
-    """Events at model speed: the first after the TTFT, each later one after its tokens."""
+    """Events at model speed: the first after the TTFT, each later one after its tokens.
+
+    Each event is due at an absolute time (the previous one's due time plus its own delay), not
+    a sleep after the previous write: a sleep overshoots (0.3 ms mean for 40 ms here, more on a
+    busy machine, the selector rounds its timeout up to the millisecond), and relative sleeps
+    add that to every gap, +1.8-2.9% on 40 ms gaps in benchmarks/stream_fidelity.py. On a
+    schedule, one event's lateness is taken back from the next gap, as a model's tokens come
+    when they are made, not when the last one was written."""
+    loop = asyncio.get_running_loop()
+    due = loop.time() + delay.ttft_s
     await asyncio.sleep(delay.ttft_s)
     for event in events:
-        if event.tokens and delay.per_token_s:
-            await asyncio.sleep(event.tokens * delay.per_token_s)
+        if event.tokens:
+            due += delay.chunk_s(event.tokens)
+            await asyncio.sleep(max(0.0, due - loop.time()))
         yield event.data
 
 

@@ -9,6 +9,9 @@ A profile is data::
   standard normal, so half the draws fall below the median and sigma sets the tail (0.5:
   p95 ~ 2.3x the median). `ttft_max_ms` caps the tail. The per-token time is drawn the same
   way around `per_token_ms` with `per_token_sigma` (0: always `per_token_ms`), once per reply.
+  With `per_token_each = true` the per-token time is drawn afresh for every chunk instead (from
+  a generator of its own, so the TTFT draws stay one per reply): chunk-to-chunk jitter, for
+  measuring inter-token latency against a known distribution (benchmarks/stream_fidelity.py).
 - `fixed`: exactly `ttft_median_ms` and `per_token_ms`, no randomness.
 - `zero`: no delay at all (the server then answers without ever sleeping).
 
@@ -44,6 +47,7 @@ class LatencyProfile(BaseModel):
     ttft_max_ms: float | None = Field(None, gt=0)
     per_token_ms: float = Field(0.0, ge=0, le=60_000)
     per_token_sigma: float = Field(0.0, ge=0, le=5)
+    per_token_each: bool = False  # lognormal: a fresh per-token draw for every chunk
 
     @property
     def is_zero(self) -> bool:
@@ -108,8 +112,33 @@ class Delay:
     def total(self, tokens: int) -> float:
         return self.ttft_s + tokens * self.per_token_s
 
+    def chunk_s(self, tokens: int) -> float:
+        """How long a streamed chunk of `tokens` output tokens takes after the one before."""
+        return tokens * self.per_token_s
+
 
 ZERO = Delay(0.0, 0.0)
+
+
+class PerChunkDelay(Delay):
+    """A reply whose per-token time is drawn afresh for every chunk (`chunk_s`); `per_token_s`
+    is the median, what a caller asking for one figure gets."""
+
+    __slots__ = ("_rng", "_sigma")
+    _sigma: float
+    _rng: random.Random
+
+    def __init__(self, ttft_s: float, median_ms: float, sigma: float, rng: random.Random) -> None:
+        object.__setattr__(self, "ttft_s", ttft_s)
+        object.__setattr__(self, "per_token_s", median_ms / 1000)
+        object.__setattr__(self, "_sigma", sigma)
+        object.__setattr__(self, "_rng", rng)
+
+    def chunk_s(self, tokens: int) -> float:
+        return tokens * _around(self.per_token_s * 1000, self._sigma, self._rng) / 1000
+
+    def total(self, tokens: int) -> float:
+        return self.ttft_s + self.chunk_s(tokens)
 
 
 def _around(median_ms: float, sigma: float, rng: random.Random) -> float:
@@ -120,8 +149,9 @@ def _around(median_ms: float, sigma: float, rng: random.Random) -> float:
     return rng.lognormvariate(math.log(median_ms), sigma)
 
 
-def draw_delay(profile: LatencyProfile, rng: random.Random) -> Delay:
-    """One draw from `profile`; `fixed` and `zero` profiles never touch `rng`."""
+def draw_delay(profile: LatencyProfile, rng: random.Random, chunks: random.Random | None = None) -> Delay:
+    """One draw from `profile`; `fixed` and `zero` profiles never touch `rng`; `chunks` draws
+    the per-chunk times of a `per_token_each` profile (default: `rng`)."""
     if profile.is_zero:
         return ZERO
     if profile.kind == "fixed":
@@ -129,6 +159,8 @@ def draw_delay(profile: LatencyProfile, rng: random.Random) -> Delay:
     ttft = _around(profile.ttft_median_ms, profile.ttft_sigma, rng)
     if profile.ttft_max_ms is not None:
         ttft = min(ttft, profile.ttft_max_ms)
+    if profile.per_token_each:
+        return PerChunkDelay(ttft / 1000, profile.per_token_ms, profile.per_token_sigma, chunks or rng)
     per_token = _around(profile.per_token_ms, profile.per_token_sigma, rng)
     return Delay(ttft / 1000, per_token / 1000)
 
@@ -140,6 +172,7 @@ class LatencySampler:
         self.config = config
         self._profiles = config.all_profiles()
         self._rng = random.Random(f"{seed}:latency")  # str seeds hash the same in every run
+        self._chunks = random.Random(f"{seed}:chunks")
         self._by_model: dict[str, LatencyProfile] = {}
 
     def profile_for(self, model: str) -> LatencyProfile:
@@ -151,4 +184,4 @@ class LatencySampler:
         return profile
 
     def draw(self, model: str) -> Delay:
-        return draw_delay(self.profile_for(model), self._rng)
+        return draw_delay(self.profile_for(model), self._rng, self._chunks)

@@ -15,6 +15,7 @@ import asyncio
 import logging
 import math
 import os
+import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, Literal
@@ -22,7 +23,7 @@ from typing import Any, Literal
 from aiolimiter import AsyncLimiter
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
@@ -32,8 +33,10 @@ from harness.measure import AuditLog, AuditMiddleware, audit_fields
 
 from .. import HandoffRule, SupportResult, SupportSystem, load_settings
 from .._logging import log_event
+from .._policy import sanitise_query
 from ._metrics import ServiceMetrics
 from ._settings import ServiceSettings
+from ._stream import stream_answer
 
 __all__ = ["ChatRequest", "create_app", "served_system"]
 
@@ -73,6 +76,32 @@ def _response(result: SupportResult) -> dict[str, Any]:
     }
 
 
+def _note(noted: dict[str, Any], result: SupportResult) -> None:
+    """What the audit line of an answered request holds (/v1/chat and its stream alike)."""
+    noted.update(
+        trace_id=result.trace_id,
+        route=result.route,
+        escalated=result.escalated,
+        escalation_reason=result.escalation_reason,
+        fallback=result.fallback,
+        degraded=result.degraded,
+        server_ms=round(result.latency_ms, 3),
+        tokens_in=result.tokens_in,
+        tokens_out=result.tokens_out,
+        cost_usd=result.cost_usd,
+        agents={
+            k: {
+                "latency_ms": round(float(v.get("latency_ms", 0)), 3),
+                "tokens_in": v.get("tokens_in", 0),
+                "tokens_out": v.get("tokens_out", 0),
+                # 12 places: exact enough to add up, short enough not to read as a card number
+                "cost_usd": round(float(v.get("cost_usd", 0.0)), 12),
+            }
+            for k, v in result.agents.items()
+        },
+    )
+
+
 RETRIABLE = (408, 429, 503)  # "try again": the request may succeed as it is, later
 OPERATIONAL = ("/health", "/metrics", "/_control/handoff")  # probes and chaos control: not audited
 
@@ -101,7 +130,7 @@ def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     service's shape."""
     where = f"{request.method} {request.url.path}"
     if exc.status_code == 404:
-        message = f"no such path: {where}; the API is POST /v1/chat"
+        message = f"no such path: {where}; the API is POST /v1/chat (or /v1/chat/stream)"
     elif exc.status_code == 405:
         message = f"method not allowed: {where}; allowed: {(exc.headers or {}).get('Allow', '?')}"
     elif exc.status_code == 400:  # the body is not text JSON can read: not UTF-8, or nested too deep
@@ -193,29 +222,51 @@ def create_app(
             noted["error"] = type(exc).__name__
             return _error(503, f"the system could not answer: {type(exc).__name__}", retry_after=1)
         metrics.observe(result)
-        noted.update(
-            trace_id=result.trace_id,
-            route=result.route,
-            escalated=result.escalated,
-            escalation_reason=result.escalation_reason,
-            fallback=result.fallback,
-            degraded=result.degraded,
-            server_ms=round(result.latency_ms, 3),
-            tokens_in=result.tokens_in,
-            tokens_out=result.tokens_out,
-            cost_usd=result.cost_usd,
-            agents={
-                k: {
-                    "latency_ms": round(float(v.get("latency_ms", 0)), 3),
-                    "tokens_in": v.get("tokens_in", 0),
-                    "tokens_out": v.get("tokens_out", 0),
-                    # 12 places: exact enough to add up, short enough not to read as a card number
-                    "cost_usd": round(float(v.get("cost_usd", 0.0)), 12),
-                }
-                for k, v in result.agents.items()
-            },
-        )
+        _note(noted, result)
         return JSONResponse(_response(result), headers={"X-Trace-Id": result.trace_id})
+
+    @app.post("/v1/chat/stream")
+    async def chat_stream(body: ChatRequest, request: Request) -> Response:
+        """The same answer as /v1/chat, as server-sent events (see `_stream`)."""
+        noted = audit_fields(request.scope)
+        noted.update(query_chars=len(body.query), stream=True)
+        if not limiter.has_capacity():  # refused before the stream starts: a plain error reply
+            metrics.rejected("rate_limited")
+            return _error(429, "rate limit exceeded; retry later", retry_after=1 / cfg.requests_per_second)
+        await limiter.acquire()
+        sys_: SupportSystem = state["system"]
+        # Checked before the stream starts, so a bad query gets the 422 /v1/chat gives it.
+        try:
+            sanitise_query(body.query, max_chars=sys_.settings.max_query_chars)
+        except InputValidationError as exc:
+            metrics.rejected("invalid_input")
+            return _error(422, str(exc))
+        trace_id = uuid.uuid4().hex
+
+        def reply(result: SupportResult) -> dict[str, Any]:
+            metrics.observe(result)
+            _note(noted, result)
+            return _response(result)
+
+        def fail(exc: BaseException) -> dict[str, Any]:
+            metrics.rejected("error")
+            name = "DeadlineExceeded" if isinstance(exc, TimeoutError) else type(exc).__name__
+            log_event(
+                "request_failed", level=logging.ERROR, agent="service", error_code=getattr(exc, "code", name)
+            )
+            noted.update(error=name, trace_id=trace_id)
+            return {"error": f"the system could not answer: {name}", "retriable": True}
+
+        events = stream_answer(
+            lambda: sys_.ainvoke(
+                body.query, user_id=body.user_id, customer_tier=body.customer_tier, trace_id=trace_id
+            ),
+            reply,
+            fail,
+            budget_s=sys_.settings.timeouts.request_deadline_s + cfg.grace_s,
+        )
+        headers = {"X-Trace-Id": trace_id, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        return StreamingResponse(events, media_type="text/event-stream", headers=headers)
 
     @app.get("/health", response_model=None)
     async def health() -> dict[str, Any] | JSONResponse:
