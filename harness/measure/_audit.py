@@ -113,8 +113,8 @@ class AuditMiddleware:
     one line per request, written just before its reply's last byte is sent, with the request id
     header echoed back to the client, the status the client got and the app's own time for it.
     With `reply` (the declared reply fields), the figures of a JSON reply body (route,
-    escalation, tokens, cost) are written too; an error reply's JSON `error` is written as the line's `error`; and what the
-    app adds with `audit_fields(scope)` wins over both.
+    escalation, tokens, cost) are written too; an error reply's JSON `error` is written as the
+    line's `error`; and what the app adds with `audit_fields(scope)` wins over both.
 
         app = AuditMiddleware(app, "audit.jsonl", reply=load_declaration().http.reply)
 
