@@ -35,12 +35,13 @@ Handler = Callable[[Request], Reply | Awaitable[Reply]]
 _NO_RETRY = (("x-should-retry", "false"),)
 
 
-def cassette_handler(config: CassetteConfig) -> Handler:
+def cassette_handler(config: CassetteConfig, drifted: list[str] | None = None) -> Handler:
     """The chat-completions handler for a server given a cassette (read or created now, so a bad
-    file fails the start, not the first request)."""
+    file fails the start, not the first request); a replay appends each miss's diff to `drifted`."""
     if config.mode == "replay":
         cassette = Cassette.read(config.path)
-        return ReplayHandler(Matcher(cassette, config.match, where=config.path), parse_timing(config.timing))
+        matcher = Matcher(cassette, config.match, where=config.path)
+        return ReplayHandler(matcher, parse_timing(config.timing), drifted)
     assert config.upstream is not None  # CassetteConfig requires it to record
     return RecordHandler(Recorder(config.path, config.upstream), upstream_key(config.key_env))
 
@@ -63,8 +64,9 @@ def _decoded(raw: bytes) -> dict[str, Any] | Response:
 class ReplayHandler:
     """Answers each request with its recording; a miss is a 421 whose message is the diff."""
 
-    def __init__(self, matcher: Matcher, timing: Timing) -> None:
+    def __init__(self, matcher: Matcher, timing: Timing, drifted: list[str] | None = None) -> None:
         self.matcher, self.timing = matcher, timing
+        self.drifted = drifted if drifted is not None else []
 
     def __call__(self, request: Request) -> Reply | Awaitable[Reply]:
         start = time.monotonic()
@@ -75,6 +77,7 @@ class ReplayHandler:
             exchange = self.matcher.answer(body, request.headers.get("x-harness-agent"))
         except CassetteMissError as exc:
             log.warning("%s", exc)
+            self.drifted.append(str(exc))
             return Response(MISS_STATUS, json.dumps(miss_body(str(exc))).encode(), headers=_NO_RETRY)
         return self._reply(exchange, start)
 

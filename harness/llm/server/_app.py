@@ -50,10 +50,11 @@ class App:
         self.state, self.control_host = state, control_host
         control = {key: self._guarded(route) for key, route in ControlApi(state).routes().items()}
         chat: Callable[[Request], AnyReply] = self.chat
+        self.drifted: list[str] = []  # a replay's misses, for the summary at exit
         if state.config.cassette is not None:  # --record / --replay: the cassette answers instead
             from ..cassette._serve import cassette_handler
 
-            chat = cassette_handler(state.config.cassette)
+            chat = cassette_handler(state.config.cassette, self.drifted)
         self._routes: dict[tuple[str, str], Callable[[Request], AnyReply]] = {
             ("POST", "/v1/chat/completions"): chat,
             ("POST", "/chat/completions"): chat,

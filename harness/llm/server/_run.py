@@ -171,6 +171,20 @@ async def _serve(server: MockLLMServer) -> None:
         await stop.wait()
     finally:
         await server.aclose()
+    _drift_summary(server)
+
+
+def _drift_summary(server: MockLLMServer) -> None:
+    """At exit, a replay that answered drifted requests says so once more, and the exit code is 1:
+    a CI step serving a stale cassette fails even if the system swallowed the 421s."""
+    drifted = server.app.drifted if server.app is not None else []
+    if drifted:
+        print(
+            f"harness llm: {len(drifted)} request(s) drifted from the cassette (each got HTTP 421); "
+            f"the first:\n{drifted[0]}",
+            file=sys.stderr,
+        )
+        raise SystemExit(1)
 
 
 def serve_mock_llm(

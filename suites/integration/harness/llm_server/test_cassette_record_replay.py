@@ -37,10 +37,15 @@ per_token_ms = {PER_TOKEN_MS}
 
 
 @contextmanager
-def harness_llm(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    """`harness llm --port 0 ARGS` in a process of its own; yields its base URL."""
+def harness_llm(
+    *args: str, env: dict[str, str] | None = None, exit_code: int = 0, stderr: list[str] | None = None
+) -> Iterator[str]:
+    """`harness llm --port 0 ARGS` in a process of its own; yields its base URL. At exit it must
+    end with `exit_code`; what it printed on stderr goes into `stderr` when given."""
     command = [sys.executable, "-m", "harness.llm.server", "--port", "0", *args]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
+    err = subprocess.PIPE if stderr is not None else None
+    env = {**os.environ, **(env or {})}
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -48,7 +53,10 @@ def harness_llm(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
         yield line.split()[-1]
     finally:
         proc.terminate()
-        assert proc.wait(timeout=10) == 0
+        assert proc.wait(timeout=10) == exit_code
+        if stderr is not None and proc.stderr is not None:
+            stderr.append(proc.stderr.read())
+            proc.stderr.close()
         if proc.stdout is not None:
             proc.stdout.close()
 
@@ -80,6 +88,17 @@ def streamed(llm: openai.OpenAI, question: str) -> tuple[str, float]:
         text += piece or ""
     assert first is not None
     return text, first
+
+
+def first_content_ms(cassette: Cassette) -> float:
+    """The recorded offset of the streamed exchange's first event with text."""
+    chunks = cassette.exchanges[2].response.chunks or []
+    return next(c.t_ms for c in chunks if isinstance(c.data, dict) and _text(c.data))
+
+
+def _text(data: dict[str, Any]) -> str:
+    choices = data.get("choices") or [{}]
+    return str((choices[0].get("delta") or {}).get("content") or "")
 
 
 @pytest.fixture(scope="module")
@@ -116,8 +135,10 @@ def test_replay_offline_gives_the_recorded_answers_and_ttft(recording: dict[str,
         text, ttft = streamed(llm, "Stream me the refund policy.")
 
     assert answers == recording["answers"] and text == recording["stream"]
-    # The replayed first token comes when the recorded one came, within scheduling noise.
-    assert abs(ttft - recording["ttft_ms"]) < 60, (ttft, recording["ttft_ms"])
+    # The replayed first content token comes when the recorder saw it come from the endpoint (the
+    # client's TTFT while recording also holds the relay's hop, noisy on a busy machine): within 10%.
+    recorded = first_content_ms(Cassette.read(recording["path"]))
+    assert abs(ttft - recorded) < 0.1 * recorded, (ttft, recorded)
 
 
 def test_scaled_timing_moves_the_ttft_so_the_check_can_fail(recording: dict[str, Any]) -> None:
@@ -128,14 +149,16 @@ def test_scaled_timing_moves_the_ttft_so_the_check_can_fail(recording: dict[str,
         _, fast = streamed(llm, "Stream me the refund policy.")
     with harness_llm("--replay", str(recording["path"]), "--timing", "none") as replay, client(replay) as llm:
         _, instant = streamed(llm, "Stream me the refund policy.")
-    assert abs(fast - recording["ttft_ms"] * 0.2) < 40, fast
-    assert abs(fast - recording["ttft_ms"]) >= 60  # the tolerance above would catch a wrong pace
+    recorded = first_content_ms(Cassette.read(recording["path"]))
+    assert abs(fast - recorded * 0.2) < 0.1 * recorded, (fast, recorded)
+    assert abs(fast - recorded) >= 0.5 * recorded  # the tolerance above would catch a wrong pace
     assert instant < 40
 
 
 def test_a_changed_prompt_fails_loudly_with_a_diff(recording: dict[str, Any]) -> None:
+    printed: list[str] = []
     with (
-        harness_llm("--replay", str(recording["path"])) as replay,
+        harness_llm("--replay", str(recording["path"]), exit_code=1, stderr=printed) as replay,
         client(replay) as llm,
         pytest.raises(openai.APIStatusError) as caught,
     ):
@@ -146,6 +169,10 @@ def test_a_changed_prompt_fails_loudly_with_a_diff(recording: dict[str, Any]) ->
     assert "differs in messages" in message
     assert '-      "content": "You are the billing desk of ACME.",' in message
     assert '+      "content": "You are the refunds desk of ACME.",' in message
+    # At exit (code 1 above) the server says it once more, so a CI step fails even if the 421 was
+    # swallowed by the system under test.
+    assert "1 request(s) drifted from the cassette" in printed[0]
+    assert '+      "content": "You are the refunds desk of ACME.",' in printed[0]
 
 
 def test_langchain_chatopenai_replays_over_http(recording: dict[str, Any]) -> None:
