@@ -14,7 +14,9 @@
     ├── ReportError                 the release report, gate or compare has no usable input
     └── MockLLMError
         ├── ScriptError             a mock LLM script is malformed (raised at setup)
+        ├── CassetteError           a cassette file is unreadable or invalid, or recording failed
         └── UnscriptedCallError     (also AssertionError) a call no script matched
+            └── CassetteMissError   a request no recording in the cassette matches (with a diff)
 
 Messages say what went wrong, where, and how to fix it. A system under test keeps its own
 errors: the reference example's are in `support_desk._errors`.
@@ -23,6 +25,8 @@ errors: the reference example's are in `support_desk._errors`.
 from __future__ import annotations
 
 __all__ = [
+    "CassetteError",
+    "CassetteMissError",
     "ChaosError",
     "ConfigError",
     "ExperimentError",
@@ -68,6 +72,17 @@ class ScriptError(MockLLMError, ValueError):
 
 class UnscriptedCallError(MockLLMError, AssertionError):
     """The system made an LLM call that no script matched."""
+
+
+class CassetteError(MockLLMError, ValueError):
+    """A cassette cannot be read, written or recorded into; the message names the file and the fix."""
+
+    code = "cassette_error"
+
+
+class CassetteMissError(UnscriptedCallError):
+    """A request matched no recording of the cassette: the system's request drifted (the message
+    holds a diff against the nearest recording), or the test asks something never recorded."""
 
 
 class ProxyError(HarnessError):

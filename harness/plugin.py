@@ -16,7 +16,8 @@ Fixtures (their machinery imported lazily, so every pytest run stays fast):
 
     mock_llm        a started `harness.llm.MockLLM` (base_url "http://llm.test/v1") that fails
                     the test at teardown if the system made an LLM call no script answered;
-                    it names header-less agents by the declared `identify` rules.
+                    it names header-less agents by the declared `identify` rules; with
+                    `@pytest.mark.cassette(path)` it replays (or records) that cassette.
     harness_stack   (session) the mock LLM server, the proxy and the declared system on free ports,
                     logs under reports/stack-<worker>/, always stopped at the end.
     harness_load    (session) `harness_load("smoke")`: a load run of the declared system against
@@ -67,6 +68,11 @@ def pytest_configure(config: pytest.Config) -> None:
     for tier, what in TIERS.items():
         config.addinivalue_line("markers", f"{tier}: {what}")
     config.addinivalue_line("markers", f"{SELF}: a test of the harness's own parts, not of the system")
+    config.addinivalue_line(
+        "markers",
+        "cassette(path, record=False, match=None): the mock_llm fixture replays the cassette at path "
+        "(beside the test); record=True or HARNESS_CASSETTE_RECORD=1 records it (docs/cassettes.md)",
+    )
 
 
 def _suites(config: pytest.Config) -> Path:
@@ -108,17 +114,28 @@ def harness_declaration(pytestconfig: pytest.Config) -> SystemDeclaration:
 
 
 @pytest.fixture
-def mock_llm(pytestconfig: pytest.Config, monkeypatch: pytest.MonkeyPatch) -> Iterator[MockLLM]:
+def mock_llm(
+    pytestconfig: pytest.Config, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[MockLLM]:
     """A scripted OpenAI-compatible LLM (`harness.llm.MockLLM`), which already knows the declared
     system's agents by their prompts or tools (`[tool.harness.system.identify]`). For the test,
     `OPENAI_BASE_URL` (and the declared `llm_base_url_env`) point at it and `OPENAI_API_KEY` has a
     placeholder if unset, so a client built the default way (`ChatOpenAI()`, `AsyncOpenAI()`)
-    talks to the mock, never to the network."""
+    talks to the mock, never to the network. `@pytest.mark.cassette(path)` makes it replay (or
+    record) a cassette (docs/cassettes.md)."""
     from harness.llm._fixture import mock_llm as body
+    from harness.llm._fixture import use_cassette
 
     declaration = _declared(pytestconfig.rootpath)
     served = body(declaration.identify)
     llm = next(served)
+    marker = request.node.get_closest_marker("cassette")
+    if marker is not None:
+        try:
+            use_cassette(llm, marker.args, marker.kwargs, Path(request.node.path).parent)
+        except BaseException:
+            served.close()  # stopped, so a bad marker does not leave the mock intercepting
+            raise
     serve = declaration.serve
     for name in {"OPENAI_BASE_URL", (serve and serve.llm_base_url_env) or "OPENAI_BASE_URL"}:
         monkeypatch.setenv(name, llm.base_url)

@@ -14,19 +14,23 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from types import TracebackType
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import httpx
 import respx
 
-from .._exceptions import ScriptError, UnscriptedCallError
+from .._exceptions import CassetteError, CassetteMissError, ScriptError, UnscriptedCallError
 from . import _httpx2
 from ._call import AGENT_HEADER, Call
 from ._reply import Reply, ToolCall
 from ._route import Route, Scripted, SequenceExhausted
 from ._wire import completion_response, error_response, models_response
 from .faults import Fault
+
+if TYPE_CHECKING:
+    from .cassette import CassettePlayer, CassetteRecorder
 
 __all__ = ["DEFAULT_BASE_URL", "UNSCRIPTED_STATUS", "MockLLM"]
 
@@ -37,6 +41,12 @@ DEFAULT_BASE_URL = "http://llm.test/v1"
 UNSCRIPTED_STATUS = 421
 
 _SHOWN_PROBLEMS = 5
+
+
+class _Tape(Protocol):
+    """A cassette in play (`replay`, `record`): answers the calls no route answers."""
+
+    def answer(self, call: Call) -> httpx.Response: ...
 
 
 class MockLLM:
@@ -70,6 +80,8 @@ class MockLLM:
         self._started = False
         # (agent, system prompt pattern, tool name): how to name calls that carry no agent header.
         self._identities: list[tuple[str, re.Pattern[str] | None, str | None]] = []
+        self._tape: _Tape | None = None
+        self._missed = False  # a call no recording of the cassette matched
         self._router = self._build_router()
 
     def _build_router(self) -> respx.MockRouter:
@@ -128,6 +140,27 @@ class MockLLM:
         self.default.side_effect = answer
         return self.default
 
+    def replay(self, path: str | Path, *, match: Iterable[str] = ()) -> CassettePlayer:
+        """Answer the calls no route answers from the cassette at `path` (docs/cassettes.md),
+        matched on `match` (default model, messages, tools); a call matching no recording gets
+        HTTP 421 and fails the test with `CassetteMissError` and a diff against the nearest one."""
+        from .cassette import CassettePlayer, parse_match
+
+        player = CassettePlayer(path, parse_match(list(match)))
+        self._tape = player
+        return player
+
+    def record(
+        self, path: str | Path, *, upstream: str, key_env: str | None = "OPENAI_API_KEY"
+    ) -> CassetteRecorder:
+        """Send the calls no route answers to the real endpoint `upstream` (key from env `key_env`;
+        None forwards the client's own) and record each, redacted, into a new cassette at `path`."""
+        from .cassette import CassetteRecorder
+
+        recorder = CassetteRecorder(path, upstream, key_env)
+        self._tape = recorder
+        return recorder
+
     def model(self, name: str) -> Route:
         """Calls asking for model `name`."""
         return self.route(model=name)
@@ -172,7 +205,8 @@ class MockLLM:
             return
         shown = [message for _, message in self._problems[:_SHOWN_PROBLEMS]]
         more = len(self._problems) - len(shown)
-        raise UnscriptedCallError(
+        error = CassetteMissError if self._missed else UnscriptedCallError
+        raise error(
             f"MockLLM: {len(self._problems)} LLM call(s) got no scripted answer "
             f"(each was answered with HTTP {UNSCRIPTED_STATUS}):\n\n"
             + "\n\n".join(shown)
@@ -269,6 +303,11 @@ class MockLLM:
                 scripted = self._resolve(call)
             except (SequenceExhausted, ScriptError) as exc:
                 return self._fail(call, f"MockLLM: {call.describe()}\n{exc}")
+            except CassetteError as exc:  # a recording that could not reach or write
+                return self._fail(call, f"MockLLM: {call.describe()}\n{exc}")
+            except CassetteMissError as exc:
+                self._missed = True
+                return self._fail(call, f"MockLLM: {call.describe()}\n{exc}")
             except AssertionError as exc:
                 # An assert inside a side_effect callable: the system might swallow it.
                 self._problems.append((call, f"MockLLM: a side_effect assertion failed: {exc}"))
@@ -279,12 +318,15 @@ class MockLLM:
         return call.response
 
     def _resolve(self, call: Call) -> Scripted | None:
-        if call.stream:
+        if call.stream and self._tape is None:
             raise ScriptError("stream=True is not supported by MockLLM; call without streaming")
-        for route in [*self._routes.values(), self.default]:
+        routes = [*self._routes.values()] + ([self.default] if self._tape is None else [])
+        for route in routes:
             if route.is_scripted and route.matches(call):
+                if call.stream:
+                    raise ScriptError("stream=True is answered only from a cassette; script it unstreamed")
                 return route.answer(call)
-        return None
+        return self._tape.answer(call) if self._tape is not None else None
 
     def _on_models(self, request: httpx.Request) -> httpx.Response:
         scripted = (route.model for route in self.routes if route.model is not None)

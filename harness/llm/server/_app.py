@@ -49,9 +49,15 @@ class App:
     def __init__(self, state: ServerState, control_host: str = "127.0.0.1") -> None:
         self.state, self.control_host = state, control_host
         control = {key: self._guarded(route) for key, route in ControlApi(state).routes().items()}
+        chat: Callable[[Request], AnyReply] = self.chat
+        self.drifted: list[str] = []  # a replay's misses, for the summary at exit
+        if state.config.cassette is not None:  # --record / --replay: the cassette answers instead
+            from ..cassette._serve import cassette_handler
+
+            chat = cassette_handler(state.config.cassette, self.drifted)
         self._routes: dict[tuple[str, str], Callable[[Request], AnyReply]] = {
-            ("POST", "/v1/chat/completions"): self.chat,
-            ("POST", "/chat/completions"): self.chat,
+            ("POST", "/v1/chat/completions"): chat,
+            ("POST", "/chat/completions"): chat,
             ("GET", "/v1/models"): self.models,
             ("GET", "/models"): self.models,
             ("GET", "/health"): lambda _: _HEALTH,

@@ -35,6 +35,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..._exceptions import MockServerError
+from ..cassette._settings import CassetteConfig
 from ._faults import LLM_FAULT_KINDS, FaultRule
 from ._latency import LatencyConfig
 
@@ -63,6 +64,8 @@ class ServerConfig(BaseModel):
     agents: dict[str, AgentRule] = Field(default_factory=dict)  # rules, in order, for header-less calls
     latency: LatencyConfig = Field(default_factory=LatencyConfig)
     faults: list[FaultRule] = Field(default_factory=list)
+    # Record to or replay from a cassette instead of asking the brain (harness.llm.cassette).
+    cassette: CassetteConfig | None = None
 
 
 def _where(loc: tuple[int | str, ...]) -> str:

@@ -80,7 +80,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         help="how to tell agents that send no X-Harness-Agent header, e.g. "
         '\'{"billing": {"system": "billing expert"}, "supervisor": {"tool": "transfer_to_billing"}}\'',
     )
+    _add_cassette_arguments(parser.add_argument_group("cassettes (docs/cassettes.md)"))
     return parser
+
+
+def _add_cassette_arguments(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--record", metavar="CASSETTE", help="relay to --upstream and record every exchange")
+    group.add_argument(
+        "--upstream", metavar="URL", help="the real endpoint to record, e.g. https://api.openai.com/v1"
+    )
+    group.add_argument(
+        "--upstream-key-env",
+        metavar="VAR",
+        help="the env variable holding the upstream's API key (default: forward the client's own)",
+    )
+    group.add_argument(
+        "--replay", metavar="CASSETTE", help="answer from a recorded cassette; a drift gets 421 + diff"
+    )
+    group.add_argument(
+        "--match", metavar="FIELDS", help="what a replayed request must equal (default model,messages,tools)"
+    )
+    group.add_argument("--timing", metavar="PACE", help="replay pace: recorded (default), none, scaled:F")
 
 
 def _fault_rule(text: str) -> dict[str, Any]:
@@ -114,7 +134,29 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
     if args.latency is not None:
         data["latency"]["default"] = args.latency
     data["faults"] += [_fault_rule(text) for text in args.fault]
+    cassette = _cassette(args)
+    if cassette is not None:
+        data["cassette"] = cassette
     return parse_config(data, "command line" if not args.config else f"{args.config} + command line")
+
+
+def _cassette(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The `cassette` table from --record/--replay and their options (None: neither given)."""
+    record, replay = getattr(args, "record", None), getattr(args, "replay", None)
+    if record and replay:
+        raise MockServerError("--record and --replay: give one (record once, then replay the file)")
+    if record and not args.upstream:
+        raise MockServerError(f"--record {record}: give the real endpoint, --upstream URL")
+    if not record and (args.upstream or args.upstream_key_env):
+        raise MockServerError("--upstream / --upstream-key-env go with --record CASSETTE")
+    if not replay and (args.match or args.timing):
+        raise MockServerError("--match / --timing go with --replay CASSETTE")
+    if record:
+        return {"mode": "record", "path": record, "upstream": args.upstream, "key_env": args.upstream_key_env}
+    if replay:
+        timing = args.timing or "recorded"
+        return {"mode": "replay", "path": replay, "match": args.match or (), "timing": timing}
+    return None
 
 
 async def _serve(server: MockLLMServer) -> None:
@@ -129,6 +171,20 @@ async def _serve(server: MockLLMServer) -> None:
         await stop.wait()
     finally:
         await server.aclose()
+    _drift_summary(server)
+
+
+def _drift_summary(server: MockLLMServer) -> None:
+    """At exit, a replay that answered drifted requests says so once more, and the exit code is 1:
+    a CI step serving a stale cassette fails even if the system swallowed the 421s."""
+    drifted = server.app.drifted if server.app is not None else []
+    if drifted:
+        print(
+            f"harness llm: {len(drifted)} request(s) drifted from the cassette (each got HTTP 421); "
+            f"the first:\n{drifted[0]}",
+            file=sys.stderr,
+        )
+        raise SystemExit(1)
 
 
 def serve_mock_llm(

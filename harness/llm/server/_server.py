@@ -48,6 +48,7 @@ class MockLLMServer:
     ) -> None:
         self.host, self.control_host = host, control_host
         self.state = ServerState(config or ServerConfig(), brain or load_brain(), route_of)
+        self.app: App | None = None  # built at start (a cassette is read then)
         self._requested_port = port
         self._server: asyncio.Server | None = None
         self._control_server: asyncio.Server | None = None
@@ -80,7 +81,8 @@ class MockLLMServer:
 
     async def start(self) -> MockLLMServer:
         loop = asyncio.get_running_loop()
-        factory = make_protocol(App(self.state, self.control_host), self._connections)
+        self.app = App(self.state, self.control_host)
+        factory = make_protocol(self.app, self._connections)
         self._server = await self._listen(loop, factory, self.host, self._requested_port)
         if not is_wildcard(self.host) and not control_reachable(self.control_host, self.host):
             self._control_server = await self._listen(loop, factory, self.control_host, self.port)

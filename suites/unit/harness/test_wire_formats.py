@@ -13,6 +13,7 @@ import pytest
 from pydantic import BaseModel
 
 from harness._files import FORMATS, SCHEMAS_DIR, TypedFile, formats, schema_file, stale_schemas
+from harness.llm.cassette import Cassette, Chunk, Exchange, RecordedRequest, RecordedResponse
 from harness.measure import (
     ChaosReport,
     ChaosRequests,
@@ -52,7 +53,22 @@ def examples(tmp_path_factory: pytest.TempPathFactory) -> dict[type[TypedFile], 
     journal = FaultJournal(
         entries=[new_entry("mock_llm", "mock LLM rule status 500 (p=0.5)", [undo], owner="x")]
     )
+    streamed = RecordedResponse(
+        status=200, chunks=[Chunk(t_ms=250.0, data={"choices": []}), Chunk(t_ms=300.5, data="[DONE]")]
+    )
+    cassette = Cassette(
+        upstream="http://127.0.0.1:3/v1",
+        exchanges=[
+            Exchange(
+                request=RecordedRequest(body={"model": "m", "messages": []}),
+                response=RecordedResponse(status=200, body={"id": "x"}, elapsed_ms=12.5),
+                usage={"total_tokens": 3},
+            ),
+            Exchange(request=RecordedRequest(agent="billing", body={"stream": True}), response=streamed),
+        ],
+    )
     return {
+        Cassette: cassette,
         StackRecord: stack,
         FaultJournal: journal,
         SlaReport: SlaReport.read(folder / "sla.json"),
