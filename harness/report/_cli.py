@@ -76,7 +76,8 @@ def add_gate_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
 
 
 def run_gate(args: argparse.Namespace) -> int:
-    """Print each gate and its reason; 0 GO, 1 NO-GO, 2 unusable summary or settings."""
+    """Print each gate and its reason; 0 GO, 1 NO-GO or INCONCLUSIVE (not a release), 2 unusable
+    summary or settings."""
     from ._gate import evaluate, load_gate_settings, verdict
     from ._summary import load_summary
 
@@ -87,7 +88,8 @@ def run_gate(args: argparse.Namespace) -> int:
         print(f"harness gate: {exc}", file=sys.stderr)
         return 2
     for g in gates:
-        print(f"{'PASS' if g.passed else 'FAIL'}  {g.name:<28} {g.reason}")
+        word = "PASS" if g.passed else ("INCONCLUSIVE" if g.inconclusive else "FAIL")
+        print(f"{word:<5}  {g.name:<28} {g.reason}")
     result = verdict(gates)
     failing = sum(not g.passed for g in gates)
     print(
