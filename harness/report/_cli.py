@@ -91,10 +91,11 @@ def run_gate(args: argparse.Namespace) -> int:
         word = "PASS" if g.passed else ("INCONCLUSIVE" if g.inconclusive else "FAIL")
         print(f"{word:<5}  {g.name:<28} {g.reason}")
     result = verdict(gates)
-    failing = sum(not g.passed for g in gates)
-    print(
-        result + (f": {failing} of {len(gates)} gates fail" if failing else f": all {len(gates)} gates pass")
-    )
+    failing = sum(not g.passed and not g.inconclusive for g in gates)
+    unsettled = sum(g.inconclusive for g in gates)
+    parts = [f"{failing} of {len(gates)} gates fail"] if failing else []
+    parts += [f"{unsettled} inconclusive"] if unsettled else []
+    print(result + (": " + ", ".join(parts) if parts else f": all {len(gates)} gates pass"))
     return 0 if result == "GO" else 1
 
 
