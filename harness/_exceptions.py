@@ -12,6 +12,8 @@
     │   └── ExperimentError         an experiment file is invalid (names file, field, allowed)
     ├── LoadError                   a load run could not run: a profile, an SLA table, Locust itself
     ├── ReportError                 the release report, gate or compare has no usable input
+    ├── TrialsError                 repeated trials cannot run (too few for pass^k, no scenarios)
+    │                               or reports/trials.json is unusable
     └── MockLLMError
         ├── ScriptError             a mock LLM script is malformed (raised at setup)
         ├── CassetteError           a cassette file is unreadable or invalid, or recording failed
@@ -40,6 +42,7 @@ __all__ = [
     "ScenarioError",
     "ScriptError",
     "StackError",
+    "TrialsError",
     "UnscriptedCallError",
 ]
 
@@ -132,3 +135,9 @@ class ReportError(HarnessError, ValueError):
     summary, a reports folder that is not one; the message names the file."""
 
     code = "report_error"
+
+
+class TrialsError(HarnessError, ValueError):
+    """`harness trials` cannot run (a repeat below pass^k's k, no scenarios), or its file is unusable."""
+
+    code = "trials_error"

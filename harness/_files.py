@@ -54,6 +54,7 @@ FORMATS: tuple[str, ...] = (
     "harness.report._pyramid:PyramidRecord",
     "harness.report._summary:Summary",
     "harness.llm.cassette._model:Cassette",
+    "harness.trials._record:TrialsRecord",
 )
 #: Where the generated schemas are committed: docs/schemas/ of this repository.
 SCHEMAS_DIR = Path(__file__).resolve().parents[1] / "docs" / "schemas"

@@ -76,7 +76,8 @@ def add_gate_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
 
 
 def run_gate(args: argparse.Namespace) -> int:
-    """Print each gate and its reason; 0 GO, 1 NO-GO, 2 unusable summary or settings."""
+    """Print each gate and its reason; 0 GO, 1 NO-GO or INCONCLUSIVE (not a release), 2 unusable
+    summary or settings."""
     from ._gate import evaluate, load_gate_settings, verdict
     from ._summary import load_summary
 
@@ -87,12 +88,14 @@ def run_gate(args: argparse.Namespace) -> int:
         print(f"harness gate: {exc}", file=sys.stderr)
         return 2
     for g in gates:
-        print(f"{'PASS' if g.passed else 'FAIL'}  {g.name:<28} {g.reason}")
+        word = "PASS" if g.passed else ("INCONCLUSIVE" if g.inconclusive else "FAIL")
+        print(f"{word:<5}  {g.name:<28} {g.reason}")
     result = verdict(gates)
-    failing = sum(not g.passed for g in gates)
-    print(
-        result + (f": {failing} of {len(gates)} gates fail" if failing else f": all {len(gates)} gates pass")
-    )
+    failing = sum(not g.passed and not g.inconclusive for g in gates)
+    unsettled = sum(g.inconclusive for g in gates)
+    parts = [f"{failing} of {len(gates)} gates fail"] if failing else []
+    parts += [f"{unsettled} inconclusive"] if unsettled else []
+    print(result + (": " + ", ".join(parts) if parts else f": all {len(gates)} gates pass"))
     return 0 if result == "GO" else 1
 
 

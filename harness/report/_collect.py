@@ -20,7 +20,15 @@ from ._mast import Observation, tag, tag_chaos, tag_sla, tag_tests
 from ._pyramid import read_pyramid
 from ._scrub import scrub_obj
 from ._sla import find_sla, read_sla, relative_to
-from ._summary import ChaosSection, SlaSection, Summary, SystemSection
+from ._summary import (
+    ChaosSection,
+    SlaSection,
+    Summary,
+    SystemSection,
+    TrialsRate,
+    TrialsScenario,
+    TrialsSection,
+)
 
 __all__ = ["build_summary", "read_samples", "scenario_labels", "write_summary"]
 
@@ -96,6 +104,52 @@ def _chaos(reports: Path, paths: list[Path] | None, notes: list[str]) -> ChaosSe
         return None
 
 
+def _rate(i: Any) -> TrialsRate:
+    return TrialsRate(value=i.value, low=i.low, high=i.high)
+
+
+def _trials(reports: Path, notes: list[str]) -> TrialsSection | None:
+    """reports/trials.json (`harness trials`), when there is one: not every run repeats."""
+    path = reports / "trials.json"
+    if not path.exists():
+        return None
+    from ..trials import TrialsRecord
+
+    try:
+        record = TrialsRecord.read(path)
+    except HarnessError as exc:
+        notes.append(f"trials report unusable: {exc}")
+        return None
+    rows = [
+        TrialsScenario(
+            id=x.id,
+            category=x.category,
+            n=x.n,
+            passed=x.passed,
+            cache_hits=x.cache_hits,
+            truth=x.truth,
+            pass_at_1=_rate(x.pass_at_1),
+            pass_k=_rate(x.pass_k) if x.pass_k else None,
+            failure=x.failures[0] if x.failures else None,
+        )
+        for x in record.scenarios
+    ]
+    o = record.overall
+    return TrialsSection(
+        source=relative_to(path, reports),
+        system=record.system,
+        brain=record.brain,
+        cache=record.cache,
+        k=record.k,
+        confidence=record.confidence,
+        trials=o.trials,
+        passed=o.passed,
+        pass_at_1=_rate(o.pass_at_1),
+        pass_k=_rate(o.pass_k) if o.pass_k else None,
+        scenarios=rows,
+    )
+
+
 def _system() -> SystemSection:
     decl = load_declaration()
     return SystemSection(
@@ -138,11 +192,12 @@ def build_summary(
         graph=read_graph(reports, notes),
         sla=section_sla,
         chaos=section_chaos,
+        trials=_trials(reports, notes),
         mast=tag(observations),
         notes=notes,
     )
     summary.gates = evaluate(summary, settings)
-    summary.verdict = "GO" if verdict(summary.gates) == "GO" else "NO-GO"
+    summary.verdict = verdict(summary.gates)
     clean = scrub_obj(summary.model_dump(by_alias=True))
     return Summary.model_validate(clean)
 

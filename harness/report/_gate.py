@@ -12,6 +12,13 @@
     chaos_held_min = 1.0            # share of chaos experiments (resilience on) that held
     lost_requests_max = 0           # requests nobody accounts for (harness.measure: no outcome, or
                                     #   the audit log disagreeing), load run and chaos runs summed
+    trials_pass_k_min = 0.9         # reports/trials.json's pooled pass^k (`harness trials`); off when unset
+    trials_pass_k = 4               #   its k (default: the run's); needs --repeat >= k
+    trials_confidence = 0.95        #   the interval's level: INCONCLUSIVE when it straddles the minimum
+
+A gate whose interval straddles its limit is neither passed nor failed: the verdict is then
+INCONCLUSIVE (unless another gate fails: NO-GO), with how many more trials would settle it.
+`harness gate` exits 1 for it, as for NO-GO: it is not a release.
 
 `false` turns a threshold off; env `HARNESS_GATE_<KEY>` overrides. Missing evidence is never a
 pass: no coverage figure, no sla.json, no chaos run each fail the gate that needs them.
@@ -20,7 +27,7 @@ pass: no coverage figure, no sla.json, no chaos run each fail the gate that need
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
@@ -51,6 +58,9 @@ class GateSettings(HarnessSettings):
     sla_required: bool = True
     chaos_held_min: float | None = Field(1.0, ge=0, le=1)
     lost_requests_max: int | None = Field(0, ge=0)
+    trials_pass_k_min: float | None = Field(None, ge=0, le=1)  # off unless set: not every run repeats
+    trials_pass_k: int | None = Field(None, ge=1)  # None: the k the run reported
+    trials_confidence: float | None = Field(0.95, gt=0, lt=1)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -215,11 +225,47 @@ def _lost(s: Summary, g: GateSettings) -> list[GateResult]:
     return [r]
 
 
+def _trials(s: Summary, g: GateSettings) -> list[GateResult]:
+    if g.trials_pass_k_min is None:
+        return []
+    from ..trials import decide, more_trials, pooled  # only a gate with a trials threshold pays
+
+    t, limit, level = s.trials, g.trials_pass_k_min, g.trials_confidence or 0.95
+    k = g.trials_pass_k or (t.k if t else 1)
+    counts = [(float(x.n), float(x.passed)) for x in t.scenarios if x.n >= k] if t else []
+    what = f"pass^{k} over scenarios ({100 * level:g}% interval)"
+    r = _result("trials", "trials.pass_k", None, ">=", limit, "ratio", what)
+    if t is None or not counts:
+        ran = "no trials run (reports/trials.json)" if t is None else f"no scenario ran {k} times"
+        r.reason = f"{ran}: run `harness trials --repeat {k}`; no evidence, so no pass"
+        return [r]
+    est = pooled(counts, k, level)
+    found = decide(est, limit)
+    r.value, r.passed, r.inconclusive = est.value, found == "pass", found == "inconclusive"
+    shown = f"{what} {_fmt(est.value, 'ratio')} [{_fmt(est.low, 'ratio')}, {_fmt(est.high, 'ratio')}]"
+    word = "meets" if r.passed else "misses"
+    r.reason = f"{shown} {word} >= {_fmt(limit, 'ratio')} ({len(counts)} scenarios)"
+    if r.inconclusive:
+        extra = more_trials(counts, limit, k=k, confidence=level)
+        settle = (
+            f"about {extra} more trials of every scenario would settle it (each rate staying as it is)"
+            if extra is not None
+            else "more repeats would not settle it (the scenarios differ among themselves): add scenarios"
+        )
+        r.reason = f"INCONCLUSIVE: {shown} straddles >= {_fmt(limit, 'ratio')}; {settle}"
+    return [r]
+
+
 def evaluate(summary: Summary, settings: GateSettings) -> list[GateResult]:
-    """Every gate in force, in report order: coverage, pyramid, SLA, chaos, lost requests."""
-    checks = (_coverage, _pyramid, _sla, _chaos, _lost)
+    """Every gate in force, in report order: coverage, pyramid, SLA, chaos, lost requests, trials."""
+    checks = (_coverage, _pyramid, _sla, _chaos, _lost, _trials)
     return [r for check in checks for r in check(summary, settings)]
 
 
-def verdict(gates: list[GateResult]) -> str:
-    return "GO" if gates and all(g.passed for g in gates) else "NO-GO"
+def verdict(gates: list[GateResult]) -> Literal["GO", "NO-GO", "INCONCLUSIVE"]:
+    """GO when every gate passes; INCONCLUSIVE when the only ones that do not are inconclusive."""
+    if gates and all(g.passed for g in gates):
+        return "GO"
+    if gates and all(g.passed or g.inconclusive for g in gates):
+        return "INCONCLUSIVE"
+    return "NO-GO"

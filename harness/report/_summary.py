@@ -21,6 +21,7 @@ __all__ = [
     "SCHEMA", "ChaosExperiment", "ChaosSection", "CoverageSection", "Evidence", "FailedTest",
     "GateResult", "GraphRun", "GraphSection", "MastTag", "Percentile", "PhaseCheck",
     "PyramidSection", "SlaAgent", "SlaCheck", "SlaSection", "StreamFigure", "Summary", "TierResult",
+    "TrialsRate", "TrialsScenario", "TrialsSection",
     "load_summary",
 ]
 # fmt: on
@@ -37,13 +38,16 @@ _MODEL = ConfigDict(extra="ignore")
 class GateResult(BaseModel):
     model_config = _MODEL
     name: str  # e.g. "coverage.line", "pyramid.unit", "sla.p95_ms_max", "chaos.held", "lost"
-    group: Literal["coverage", "pyramid", "sla", "chaos", "lost"]
+    group: Literal["coverage", "pyramid", "sla", "chaos", "lost", "trials"]
     value: float | None  # null: nothing was measured (which fails)
     threshold: float | None
     op: str  # ">=", "<=", "<", "==", "pass"
     unit: str
     passed: bool
     reason: str
+    # Not passed, and not failed either: the interval straddles the threshold (trials); more
+    # evidence would settle it. The verdict is then INCONCLUSIVE unless another gate fails.
+    inconclusive: bool = False
 
 
 class FailedTest(BaseModel):
@@ -267,6 +271,43 @@ class ChaosSection(BaseModel):
     bites: int = 0
 
 
+class TrialsRate(BaseModel):
+    model_config = _MODEL
+    value: float | None
+    low: float
+    high: float
+
+
+class TrialsScenario(BaseModel):
+    model_config = _MODEL
+    id: str
+    category: str
+    n: int
+    passed: int
+    cache_hits: int = 0
+    truth: float | None = None  # the true pass rate, when the brain knows it (a noisy brain)
+    pass_at_1: TrialsRate
+    pass_k: TrialsRate | None = None
+    failure: str | None = None  # how its first failed trial failed
+
+
+class TrialsSection(BaseModel):
+    """`harness trials`' reports/trials.json: every scenario k times, pass@1 and pass^k."""
+
+    model_config = _MODEL
+    source: str  # relative to the reports folder
+    system: str
+    brain: str
+    cache: str  # bypassed, allowed
+    k: int
+    confidence: float
+    trials: int
+    passed: int
+    pass_at_1: TrialsRate  # pooled over scenarios, clustered by scenario
+    pass_k: TrialsRate | None
+    scenarios: list[TrialsScenario]  # every one: the gate recomputes pass^k from their counts
+
+
 class Evidence(BaseModel):
     model_config = _MODEL
     source: str  # junit:<tier>, sla, chaos:<experiment>
@@ -305,13 +346,14 @@ class Summary(TypedFile):
 
     generated_at: str
     system: SystemSection | None = None  # None in summaries written before it was recorded
-    verdict: Literal["GO", "NO-GO"]
+    verdict: Literal["GO", "NO-GO", "INCONCLUSIVE"]
     gates: list[GateResult]
     pyramid: PyramidSection
     coverage: CoverageSection | None = None
     graph: GraphSection | None = None
     sla: SlaSection | None = None
     chaos: ChaosSection | None = None
+    trials: TrialsSection | None = None  # a `harness trials` run, when there was one
     mast: list[MastTag] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)  # inputs missing or unreadable, one line each
 

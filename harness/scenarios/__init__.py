@@ -8,11 +8,13 @@ for s in load_scenarios():              # the declared file ([tool.harness.syste
 
 from ._brain import ScenarioBrain, scenario_brain
 from ._load import load_scenarios, parse_scenarios
+from ._noisy import NoisyBrain
 from ._schema import Expected, ExpectedToolCall, Scenario
 
 __all__ = [
     "Expected",
     "ExpectedToolCall",
+    "NoisyBrain",
     "Scenario",
     "ScenarioBrain",
     "load_scenarios",

@@ -93,6 +93,7 @@ class Scenario(BaseModel):
     expected: Expected
     pii: list[str] = Field(default_factory=list, description="raw PII planted in the query")
     notes: str = ""
+    repeat: int | None = Field(None, ge=1, description="trials of it `harness trials` runs (else --repeat)")
 
     def turn(self, **fields: Any) -> Any:
         """This scenario as the turn a system is asked (`harness.sut.Turn`)."""

@@ -17,7 +17,7 @@ from ._declaration import (
 )
 from ._http import HTTPContract, HttpRequest, HTTPSystem
 from ._load import load_graph, load_system
-from ._model import Kind, Outcome, SystemUnderTest, Turn
+from ._model import Kind, Outcome, SystemUnderTest, Turn, bypassing_cache, cache_bypassed
 
 __all__ = [
     "CallableSystem",
@@ -35,6 +35,8 @@ __all__ = [
     "SystemUnderTest",
     "Turn",
     "Vocabulary",
+    "bypassing_cache",
+    "cache_bypassed",
     "load_declaration",
     "load_graph",
     "load_system",

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from .._exceptions import InputValidationError
 from .._pathcov import HANDOFF_PREFIX
-from ._model import Outcome, Turn
+from ._model import Outcome, Turn, bypassing_cache
 
 __all__ = ["CallableSystem", "GraphSystem"]
 
@@ -80,7 +80,8 @@ class _Timed:
     async def ask(self, turn: Turn) -> Outcome:
         started = time.perf_counter()
         try:
-            outcome = await self._ask(turn)
+            with bypassing_cache(turn.no_cache):  # `cache_bypassed()` for the system, in process
+                outcome = await self._ask(turn)
         except InputValidationError as exc:
             outcome = Outcome(status="rejected", error=str(exc))
         except Exception as exc:  # the system's failure is a finding, not a harness crash
@@ -107,10 +108,17 @@ def _keywords(fn: Callable[..., Any]) -> frozenset[str]:
     return frozenset(p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD))
 
 
+def _names(fn: Callable[..., Any], name: str) -> bool:
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 class CallableSystem(_Timed):
     """`fn(query, **fields)`, sync or async, returning a dict, a pydantic model or a plain answer
     string. Of the turn's other fields (`user_id`, `customer_tier`, `session_id`) it is given
-    those it accepts."""
+    those it accepts; `no_cache` only when it names it."""
 
     def __init__(
         self,
@@ -122,10 +130,15 @@ class CallableSystem(_Timed):
         self.fn, self._close = fn, close
         self.name = name or str(getattr(fn, "__qualname__", "callable"))
         self._accepts = _keywords(fn)
+        # Not given through **kwargs: a function that passes them on may not take it.
+        self._names_no_cache = _names(fn, "no_cache")
 
     async def _ask(self, turn: Turn) -> Outcome:
         given = {"user_id": turn.user_id, "customer_tier": turn.customer_tier, "session_id": turn.session_id}
-        result = self.fn(turn.query, **{k: v for k, v in given.items() if k in self._accepts})
+        kwargs: dict[str, Any] = {k: v for k, v in given.items() if k in self._accepts}
+        if self._names_no_cache:
+            kwargs["no_cache"] = turn.no_cache
+        result = self.fn(turn.query, **kwargs)
         if inspect.isawaitable(result):
             result = await result
         return Outcome.from_mapping(_as_mapping(result))

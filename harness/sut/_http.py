@@ -83,6 +83,8 @@ class HTTPContract:
         headers = dict(self.spec.headers)
         if turn.request_id:
             headers[self.spec.request_id_header] = turn.request_id
+        if turn.no_cache:  # the contract for repeated trials: answer afresh, not from a cache
+            headers["Cache-Control"] = "no-cache"
         return HttpRequest(self.spec.method, self.spec.path, _fill(self.spec.body, values), headers)
 
     def read(self, status: int, body: bytes | str, latency_ms: float = 0.0) -> Outcome:

@@ -2,11 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Kind", "Outcome", "SystemUnderTest", "Turn"]
+__all__ = ["Kind", "Outcome", "SystemUnderTest", "Turn", "bypassing_cache", "cache_bypassed"]
+
+# Set while an in-process adapter asks a system a turn with `no_cache`: a system reads it with
+# `cache_bypassed()` wherever its cache is, without a parameter threaded down to it.
+_NO_CACHE: ContextVar[bool] = ContextVar("harness_no_cache", default=False)
+
+
+def cache_bypassed() -> bool:
+    """Whether the turn being answered asked not to be served from a cache (`Turn.no_cache`, or
+    a request with `Cache-Control: no-cache` inside `bypassing_cache`)."""
+    return _NO_CACHE.get()
+
+
+@contextmanager
+def bypassing_cache(on: bool = True) -> Iterator[None]:
+    """`cache_bypassed()` is `on` inside: for a service that read `Cache-Control: no-cache`."""
+    token = _NO_CACHE.set(on)
+    try:
+        yield
+    finally:
+        _NO_CACHE.reset(token)
+
 
 #: answered: the system's answer (an escalation and a fallback are answers too); rejected: it
 #: refused the input; retriable: an error reply that says "try again" (429, 503); error: an error
@@ -23,6 +47,9 @@ class Turn(BaseModel):
     customer_tier: str = "standard"
     session_id: str | None = None
     request_id: str | None = None  # set by load and chaos runs to reconcile sent vs answered
+    # Repeated trials must be independent: the system should answer afresh, not from a response
+    # cache. Over HTTP it is sent as `Cache-Control: no-cache`; in process, see `cache_bypassed`.
+    no_cache: bool = False
 
 
 class Outcome(BaseModel):

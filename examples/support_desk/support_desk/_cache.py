@@ -4,6 +4,10 @@ Keys are the folded query text (case, accents and punctuation removed); queries 
 before they get here, so nothing personal is ever stored. With `semantic=True`, a miss on the exact
 key falls back to the most similar cached query by cosine similarity of word counts, if it reaches
 `similarity_threshold` (cheap, deterministic, no embedding model needed).
+
+A turn that asks not to be served from a cache (the harness's repeated trials: `Turn.no_cache` in
+process, `Cache-Control: no-cache` over HTTP; `harness.sut.cache_bypassed()`) reads nothing from
+it, fresh or stale, so a repeat is answered afresh; its answer is still stored.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.sut import cache_bypassed
 from harness.text import fold
 
 from ._clock import Clock, SystemClock
@@ -35,6 +40,7 @@ class _Stats:
     misses: int = 0
     stale_hits: int = 0
     semantic_hits: int = 0
+    bypassed: int = 0
 
 
 @dataclass
@@ -56,6 +62,9 @@ class ResponseCache:
 
     def get(self, query: str) -> CacheEntry | None:
         """A fresh answer for this query, counting a hit or a miss."""
+        if cache_bypassed():
+            self.stats.bypassed += 1
+            return None
         found = self._lookup(query, max_age=self.ttl_s)
         if found is None:
             self.stats.misses += 1
@@ -65,6 +74,8 @@ class ResponseCache:
 
     def get_stale(self, query: str) -> CacheEntry | None:
         """An answer up to `ttl_s + stale_ttl_s` old: for a fallback when the agents are down."""
+        if cache_bypassed():
+            return None
         found = self._lookup(query, max_age=self.ttl_s + self.stale_ttl_s)
         if found is not None:
             self.stats.stale_hits += 1

@@ -28,6 +28,8 @@ from harness.report import GateSettings, Summary, build_summary
 from harness.report._pyramid import PyramidRecord
 from harness.stack import StackRecord
 from harness.stack._faults_journal import FaultJournal, Undo, new_entry
+from harness.trials import OverallTrials, TrialsRecord
+from harness.trials._record import scenario_row, summarise_counts
 from suites.fixtures.example_load import write_example_load
 from suites.fixtures.example_reports import write_example_reports
 
@@ -75,7 +77,22 @@ def examples(tmp_path_factory: pytest.TempPathFactory) -> dict[type[TypedFile], 
         ChaosReport: ChaosReport.read(folder / "chaos.json"),
         PyramidRecord: PyramidRecord.read(folder / "pyramid.json"),
         Summary: build_summary(folder, gate),
+        TrialsRecord: _trials_record(),
     }
+
+
+def _trials_record() -> TrialsRecord:
+    rows = [
+        scenario_row("s1", "billing", [True, False, True, True], k=2, confidence=0.95,
+                     failures=["route: expected 'billing', got 'technical'"], truth=0.9),
+        scenario_row("s2", "technical", [True] * 4, k=2, confidence=0.95, cache_hits=1),
+    ]  # fmt: skip
+    at_1, at_k = summarise_counts(rows, 2, 0.95)
+    overall = OverallTrials(scenarios=2, trials=8, passed=7, pass_at_1=at_1, pass_k=at_k)
+    return TrialsRecord(
+        system="example", brain="noisy", cache="bypassed", repeat=4, k=2, confidence=0.95,
+        started_at="2026-01-01T00:00:00Z", wall_s=1.0, scenarios=rows, overall=overall,
+    )  # fmt: skip
 
 
 def test_the_committed_schemas_are_the_models() -> None:

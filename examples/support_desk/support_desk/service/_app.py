@@ -30,6 +30,7 @@ from starlette.exceptions import HTTPException
 
 from harness import InputValidationError
 from harness.measure import AuditLog, AuditMiddleware, audit_fields
+from harness.sut import bypassing_cache
 
 from .. import HandoffRule, SupportResult, SupportSystem, load_settings
 from .._logging import log_event
@@ -118,6 +119,12 @@ def _error(
         headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
     body = {"error": message, "retriable": status in RETRIABLE}
     return JSONResponse(body, status_code=status, headers=headers or None)
+
+
+def _no_cache(request: Request) -> bool:
+    """`Cache-Control: no-cache`: answer afresh (the harness's repeated trials send it)."""
+    directives = request.headers.get("cache-control", "").lower().split(",")
+    return "no-cache" in (d.strip() for d in directives)
 
 
 def _is_json(request: Request) -> bool:
@@ -209,9 +216,10 @@ def create_app(
         budget = sys_.settings.timeouts.request_deadline_s + cfg.grace_s
         try:
             async with asyncio.timeout(budget):  # no extra task, unlike wait_for
-                result = await sys_.ainvoke(
-                    body.query, user_id=body.user_id, customer_tier=body.customer_tier
-                )
+                with bypassing_cache(_no_cache(request)):
+                    result = await sys_.ainvoke(
+                        body.query, user_id=body.user_id, customer_tier=body.customer_tier
+                    )
         except InputValidationError as exc:
             metrics.rejected("invalid_input")
             return _error(422, str(exc))
