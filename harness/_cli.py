@@ -193,6 +193,14 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         command,
         adder="add_compare_arguments",
     )
+    _delegated(
+        sub,
+        "mutate",
+        "harness.mutate._cli",
+        _delegate("harness.mutate._cli"),
+        "mutation score of the tiers: mutate the system, run the tiers",
+        command,
+    )
     srv = _add(sub, "serve", _cmd_serve, help="serve the declared in-process system over HTTP")
     srv.add_argument(
         "--system", metavar="PKG.MODULE:ATTR", help="what to serve (default: the declared python)"

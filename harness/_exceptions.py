@@ -12,6 +12,8 @@
     │   └── ExperimentError         an experiment file is invalid (names file, field, allowed)
     ├── LoadError                   a load run could not run: a profile, an SLA table, Locust itself
     ├── ReportError                 the release report, gate or compare has no usable input
+    ├── MutationError               a mutation run cannot start or trust itself: a package not found,
+    │                               a tier failing un-mutated, a test run not importing the copy
     └── MockLLMError
         ├── ScriptError             a mock LLM script is malformed (raised at setup)
         └── UnscriptedCallError     (also AssertionError) a call no script matched
@@ -31,6 +33,7 @@ __all__ = [
     "LoadError",
     "MockLLMError",
     "MockServerError",
+    "MutationError",
     "ProxyError",
     "ReportError",
     "ScenarioError",
@@ -117,3 +120,9 @@ class ReportError(HarnessError, ValueError):
     summary, a reports folder that is not one; the message names the file."""
 
     code = "report_error"
+
+
+class MutationError(HarnessError):
+    """`harness mutate` cannot run, or cannot trust a run: the message names what and the fix."""
+
+    code = "mutation_error"

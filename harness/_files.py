@@ -53,6 +53,7 @@ FORMATS: tuple[str, ...] = (
     "harness.measure._chaos_report:ChaosReport",
     "harness.report._pyramid:PyramidRecord",
     "harness.report._summary:Summary",
+    "harness.mutate._record:MutationRecord",
 )
 #: Where the generated schemas are committed: docs/schemas/ of this repository.
 SCHEMAS_DIR = Path(__file__).resolve().parents[1] / "docs" / "schemas"

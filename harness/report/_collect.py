@@ -20,7 +20,15 @@ from ._mast import Observation, tag, tag_chaos, tag_sla, tag_tests
 from ._pyramid import read_pyramid
 from ._scrub import scrub_obj
 from ._sla import find_sla, read_sla, relative_to
-from ._summary import ChaosSection, SlaSection, Summary, SystemSection
+from ._summary import (
+    ChaosSection,
+    MutationSection,
+    MutationSurvivor,
+    MutationTier,
+    SlaSection,
+    Summary,
+    SystemSection,
+)
 
 __all__ = ["build_summary", "read_samples", "scenario_labels", "write_summary"]
 
@@ -96,6 +104,37 @@ def _chaos(reports: Path, paths: list[Path] | None, notes: list[str]) -> ChaosSe
         return None
 
 
+def _mutation(reports: Path, notes: list[str]) -> MutationSection | None:
+    """reports/mutation.json (`harness mutate`), when there is one: it is not a tier of every run."""
+    path = reports / "mutation.json"
+    if not path.exists():
+        return None
+    from ..mutate._record import MutationRecord  # only a report with a mutation run pays for it
+
+    try:
+        record = MutationRecord.read(path)
+    except HarnessError as exc:
+        notes.append(f"mutation report unusable: {exc}")
+        return None
+    survivors = [
+        MutationSurvivor(where=m.where, operator=m.operator, original=m.original, mutated=m.mutated)
+        for m in record.survivors
+    ]
+    return MutationSection(
+        source=relative_to(path, reports),
+        packages=record.packages,
+        score=record.score,
+        run=record.run,
+        not_run=record.not_run,
+        generated=record.generated,
+        wall_s=record.wall_s,
+        stopped=record.stopped,
+        tiers=[MutationTier(tier=t.tier, killed=t.killed, score=t.score) for t in record.tiers],
+        survivors_total=len(survivors),
+        survivors=survivors[:60],
+    )
+
+
 def _system() -> SystemSection:
     decl = load_declaration()
     return SystemSection(
@@ -138,6 +177,7 @@ def build_summary(
         graph=read_graph(reports, notes),
         sla=section_sla,
         chaos=section_chaos,
+        mutation=_mutation(reports, notes),
         mast=tag(observations),
         notes=notes,
     )

@@ -12,6 +12,7 @@
     chaos_held_min = 1.0            # share of chaos experiments (resilience on) that held
     lost_requests_max = 0           # requests nobody accounts for (harness.measure: no outcome, or
                                     #   the audit log disagreeing), load run and chaos runs summed
+    mutation_score_min = 0.8        # reports/mutation.json's score (`harness mutate`); off when unset
 
 `false` turns a threshold off; env `HARNESS_GATE_<KEY>` overrides. Missing evidence is never a
 pass: no coverage figure, no sla.json, no chaos run each fail the gate that needs them.
@@ -51,6 +52,7 @@ class GateSettings(HarnessSettings):
     sla_required: bool = True
     chaos_held_min: float | None = Field(1.0, ge=0, le=1)
     lost_requests_max: int | None = Field(0, ge=0)
+    mutation_score_min: float | None = Field(None, ge=0, le=1)  # off unless set: not every run mutates
 
     @field_validator("*", mode="before")
     @classmethod
@@ -215,9 +217,22 @@ def _lost(s: Summary, g: GateSettings) -> list[GateResult]:
     return [r]
 
 
+def _mutation(s: Summary, g: GateSettings) -> list[GateResult]:
+    if g.mutation_score_min is None:
+        return []
+    m = s.mutation
+    value = m.score if m else None
+    r = _result("mutation", "mutation.score", value, ">=", g.mutation_score_min, "ratio", "mutation score")
+    if m is None:
+        r.reason = "no mutation run (reports/mutation.json): run `harness mutate`; no evidence, so no pass"
+    else:
+        r.reason += f" ({m.run} mutants run, {m.survivors_total} survived)"
+    return [r]
+
+
 def evaluate(summary: Summary, settings: GateSettings) -> list[GateResult]:
-    """Every gate in force, in report order: coverage, pyramid, SLA, chaos, lost requests."""
-    checks = (_coverage, _pyramid, _sla, _chaos, _lost)
+    """Every gate in force, in report order: coverage, pyramid, SLA, chaos, lost requests, mutation."""
+    checks = (_coverage, _pyramid, _sla, _chaos, _lost, _mutation)
     return [r for check in checks for r in check(summary, settings)]
 
 
