@@ -38,7 +38,9 @@ from ._workspace import Workspace
 __all__ = ["Outcome", "Runner", "TierRun"]
 
 Outcome = Literal["passed", "failed", "timeout", "empty", "stopped"]
-_FAILURE = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.MULTILINE)
+# The whole node id up to pytest's " - " message: a parametrised id may hold spaces, and a cut
+# one is a prefix `--deselect` would take for every case it starts (and a re-run would not find).
+_FAILURE = re.compile(r"^(?:FAILED|ERROR) (.+?)(?: - |$)", re.MULTILINE)
 _SLACK_S = 10.0  # on top of factor x baseline: process start-up varies more than test time
 
 

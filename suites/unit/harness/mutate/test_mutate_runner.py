@@ -138,6 +138,10 @@ def test_pytest_exit_codes_are_judged() -> None:
     assert _judged(5, 1.0, "", stop).outcome == "empty"  # a mutant that leaves no test: caught
     failed = _judged(1, 1.0, "..F\nFAILED tests/unit/test_a.py::test_b - assert 1 == 2\n", stop)
     assert (failed.outcome, failed.first_failure) == ("failed", "tests/unit/test_a.py::test_b")
+    spaced = _judged(1, 1.0, "FAILED tests/test_a.py::test_b[Why was I charged] - assert 0\n", stop)
+    assert spaced.first_failure == "tests/test_a.py::test_b[Why was I charged]"  # whole, spaces too
+    bare = _judged(1, 1.0, "ERROR tests/test_a.py::test_c[a b]\n", stop)
+    assert bare.first_failure == "tests/test_a.py::test_c[a b]"
     with pytest.raises(MutationError, match="not from its mutated copy"):
         _judged(WRONG_IMPORT, 1.0, "Exit: pkg is imported from /x, not from its mutated copy in /w", stop)
     stop.set()
