@@ -201,6 +201,14 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         "every scenario k times: pass@1, pass^k and their intervals (reports/trials.json)",
         command,
     )
+    _delegated(
+        sub,
+        "mutate",
+        "harness.mutate._cli",
+        _delegate("harness.mutate._cli"),
+        "mutation score of the tiers: mutate the system, run the tiers",
+        command,
+    )
     srv = _add(sub, "serve", _cmd_serve, help="serve the declared in-process system over HTTP")
     srv.add_argument(
         "--system", metavar="PKG.MODULE:ATTR", help="what to serve (default: the declared python)"

@@ -14,6 +14,8 @@
     ├── ReportError                 the release report, gate or compare has no usable input
     ├── TrialsError                 repeated trials cannot run (too few for pass^k, no scenarios)
     │                               or reports/trials.json is unusable
+    ├── MutationError               a mutation run cannot start or trust itself: a package not found,
+    │                               a tier failing un-mutated, a test run not importing the copy
     └── MockLLMError
         ├── ScriptError             a mock LLM script is malformed (raised at setup)
         ├── CassetteError           a cassette file is unreadable or invalid, or recording failed
@@ -37,6 +39,7 @@ __all__ = [
     "LoadError",
     "MockLLMError",
     "MockServerError",
+    "MutationError",
     "ProxyError",
     "ReportError",
     "ScenarioError",
@@ -141,3 +144,9 @@ class TrialsError(HarnessError, ValueError):
     """`harness trials` cannot run (a repeat below pass^k's k, no scenarios), or its file is unusable."""
 
     code = "trials_error"
+
+
+class MutationError(HarnessError):
+    """`harness mutate` cannot run, or cannot trust a run: the message names what and the fix."""
+
+    code = "mutation_error"

@@ -55,6 +55,7 @@ FORMATS: tuple[str, ...] = (
     "harness.report._summary:Summary",
     "harness.llm.cassette._model:Cassette",
     "harness.trials._record:TrialsRecord",
+    "harness.mutate._record:MutationRecord",
 )
 #: Where the generated schemas are committed: docs/schemas/ of this repository.
 SCHEMAS_DIR = Path(__file__).resolve().parents[1] / "docs" / "schemas"

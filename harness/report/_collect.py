@@ -22,6 +22,9 @@ from ._scrub import scrub_obj
 from ._sla import find_sla, read_sla, relative_to
 from ._summary import (
     ChaosSection,
+    MutationSection,
+    MutationSurvivor,
+    MutationTier,
     SlaSection,
     Summary,
     SystemSection,
@@ -150,6 +153,37 @@ def _trials(reports: Path, notes: list[str]) -> TrialsSection | None:
     )
 
 
+def _mutation(reports: Path, notes: list[str]) -> MutationSection | None:
+    """reports/mutation.json (`harness mutate`), when there is one: it is not a tier of every run."""
+    path = reports / "mutation.json"
+    if not path.exists():
+        return None
+    from ..mutate._record import MutationRecord  # only a report with a mutation run pays for it
+
+    try:
+        record = MutationRecord.read(path)
+    except HarnessError as exc:
+        notes.append(f"mutation report unusable: {exc}")
+        return None
+    survivors = [
+        MutationSurvivor(where=m.where, operator=m.operator, original=m.original, mutated=m.mutated)
+        for m in record.survivors
+    ]
+    return MutationSection(
+        source=relative_to(path, reports),
+        packages=record.packages,
+        score=record.score,
+        run=record.run,
+        not_run=record.not_run,
+        generated=record.generated,
+        wall_s=record.wall_s,
+        stopped=record.stopped,
+        tiers=[MutationTier(tier=t.tier, killed=t.killed, score=t.score) for t in record.tiers],
+        survivors_total=len(survivors),
+        survivors=survivors[:60],
+    )
+
+
 def _system() -> SystemSection:
     decl = load_declaration()
     return SystemSection(
@@ -193,6 +227,7 @@ def build_summary(
         sla=section_sla,
         chaos=section_chaos,
         trials=_trials(reports, notes),
+        mutation=_mutation(reports, notes),
         mast=tag(observations),
         notes=notes,
     )

@@ -15,6 +15,7 @@
     trials_pass_k_min = 0.9         # reports/trials.json's pooled pass^k (`harness trials`); off when unset
     trials_pass_k = 4               #   its k (default: the run's); needs --repeat >= k
     trials_confidence = 0.95        #   the interval's level: INCONCLUSIVE when it straddles the minimum
+    mutation_score_min = 0.8        # reports/mutation.json's score (`harness mutate`); off when unset
 
 A gate whose interval straddles its limit is neither passed nor failed: the verdict is then
 INCONCLUSIVE (unless another gate fails: NO-GO), with how many more trials would settle it.
@@ -61,6 +62,7 @@ class GateSettings(HarnessSettings):
     trials_pass_k_min: float | None = Field(None, ge=0, le=1)  # off unless set: not every run repeats
     trials_pass_k: int | None = Field(None, ge=1)  # None: the k the run reported
     trials_confidence: float | None = Field(0.95, gt=0, lt=1)
+    mutation_score_min: float | None = Field(None, ge=0, le=1)  # off unless set: not every run mutates
 
     @field_validator("*", mode="before")
     @classmethod
@@ -256,9 +258,23 @@ def _trials(s: Summary, g: GateSettings) -> list[GateResult]:
     return [r]
 
 
+def _mutation(s: Summary, g: GateSettings) -> list[GateResult]:
+    if g.mutation_score_min is None:
+        return []
+    m = s.mutation
+    value = m.score if m else None
+    r = _result("mutation", "mutation.score", value, ">=", g.mutation_score_min, "ratio", "mutation score")
+    if m is None:
+        r.reason = "no mutation run (reports/mutation.json): run `harness mutate`; no evidence, so no pass"
+    else:
+        r.reason += f" ({m.run} mutants run, {m.survivors_total} survived)"
+    return [r]
+
+
 def evaluate(summary: Summary, settings: GateSettings) -> list[GateResult]:
-    """Every gate in force, in report order: coverage, pyramid, SLA, chaos, lost requests, trials."""
-    checks = (_coverage, _pyramid, _sla, _chaos, _lost, _trials)
+    """Every gate in force, in report order: coverage, pyramid, SLA, chaos, lost requests, trials,
+    mutation."""
+    checks = (_coverage, _pyramid, _sla, _chaos, _lost, _trials, _mutation)
     return [r for check in checks for r in check(summary, settings)]
 
 

@@ -19,7 +19,8 @@ from .._files import TypedFile
 # fmt: off
 __all__ = [
     "SCHEMA", "ChaosExperiment", "ChaosSection", "CoverageSection", "Evidence", "FailedTest",
-    "GateResult", "GraphRun", "GraphSection", "MastTag", "Percentile", "PhaseCheck",
+    "GateResult", "GraphRun", "GraphSection", "MastTag", "MutationSection", "MutationSurvivor",
+    "MutationTier", "Percentile", "PhaseCheck",
     "PyramidSection", "SlaAgent", "SlaCheck", "SlaSection", "StreamFigure", "Summary", "TierResult",
     "TrialsRate", "TrialsScenario", "TrialsSection",
     "load_summary",
@@ -38,7 +39,7 @@ _MODEL = ConfigDict(extra="ignore")
 class GateResult(BaseModel):
     model_config = _MODEL
     name: str  # e.g. "coverage.line", "pyramid.unit", "sla.p95_ms_max", "chaos.held", "lost"
-    group: Literal["coverage", "pyramid", "sla", "chaos", "lost", "trials"]
+    group: Literal["coverage", "pyramid", "sla", "chaos", "lost", "trials", "mutation"]
     value: float | None  # null: nothing was measured (which fails)
     threshold: float | None
     op: str  # ">=", "<=", "<", "==", "pass"
@@ -308,6 +309,38 @@ class TrialsSection(BaseModel):
     scenarios: list[TrialsScenario]  # every one: the gate recomputes pass^k from their counts
 
 
+class MutationTier(BaseModel):
+    model_config = _MODEL
+    tier: str
+    killed: int  # by this tier (timeouts included)
+    score: float | None  # killed by this tier or a cheaper one / run
+
+
+class MutationSurvivor(BaseModel):
+    model_config = _MODEL
+    where: str  # file:line
+    operator: str
+    original: str
+    mutated: str
+
+
+class MutationSection(BaseModel):
+    """`harness mutate`'s reports/mutation.json: how much the tiers would have caught."""
+
+    model_config = _MODEL
+    source: str  # relative to the reports folder
+    packages: list[str]
+    score: float | None  # killed by any tier / run
+    run: int
+    not_run: int
+    generated: int
+    wall_s: float
+    stopped: str  # done, budget, interrupted
+    tiers: list[MutationTier]
+    survivors_total: int
+    survivors: list[MutationSurvivor]  # the first 60; every one is in mutation.json
+
+
 class Evidence(BaseModel):
     model_config = _MODEL
     source: str  # junit:<tier>, sla, chaos:<experiment>
@@ -354,6 +387,7 @@ class Summary(TypedFile):
     sla: SlaSection | None = None
     chaos: ChaosSection | None = None
     trials: TrialsSection | None = None  # a `harness trials` run, when there was one
+    mutation: MutationSection | None = None  # a `harness mutate` run, when there was one
     mast: list[MastTag] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)  # inputs missing or unreadable, one line each
 

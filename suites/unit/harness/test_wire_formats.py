@@ -24,6 +24,7 @@ from harness.measure import (
 )
 from harness.measure._chaos_report import Bite, ChaosSummary
 from harness.measure._sla_report import Check, RunHeader, Window
+from harness.mutate import MutantResult, MutationRecord, TierScore
 from harness.report import GateSettings, Summary, build_summary
 from harness.report._pyramid import PyramidRecord
 from harness.stack import StackRecord
@@ -78,6 +79,7 @@ def examples(tmp_path_factory: pytest.TempPathFactory) -> dict[type[TypedFile], 
         PyramidRecord: PyramidRecord.read(folder / "pyramid.json"),
         Summary: build_summary(folder, gate),
         TrialsRecord: _trials_record(),
+        MutationRecord: _mutation_record(),
     }
 
 
@@ -92,6 +94,18 @@ def _trials_record() -> TrialsRecord:
     return TrialsRecord(
         system="example", brain="noisy", cache="bypassed", repeat=4, k=2, confidence=0.95,
         started_at="2026-01-01T00:00:00Z", wall_s=1.0, scenarios=rows, overall=overall,
+    )  # fmt: skip
+
+
+def _mutation_record() -> MutationRecord:
+    mutant = MutantResult(
+        id="pkg/m.py:3#1", file="pkg/m.py", line=3, operator="swap_op", original="a + b", mutated="a - b",
+        status="killed", tier="unit", killed_by="tests/unit/test_m.py::test_add", seconds=1.5,
+    )  # fmt: skip
+    tier = TierScore(tier="unit", baseline_s=2.0, killed=1, cumulative=1, score=1.0)
+    return MutationRecord(
+        system="example", packages=["pkg"], tiers=[tier], generated=1, run=1, not_run=0, score=1.0,
+        wall_s=3.0, mutants=[mutant],
     )  # fmt: skip
 
 
