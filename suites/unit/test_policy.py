@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from harness._exceptions import InputValidationError
-from support_desk import EscalationReason, Route, load_settings
+from harness.text import fold
+from support_desk import EscalationReason, Route, _policy, load_settings
 from support_desk._policy import _one_edit, escalation_by_rule, is_complex, model_for, sanitise_query
 
 CANCEL_OR_REFUND = [
@@ -87,14 +88,24 @@ def test_vip_wins_over_refund_as_the_recorded_reason() -> None:
     assert escalation_by_rule("refund please", "vip") == EscalationReason.VIP
 
 
+def _neutral(noise: str, query: str) -> bool:
+    """Noise that names nothing else one cancels and does not make the query "not a request"."""
+    folded = fold(query)
+    return not _policy._OTHER_THINGS_RE.search(fold(noise)) and not _policy._NOT_A_REQUEST_RE.search(folded)
+
+
 @given(
     st.sampled_from(["cancelar cuenta", "cancel", "refund", "reembolso", "cancelación"]),
     st.text(alphabet=st.characters(categories=["Ll", "Lu", "Zs"]), max_size=30),
     st.booleans(),
 )
 def test_keyword_anywhere_in_any_case_escalates(keyword: str, noise: str, upper: bool) -> None:
+    # Noise the rule gives a meaning to ("order", "update", "got") may rightly turn the keyword off:
+    # hypothesis draws the rule's own words from its source, so those are left out here.
     kw = keyword.upper() if upper else keyword
-    assert escalation_by_rule(f"{noise} {kw} {noise}", "standard") == EscalationReason.CANCELLATION
+    query = f"{noise} {kw} {noise}"
+    assume(_neutral(noise, query))
+    assert escalation_by_rule(query, "standard") == EscalationReason.CANCELLATION
 
 
 @pytest.mark.parametrize(
