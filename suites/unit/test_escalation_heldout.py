@@ -25,6 +25,7 @@ HELDOUT = DATA / "escalation_heldout.jsonl"
 FRESH = DATA / "escalation_heldout_fresh.jsonl"
 BLIND = DATA / "escalation_heldout_blind.jsonl"
 BLIND2 = DATA / "escalation_heldout_blind2.jsonl"
+BLIND3 = DATA / "escalation_heldout_blind3.jsonl"
 BAR = 0.95
 
 
@@ -53,8 +54,8 @@ def test_precision_and_recall_on_the_heldout_set_are_at_least_95_percent() -> No
 
 @pytest.mark.parametrize(
     ("path", "least"),
-    [(HELDOUT, 120), (FRESH, 40), (BLIND, 120), (BLIND2, 200)],
-    ids=["heldout", "fresh", "blind", "blind2"],
+    [(HELDOUT, 120), (FRESH, 40), (BLIND, 120), (BLIND2, 200), (BLIND3, 240)],
+    ids=["heldout", "fresh", "blind", "blind2", "blind3"],
 )
 def test_each_set_is_bilingual_balanced_and_well_formed(path: Path, least: int) -> None:
     rows = _rows(path)
