@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._config import HarnessSettings, build_settings
     from ._exceptions import (
+        CassetteError,
+        CassetteMissError,
         ChaosError,
         ConfigError,
         ExperimentError,
@@ -28,11 +30,13 @@ if TYPE_CHECKING:
         LoadError,
         MockLLMError,
         MockServerError,
+        MutationError,
         ProxyError,
         ReportError,
         ScenarioError,
         ScriptError,
         StackError,
+        TrialsError,
         UnscriptedCallError,
     )
     from ._pathcov import PathCoverage, edges_of
@@ -60,6 +64,8 @@ __all__ = [
     "AuditLog",
     "Call",
     "CallableSystem",
+    "CassetteError",
+    "CassetteMissError",
     "ChaosError",
     "ConfigError",
     "Expected",
@@ -75,6 +81,7 @@ __all__ = [
     "MockLLMError",
     "MockLLMServer",
     "MockServerError",
+    "MutationError",
     "Outcome",
     "PIIKind",
     "PathCoverage",
@@ -89,6 +96,7 @@ __all__ = [
     "SystemDeclaration",
     "SystemUnderTest",
     "ToolCall",
+    "TrialsError",
     "Turn",
     "UnscriptedCallError",
     "Usage",

@@ -26,7 +26,6 @@ from ._inprocess import CassettePlayer, CassetteRecorder
 from ._match import DEFAULT_MATCH, Matcher, parse_match
 from ._model import SCHEMA, Cassette, Chunk, Exchange, RecordedRequest, RecordedResponse
 from ._recorder import Recorder
-from ._redact import scrub, scrub_stream
 from ._replay import MISS_CODE, MISS_STATUS
 from ._settings import CassetteConfig, CassetteSettings, load_cassette_settings
 from ._timing import Timing, parse_timing
@@ -55,8 +54,6 @@ __all__ = [
     "parse_match",
     "parse_timing",
     "replay_server",
-    "scrub",
-    "scrub_stream",
 ]
 
 
