@@ -70,11 +70,23 @@ _NOT_A_REQUEST = [
     # asks for nothing: "I'm not asking for a refund", "no me den de baja"
     r"(?:not asking for|not looking for|not requesting|not after|no pido|no estoy pidiendo|no necesito)"
     r" (?:a |an |any |un |el |la |ningun )?" + _TRIGGER,
+    r"(?:not looking to|not trying to|not planning to|not going to|no way (?:i m|im|i am|we re|were)"
+    r"|ni loc[oa]|no es para|no pienso|no voy a|no vamos a) (?:\w+ ){0,2}?" + _TRIGGER,
+    # a control pressed: "when I hit Cancel on the edit screen", "le doy a cancelar y no pasa nada"
+    r"(?:hit|hitting|click\w*|press\w*|tap\w*|pulso|pulse|presiono|toco|le doy a|le di a|clic en|click en)"
+    r" (?:on )?(?:the |el |en )?" + _TRIGGER,
+    # someone else cancelled on the customer: "my trainer cancelled on me", "me canceló dos veces"
+    r"cancel\w* on (?:me|us)|(?:me|nos) cancel(?:o|aron|an)",
+    # cancelling a request one made: "cancel the SIM swap request", "cancelen la solicitud de portabilidad"
+    r"cancel\w* (?:the|my|that|this|our|la|mi|esa|esta|nuestra) (?:\w+ ){0,3}(?:requests?|solicitud\w*)",
+    # a refund described, not asked for: "the refund was the right amount", "el reembolso que recibí"
+    _TRIGGER + r" (?:was|fue|is|es) (?:the |el )?(?:right|correct|correcto|correcta|fine|ok|okay|bien)",
+    _TRIGGER + r" que (?:recibi|recibimos|me llego|nos llego|me hicieron|me dieron)",
     r"no (?:me |nos |la |lo )?(?:den|des|de|da|dan|dar|darme) de baja",
     # a merchant refunding their own customers is using a tool, not asking for money
-    _TRIGGER + r" (?:to )?(?:a |my |our |the |mis |nuestros |los |un |una )?(?:own )?"
-    r"(?:customers?|clients?|clientes?|buyers?|compradores?|shoppers?)",
-    _TRIGGER + r" (?:a |para )(?:mis |nuestros |los |un |una )?(?:clientes?|compradores?)",
+    _TRIGGER + r" (?:to )?(?:one of |uno de |a )?(?:a |my |our |the |mis |nuestros |los |un |una )?(?:own )?"
+    r"(?:customers?|clients?|clientes?|buyers?|comprador(?:es)?|shoppers?|students?|alumnos?)",
+    _TRIGGER + r" (?:a |para )(?:mis |nuestros |los |un |una )?(?:clientes?|comprador(?:es)?)",
     # a refund that has arrived: "my refund of $35 arrived", "ya me llegó el reembolso", "ya se reflejó"
     _TRIGGER + r" (?:(?!not|t|never|yet|still)\w+ ){0,4}(?:arrived|came through|came in|went through"
     r"|showed up|posted|landed|cleared|hit|reached)",
@@ -108,7 +120,7 @@ _MONEY_BACK = [
     r"re?embols\w*",  # reembolso, reembolsar, reembolsen, rembolso
     r"reintegros?",
     # devolución / devolver / devuélvanme ... + the money: dinero, plata, importe, cobro, cargo, pago
-    r"(?:devolucion\w*|devuelv\w*|devolv\w*|devolver\w*|regres\w*|reintegr\w*|reviert\w*|revert\w*"
+    r"(?:devolucion\w*|devuelv\w*|devolv\w*|devolver\w*|regres\w*|reintegr\w*|reviert\w*|revert\w*|revers\w*"
     r"|reembols\w*|abon\w* de nuevo) (?:\w+ ){0,3}?" + _DINERO,
     # "que me lo reviertan", "que me abonen el cargo", "que me reintegren"
     r"(?:me|nos|lo|la|los|las) (?:reviert\w*|revert\w*|reintegr\w*|acrediten|abonen)",
@@ -118,7 +130,8 @@ _MONEY_BACK = [
     r"(?:want|wants|get|have|need|like|give me|give us|send|return|put) (?:my|the|our|it|this|that)"
     r" (?:\w+ ){0,2}" + _MONEY + r" back",
     r"(?:give|pay|send) (?:me|us) back (?:\w+ ){0,3}" + _MONEY + r"|get back (?:\w+ ){0,2}" + _MONEY,
-    r"(?:return|refund|reverse|give back) (?:my|our) (?:\w+ ){0,2}" + _MONEY,
+    r"(?:return|refund|reverse|give back) (?:my|our|one of the|one of my|both|all the|the extra)"
+    r" (?:\w+ ){0,2}" + _MONEY,
     r"back what (?:i|we) (?:paid|spent)|(?:refund|return|give back) what (?:i|we) (?:paid|spent)",
     r"(?:devuelv\w*|devolv\w*|reintegr\w*) (?:\w+ ){0,2}lo (?:que (?:\w+ )?)?"
     r"(?:pague|pagamos|pagado|pagada|cobra\w*)",
@@ -137,12 +150,13 @@ _FILLER = (
     r"(?:my|the|our|this|that|your|these|all|whole|entire|current|premium|pro|paid|annual|monthly"
     r"|yearly|family|business|team|from|of|with|mi|mis|la|el|los|las|de|del|su|sus|tu|nuestra|nuestro"
     r"|enterprise|company|corporate|personal|work|old|free|trial|basic|standard|plus|and|seats?|itself"
+    r"|seller|shop|store|mobile|phone|cell|home|car|gym|digital|online|dating|y|del"
     r"|esta|este|toda|todo|anual|mensual|completa|premium|\d+)"
 )
 _ACCOUNT = (
     r"(?:accounts?|acct|subscriptions?|plans?|memberships?|contracts?|agreements?|licen[cs]es?|service"
     r"|profile|cuentas?|suscripcion\w*|planes|plan|contratos?|servicios?|membresias?|lineas?|abono"
-    r"|acuerdo|licencias?|perfil)"
+    r"|acuerdo|licencias?|perfil|streaming|insurance|policy|broadband|internet|fibra|movil|seguro|poliza)"
     # "account settings", "profile picture": a part of the account, not the account
     r"(?! (?:(?:al|a|a la|a los|a las|de|del|de los|de las|to|to the|for|for the|on) )?(?:picture|photo|pic"
     r"|settings|page|name|details|info|information|password|email|emails|number|statement|balance|foto"
@@ -175,6 +189,9 @@ _CLOSE_ACCOUNT = [
     r"(?:servicio|servicios|suscripcion|plan|membresia|cuenta|plataforma|aplicacion|app)",
     r"(?:ya )?no (?:quiero|queremos|deseo|deseamos|voy a|vamos a) seguir (?:con ustedes|con el servicio"
     r"|con la suscripcion|pagando|con su servicio|con esto)",
+    rf"(?:ya )?no (?:quiero|queremos|deseo|deseamos) seguir con (?:{_FILLER} ){{0,2}}{_ACCOUNT}",
+    r"(?:como|que) (?:hago|hacemos|tengo que hacer) para (?:irme|irnos|salirme|salirnos|darme de baja)",
+    r"how much notice|cuanto preaviso|(?:con )?cuanta antelacion",
     r"(?:i m|im|i am|we re|we are) (?:so |totally |completely |just )?(?:done|finished|through) with "
     r"(?:you|ustedes|your (?:service|company|app|product)|this (?:app|service|company|product|tool))",
     r"(?:switching|moving|going|leaving) (?:over )?(?:to|for) (?:a competitor|another (?:provider|company"
@@ -206,7 +223,8 @@ _OTHER_THINGS = [
     r"descargas?|subidas?|sincroniz\w*|ruido|correos?|boletin\w*|notificacion\w*|publicidad|alertas?",
     r"informes?|reportes?|programad\w*|exportacion\w*",
     r"passwords?|contrasenas?|resets?|upgrades?|updates?|actualizacion\w*|install\w*|instalacion\w*",
-    r"cards?|tarjetas?|users?|usuarios?",
+    r"cards?|tarjetas?|users?|usuarios?|class|classes|clases?|spots?|lessons?|trainers?|entrenador\w*",
+    r"avisos?|mensajes?|messages?|texts?|promos?|ofertas?",
 ]
 # Key words a customer misspells; a word one edit (or one swap) away is read as the key word.
 _SPELLED = (
@@ -277,9 +295,16 @@ def _respell(text: str) -> str:
 
 def _key_word(word: str) -> str:
     """`word`, or the key word it misspells: 'cancle' -> 'cancel', 'refnd' -> 'refund'."""
+    if word.startswith("kancel"):  # 'kancelen', 'kancelar': the c/k swap people type
+        word = "c" + word[1:]
     if len(word) < 5 or word in _SPELLED:
         return word
-    return next((key for key in _SPELLED if key[0] == word[0] and _one_edit(word, key)), word)
+    return next((key for key in _SPELLED if _same_first(key, word) and _one_edit(word, key)), word)
+
+
+def _same_first(key: str, word: str) -> bool:
+    """The first letters agree, or are the c/k people swap ('kancelar')."""
+    return key[0] == word[0] or {key[0], word[0]} == {"c", "k"}
 
 
 def _one_edit(a: str, b: str) -> bool:
