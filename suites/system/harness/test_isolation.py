@@ -64,7 +64,7 @@ def test_a_bad_profile_name_is_one_line_listing_the_available_ones() -> None:
     out = _cli("--profile", "smok")
     assert out.returncode == 2
     assert out.stderr.strip().splitlines() == [
-        "harness load: unknown load profile 'smok'; available: ramp, smoke, soak, spike, steady "
+        "harness load: unknown load profile 'smok'; available: ramp, smoke, soak, spike, steady, stream "
         "(add one under [tool.harness.load.profiles.smok] in pyproject.toml)"
     ]
 
@@ -84,4 +84,5 @@ def test_the_profiles_are_listed() -> None:
         "soak",
         "spike",
         "steady",
+        "stream",
     ]
