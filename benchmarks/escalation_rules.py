@@ -28,7 +28,7 @@ from support_desk import EscalationReason
 from support_desk._policy import escalation_by_rule
 
 DATA = Path(__file__).resolve().parent.parent / "suites" / "unit" / "data"
-SETS = ("", "_fresh", "_blind", "_blind2", "_blind3")
+SETS = ("", "_fresh", "_blind", "_blind2", "_blind3", "_blind4")
 DEFAULT_FILES = [DATA / f"escalation_heldout{s}.jsonl" for s in SETS]
 
 
