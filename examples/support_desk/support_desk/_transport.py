@@ -15,7 +15,8 @@ an error status's body comes back whole, as from `post`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -66,14 +67,8 @@ class HttpxTransport:
     async def post(
         self, url: str, body: bytes, headers: dict[str, str], *, timeout: float, where: dict[str, str]
     ) -> HttpReply:
-        try:
+        with _httpx_failures(where):
             response = await self._client.post(url, content=body, headers=headers, timeout=timeout)
-        except httpx.TimeoutException:
-            raise _timed_out(where) from None
-        except httpx.DecodingError as exc:  # a body its own Content-Encoding cannot decode
-            raise _undecodable(exc, where) from exc
-        except httpx.RequestError as exc:  # refused, reset, closed mid-answer
-            raise _unreachable(exc, where) from exc
         return HttpReply(response.status_code, response.headers.get("retry-after"), response.content)
 
     async def post_lines(
@@ -86,7 +81,7 @@ class HttpxTransport:
         timeout: float,
         where: dict[str, str],
     ) -> HttpReply:
-        try:
+        with _httpx_failures(where):
             async with (
                 asyncio.timeout(timeout),  # the whole stream, not each read: a stall is bounded
                 self._client.stream("POST", url, content=body, headers=headers, timeout=timeout) as response,
@@ -97,12 +92,6 @@ class HttpxTransport:
                 async for line in response.aiter_lines():
                     on_line(line.encode())
                 return HttpReply(response.status_code, response.headers.get("retry-after"), b"")
-        except (TimeoutError, httpx.TimeoutException):
-            raise _timed_out(where) from None
-        except httpx.DecodingError as exc:
-            raise _undecodable(exc, where) from exc
-        except httpx.RequestError as exc:  # refused, reset, cut mid-stream
-            raise _unreachable(exc, where) from exc
 
     async def aclose(self) -> None:
         if self._own:
@@ -189,6 +178,19 @@ class AiohttpTransport:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+@contextmanager
+def _httpx_failures(where: dict[str, str]) -> Iterator[None]:
+    """httpx's failures as the LLM errors `LLMClient` retries by (one mapping for both calls)."""
+    try:
+        yield
+    except (TimeoutError, httpx.TimeoutException):  # TimeoutError: the whole-stream budget
+        raise _timed_out(where) from None
+    except httpx.DecodingError as exc:  # a body its own Content-Encoding cannot decode
+        raise _undecodable(exc, where) from exc
+    except httpx.RequestError as exc:  # refused, reset, closed or cut mid-answer
+        raise _unreachable(exc, where) from exc
 
 
 def _unreachable(exc: BaseException, where: dict[str, str]) -> LLMConnectionError:
