@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .._exceptions import HarnessError
 from ..sut import load_declaration
@@ -107,21 +108,31 @@ def _chaos(reports: Path, paths: list[Path] | None, notes: list[str]) -> ChaosSe
         return None
 
 
+_R = TypeVar("_R")
+
+
+def _optional(path: Path, read: Callable[[Path], _R], what: str, notes: list[str]) -> _R | None:
+    """A record not every run writes: None when absent; None and a note when unreadable."""
+    if not path.exists():
+        return None
+    try:
+        return read(path)
+    except HarnessError as exc:
+        notes.append(f"{what} report unusable: {exc}")
+        return None
+
+
 def _rate(i: Any) -> TrialsRate:
     return TrialsRate(value=i.value, low=i.low, high=i.high)
 
 
 def _trials(reports: Path, notes: list[str]) -> TrialsSection | None:
     """reports/trials.json (`harness trials`), when there is one: not every run repeats."""
-    path = reports / "trials.json"
-    if not path.exists():
-        return None
     from ..trials import TrialsRecord
 
-    try:
-        record = TrialsRecord.read(path)
-    except HarnessError as exc:
-        notes.append(f"trials report unusable: {exc}")
+    path = reports / "trials.json"
+    record = _optional(path, TrialsRecord.read, "trials", notes)
+    if record is None:
         return None
     rows = [
         TrialsScenario(
@@ -155,15 +166,11 @@ def _trials(reports: Path, notes: list[str]) -> TrialsSection | None:
 
 def _mutation(reports: Path, notes: list[str]) -> MutationSection | None:
     """reports/mutation.json (`harness mutate`), when there is one: it is not a tier of every run."""
-    path = reports / "mutation.json"
-    if not path.exists():
-        return None
     from ..mutate._record import MutationRecord  # only a report with a mutation run pays for it
 
-    try:
-        record = MutationRecord.read(path)
-    except HarnessError as exc:
-        notes.append(f"mutation report unusable: {exc}")
+    path = reports / "mutation.json"
+    record = _optional(path, MutationRecord.read, "mutation", notes)
+    if record is None:
         return None
     survivors = [
         MutationSurvivor(where=m.where, operator=m.operator, original=m.original, mutated=m.mutated)
