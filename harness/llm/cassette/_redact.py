@@ -3,8 +3,8 @@
 - Headers: none is stored but `X-Harness-Agent` (requests) and `content-type`, `retry-after`,
   `x-should-retry` (responses): an `Authorization` or `api-key` header never reaches the recorder's
   file, whatever its name or case.
-- Secrets in bodies: API-key shapes (`sk-...`, `Bearer ...`, AWS `AKIA...`, Google `AIza...`,
-  GitHub `ghp_...`) and the very key the recorder was given become `[SECRET]`.
+- Secrets in bodies: API-key shapes and the very key the recorder was given become `[SECRET]`
+  (`harness._secrets`, the finder the report uses too).
 - PII: every string through `harness.pii.redact` (cards, emails, IBANs, phones, DNI/NIE).
   A streamed answer is redacted across its chunks: a card number split over three events is found
   in the joined text and masked where it lies, so no fragment of it stays in any chunk.
@@ -15,22 +15,14 @@ prompt holding an email still matches that prompt.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..._secrets import SECRET_TAG, scrub_secrets, secret_spans
 from ...pii import find_pii, redact
 
 __all__ = ["KEPT_REQUEST_HEADERS", "kept_headers", "scrub", "scrub_stream"]
 
-SECRET_TAG = "[SECRET]"
-_SECRET = re.compile(
-    r"\b(?:sk|rk|pk)-[A-Za-z0-9_\-]{16,}"  # OpenAI, Anthropic (sk-ant-...), Stripe-like keys
-    r"|\bBearer\s+[A-Za-z0-9._~+/\-]{12,}=*"
-    r"|\bAKIA[0-9A-Z]{16}\b"
-    r"|\bAIza[0-9A-Za-z_\-]{35}\b"
-    r"|\bgh[pousr]_[A-Za-z0-9]{30,}\b"
-)
 KEPT_REQUEST_HEADERS = ("x-harness-agent",)
 _KEPT_RESPONSE_HEADERS = ("content-type", "retry-after", "x-should-retry")
 
@@ -41,10 +33,7 @@ def kept_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 
 def scrub_text(text: str, secrets: Iterable[str] = ()) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, SECRET_TAG)
-    return redact(_SECRET.sub(SECRET_TAG, text))
+    return redact(scrub_secrets(text, secrets))
 
 
 def scrub(obj: Any, secrets: tuple[str, ...] = ()) -> Any:
@@ -93,10 +82,7 @@ def _mask_pieces(pieces: list[_Piece], secrets: tuple[str, ...]) -> None:
     texts = [holder[key] for holder, key in pieces]
     joined = "".join(texts)
     spans = [(m.start, m.end, m.kind.tag) for m in find_pii(joined)]
-    spans += [(m.start(), m.end(), SECRET_TAG) for m in _SECRET.finditer(joined)]
-    spans += [
-        (m.start(), m.end(), SECRET_TAG) for s in secrets if s for m in re.finditer(re.escape(s), joined)
-    ]
+    spans += [(begin, end, SECRET_TAG) for begin, end in secret_spans(joined, secrets)]
     if not spans:
         return
     start, merged = 0, _merged(spans)
