@@ -102,7 +102,8 @@ def one_line(r: ExperimentResult) -> str:
         streams = f"TTFT P95 {ttft}, completed {d.completion_rate:.0%}, "
     return (
         f"{r.name:<24} [{r.resilience:>3}] {r.verdict:<13} during: errors {d.error_rate:.0%}, "
-        f"P95 {p95}, {streams}degraded {d.degraded_rate:.0%}, escalated {d.escalated_rate:.0%}; {fired_line(r)}; "
+        f"P95 {p95}, {streams}degraded {d.degraded_rate:.0%}, escalated {d.escalated_rate:.0%}; "
+        f"{fired_line(r)}; "
         f"recovery {rec}; lost {r.requests.lost}{why}"
     )
 

@@ -113,7 +113,8 @@ class FaultRule(BaseModel):
     def _fields_fit_kind(self) -> FaultRule:
         for name, kinds in _KIND_OF_FIELD.items():
             if getattr(self, name) is not None and self.kind not in kinds:
-                raise ValueError(f"{name!r} only applies to kind {' or '.join(map(repr, kinds))}, not {self.kind!r}")
+                fits = " or ".join(map(repr, kinds))
+                raise ValueError(f"{name!r} only applies to kind {fits}, not {self.kind!r}")
         return self
 
     def applies(
@@ -160,9 +161,7 @@ class FaultPlan:
         # Reading the router's label costs a parse: done only when a rule needs it.
         self.needs_route = any(rule.target.route is not None for rule in self.rules)
 
-    def pick(
-        self, *, model: str, agent: str | None, route: str | None, stream: bool = False
-    ) -> Fired | None:
+    def pick(self, *, model: str, agent: str | None, route: str | None, stream: bool = False) -> Fired | None:
         chosen: Fired | None = None
         for index, rule in enumerate(self.rules):
             if not rule.applies(model=model, agent=agent, route=route, router=self.router, stream=stream):

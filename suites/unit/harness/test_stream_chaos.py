@@ -122,4 +122,8 @@ def test_the_injector_sends_the_stall_rule() -> None:
 
 def test_the_reference_catalogue_streams_three_faults() -> None:
     streamed = {e.name: e.method.fault.kind for e in load_catalogue() if e.load.stream}
-    assert streamed == {"stream-cut": "truncated", "stream-slow-tokens": "slow_tokens", "stream-stall": "stall"}
+    assert streamed == {
+        "stream-cut": "truncated",
+        "stream-slow-tokens": "slow_tokens",
+        "stream-stall": "stall",
+    }

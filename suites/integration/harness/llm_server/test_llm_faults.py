@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from collections.abc import AsyncIterator, Callable
@@ -137,7 +138,9 @@ async def test_truncated_stream_stops_mid_answer(faulty: Any, client: openai.Asy
     assert received and full.startswith(received) and len(received) < len(full)
 
 
-async def test_stall_pauses_a_stream_mid_answer_then_finishes_it(faulty: Any, client: openai.AsyncOpenAI) -> None:
+async def test_stall_pauses_a_stream_mid_answer_then_finishes_it(
+    faulty: Any, client: openai.AsyncOpenAI
+) -> None:
     full = (await ask(client, "billing_support", "invoice")).choices[0].message.content
     server, faulty_client = faulty({"kind": "stall", "probability": 1, "seconds": 0.4})
     received, arrivals = "", []
@@ -146,7 +149,7 @@ async def test_stall_pauses_a_stream_mid_answer_then_finishes_it(faulty: Any, cl
         if piece:
             received += piece
             arrivals.append(time.perf_counter())
-    gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
     assert received == full  # the whole answer, late
     assert max(gaps) >= 0.4 and sorted(gaps)[-2] < 0.2  # one stall, mid-answer
     async with httpx.AsyncClient() as http:
