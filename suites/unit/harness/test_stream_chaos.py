@@ -127,3 +127,17 @@ def test_the_reference_catalogue_streams_three_faults() -> None:
         "stream-slow-tokens": "slow_tokens",
         "stream-stall": "stall",
     }
+
+
+def test_the_release_report_checks_completion_as_a_lower_limit() -> None:
+    from harness.measure._chaos_report import Phases
+    from harness.report._chaos import _checks
+
+    done = phase_stats([_stream(i, ttft=50.0, done=True) for i in range(4)])
+    cut = phase_stats([_stream(i, ttft=50.0, done=i < 2) for i in range(4)])
+    checks = _checks(
+        {"completion_rate_min": 0.9, "ttft_p95_ms": 100}, Phases(before=done, during=cut, after=done)
+    )
+    held = {(c.phase, c.probe): c.held for c in checks}
+    assert held[("during", "completion_rate_min")] is False and held[("after", "completion_rate_min")] is True
+    assert held[("during", "ttft_p95_ms")] is True
