@@ -3,6 +3,7 @@ completion figures, their verdicts (each able to say no), and the mock LLM's `st
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -141,3 +142,58 @@ def test_the_release_report_checks_completion_as_a_lower_limit() -> None:
     held = {(c.phase, c.probe): c.held for c in checks}
     assert held[("during", "completion_rate_min")] is False and held[("after", "completion_rate_min")] is True
     assert held[("during", "ttft_p95_ms")] is True
+
+
+# --- the client side: HTTPSystem.ask_stream over an in-process transport --------------------
+
+_FINAL = {"route": "billing_support", "answer": "Fixed now.", "escalated": False}
+_ROUTE = b'event: route\ndata: {"route": "billing_support"}\n\n'
+_DELTA = b'event: delta\ndata: {"text": "Fixed "}\n\n'
+
+
+async def _ask_stream(*chunks: bytes, pause_s: float = 0.0, timeout_s: float = 5.0) -> Any:
+    import asyncio
+
+    import httpx
+
+    from harness.sut import HttpSpec, HTTPSystem, Turn
+    from harness.sut._stream import StreamSpec
+
+    async def body() -> Any:
+        for i, chunk in enumerate(chunks):
+            if i == 1 and pause_s:
+                await asyncio.sleep(pause_s)  # a stall after the first event
+            yield chunk
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/v1/chat/stream"
+        return httpx.Response(200, headers={"Content-Type": "text/event-stream"}, content=body())
+
+    spec = HttpSpec(path="/v1/chat", stream=StreamSpec(path="/v1/chat/stream"))
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler), timeout=timeout_s)
+    system = HTTPSystem("http://127.0.0.1:1", spec, client=client)
+    try:
+        return await system.ask_stream(Turn(query="my invoice"))
+    finally:
+        await client.aclose()
+
+
+async def test_a_stream_with_its_final_event_completed() -> None:
+    final = b"event: final\ndata: " + json.dumps(_FINAL).encode() + b"\n\n"
+    outcome, reader = await _ask_stream(_ROUTE, _DELTA, final)
+    assert outcome.kind == "answered" and reader.completed and reader.timing.ttft_ms is not None
+
+
+async def test_a_cut_stream_and_an_error_event_did_not_complete() -> None:
+    outcome, reader = await _ask_stream(_ROUTE, _DELTA)
+    assert outcome.kind == "error" and "ended before" in (outcome.error or "") and not reader.completed
+    error = b'event: error\ndata: {"error": "deadline", "retriable": true}\n\n'
+    outcome, reader = await _ask_stream(_ROUTE, error)
+    assert outcome.kind == "retriable" and not reader.completed
+
+
+async def test_a_stall_past_the_client_timeout_is_cut_by_it() -> None:
+    final = b"event: final\ndata: " + json.dumps(_FINAL).encode() + b"\n\n"
+    outcome, reader = await _ask_stream(_ROUTE, final, pause_s=2.0, timeout_s=0.3)
+    assert outcome.kind == "no_response" and "within 0.3 s" in (outcome.error or "")
+    assert not reader.completed and reader.timing.ttft_ms is not None
