@@ -151,7 +151,7 @@ async def test_stall_pauses_a_stream_mid_answer_then_finishes_it(
             arrivals.append(time.perf_counter())
     gaps = [b - a for a, b in itertools.pairwise(arrivals)]
     assert received == full  # the whole answer, late
-    assert max(gaps) >= 0.4 and sorted(gaps)[-2] < 0.2  # one stall, mid-answer
+    assert len([g for g in gaps if g >= 0.4]) == 1  # one stall, mid-answer (content on both sides)
     async with httpx.AsyncClient() as http:
         state = (await http.get(server.url + "/_control/faults")).json()
     assert state["counts"] == [{"eligible": 1, "fired": 1}]
