@@ -92,6 +92,13 @@ class Hang(_Fault):
     seconds: float = Field(30.0, gt=0, le=120)
 
 
+class Stall(_Fault):
+    """A stream goes quiet after about half its content for `seconds`, then finishes."""
+
+    kind: Literal["stall"]
+    seconds: float = Field(30.0, gt=0, le=120)
+
+
 class Malformed(_Fault):
     kind: Literal["malformed"]
 
@@ -158,6 +165,7 @@ _NETWORK = (Latency, Jitter, Bandwidth, Timeout, ResetPeer, Down, SlowClose, Lim
 _LLM = (
     Status,
     Hang,
+    Stall,
     Malformed,
     Truncated,
     Empty,
@@ -179,6 +187,7 @@ Fault = Annotated[
     | LimitData
     | Status
     | Hang
+    | Stall
     | Malformed
     | Truncated
     | Empty

@@ -9,6 +9,10 @@ Queries come from the declared scenarios (those the system is meant to answer). 
 is made unique with a `#n` suffix: a run then measures the LLM path, not a response cache, and one
 experiment's answers cannot serve the next. With `pool: N` the same N answerable queries repeat,
 as frequent questions do, and a cache gets its chance.
+
+With `load: {stream: true}` each turn goes to the declared streaming endpoint instead
+(`HTTPSystem.ask_stream`, the same `StreamReader` the load tier's stream profile times with):
+each sample then also holds its time to the first event and whether the stream completed.
 """
 
 from __future__ import annotations
@@ -73,8 +77,15 @@ class LoadGenerator:
         unique: bool = True,
         max_in_flight: int = 64,
         timeout_s: float = 40.0,
+        stream: bool = False,
     ) -> None:
+        if stream and system.contract.spec.stream is None:
+            raise ChaosError(
+                "load: {stream: true}, but the system declares no streaming endpoint; add "
+                "[tool.harness.system.http.stream] (harness/sut/_stream.py) or drop load.stream"
+            )
         self.system, self.queries, self.rate, self.run_id = system, queries, rate, run_id
+        self.stream = stream
         self.unique, self.max_in_flight, self.timeout_s = unique, max_in_flight, timeout_s
         self.samples: list[Sample] = []
         self.skipped = 0  # not sent because `max_in_flight` requests were still open
@@ -106,7 +117,11 @@ class LoadGenerator:
         text = f"{query.text} #{seq}" if self.unique else query.text
         turn = Turn(query=text, user_id=query.user_id, customer_tier=query.tier, request_id=rid)
         started = time.perf_counter()
-        outcome = await self.system.ask(turn)
+        if self.stream:
+            outcome, reader = await self.system.ask_stream(turn)
+            sample.record_stream(reader.timing, reader.completed)
+        else:
+            outcome = await self.system.ask(turn)
         sample.record(outcome, (time.perf_counter() - started) * 1000, (query.route, query.escalated))
 
     async def drain(self) -> None:

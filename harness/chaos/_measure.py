@@ -1,5 +1,9 @@
 """What an experiment measures: per-phase error rate and percentiles, recovery, breakers, losses.
 
+With a streamed load (`load: {stream: true}`) each phase also has `ttft_p50_ms`/`ttft_p95_ms`,
+the time to a stream's first event, and `completion_rate`, the share of its streams that reached
+their final event; `ttft_p95_ms` and `completion_rate_min` judge them like the other probes.
+
 A request belongs to the phase in which it was *sent*: before the fault, during it, or after
 the rollback. Percentiles are exact (nearest rank over the phase's requests, no histogram
 buckets: `harness.measure`). What a request counts as (answered, unclear, lost) is defined once,
@@ -52,6 +56,21 @@ def phase_stats(samples: list[Sample]) -> PhaseStats:
     latencies = [x.ms for x in samples if x.ms is not None]
     s.p50_ms, s.p95_ms = percentile(latencies, 0.50), percentile(latencies, 0.95)
     s.p99_ms, s.max_ms = percentile(latencies, 0.99), max(latencies, default=None)
+    return _stream_stats(s, samples)
+
+
+def _stream_stats(s: PhaseStats, samples: list[Sample]) -> PhaseStats:
+    """TTFT and completion over the phase's streamed requests that came to an end. A stream with
+    no first event at all (a hang, a refusal) counts at the time it ended: the wait it cost, a
+    lower bound on its TTFT, so a hang cannot leave the percentile by never starting."""
+    streams = [x for x in samples if x.completed is not None]
+    if not streams:
+        return s
+    s.streamed, s.completed = len(streams), sum(bool(x.completed) for x in streams)
+    ttft = [x.ttft_ms if x.ttft_ms is not None else x.ms for x in streams]
+    waits = [t for t in ttft if t is not None]
+    s.ttft_p50_ms, s.ttft_p95_ms = percentile(waits, 0.50), percentile(waits, 0.95)
+    s.completion_rate = s.completed / s.streamed
     return s
 
 
@@ -68,9 +87,13 @@ def violations(phase: str, s: PhaseStats, h: Hypothesis) -> list[str]:
         ("degraded_rate", s.degraded_rate, h.degraded_rate),
         ("token_inflation", s.token_inflation, h.token_inflation),
     )
-    for name, value, limit in checks:
+    for name, value, limit in (*checks, ("ttft_p95_ms", s.ttft_p95_ms, h.ttft_p95_ms)):
         if limit is not None and value is not None and value > limit:
             out.append(f"{phase}.{name} {value:.4g} > {limit:g}")
+    least = h.completion_rate_min
+    if least is not None and (s.completion_rate or 0.0) < least:
+        got = "no stream ended" if s.completion_rate is None else f"{s.completion_rate:.4g}"
+        out.append(f"{phase}.completion_rate {got} < {least:g}")
     return out
 
 
@@ -100,7 +123,9 @@ def judge(
 
 
 def _healthy(x: Sample, h: Hypothesis) -> bool:
-    if x.kind != "answered" or x.degraded:
+    if x.kind != "answered" or x.degraded or x.completed is False:
+        return False
+    if h.ttft_p95_ms is not None and (x.ttft_ms is None or x.ttft_ms > h.ttft_p95_ms):
         return False
     if h.misrouted_rate is not None and x.misrouted:
         return False

@@ -96,9 +96,14 @@ def one_line(r: ExperimentResult) -> str:
     p95 = "-" if d.p95_ms is None else f"{d.p95_ms:.0f} ms"
     rec = "-" if r.recovery_s is None else f"{r.recovery_s:.2f} s"
     why = f"  ({'; '.join(r.violations[:2])})" if r.violations else ""
+    streams = ""
+    if d.completion_rate is not None:
+        ttft = "-" if d.ttft_p95_ms is None else f"{d.ttft_p95_ms:.0f} ms"
+        streams = f"TTFT P95 {ttft}, completed {d.completion_rate:.0%}, "
     return (
         f"{r.name:<24} [{r.resilience:>3}] {r.verdict:<13} during: errors {d.error_rate:.0%}, "
-        f"P95 {p95}, degraded {d.degraded_rate:.0%}, escalated {d.escalated_rate:.0%}; {fired_line(r)}; "
+        f"P95 {p95}, {streams}degraded {d.degraded_rate:.0%}, escalated {d.escalated_rate:.0%}; "
+        f"{fired_line(r)}; "
         f"recovery {rec}; lost {r.requests.lost}{why}"
     )
 

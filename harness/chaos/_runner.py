@@ -114,6 +114,7 @@ class _Run:
             unique=exp.load.unique,
             max_in_flight=exp.load.max_in_flight,
             timeout_s=timeout_s,
+            stream=exp.load.stream,
         )
         self._client = client
         self.watch = BreakerWatch(targets.service_url, decl, self.t0)

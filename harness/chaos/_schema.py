@@ -2,6 +2,7 @@
 
     title: The LLM answers 503 with Retry-After
     hypothesis: {error_rate: 0.02, p95_ms: 2000, lost: 0, recovery_s: 5}
+    # load: {stream: true}    # via the streaming endpoint; then also ttft_p95_ms, completion_rate_min
     method:
       fault: {kind: status, status: 503, retry_after_s: 1}
       target: {agent: technical_support}
@@ -64,12 +65,28 @@ class Hypothesis(BaseModel):
     lost: int = Field(0, ge=0, description="requests nobody accounts for (harness.measure)")
     unclear: int = Field(0, ge=0, description="errors without a retry signal, and timeouts")
     recovery_s: float | None = Field(None, ge=0, description="seconds from rollback to healthy answers")
+    # Streamed load only (`load: {stream: true}`).
+    ttft_p95_ms: float | None = Field(
+        None, gt=0, description="95th percentile time to a stream's first event, per phase (streamed load)"
+    )
+    completion_rate_min: float | None = Field(
+        None, ge=0, le=1, description="least share of streams that reach their final event, per phase"
+    )
 
     @model_validator(mode="after")
     def _something_to_check(self) -> Hypothesis:
-        if all(v is None for v in (self.error_rate, self.p95_ms, self.misrouted_rate, self.token_inflation)):
-            raise ValueError("set at least one of error_rate, p95_ms, misrouted_rate, token_inflation")
+        if all(getattr(self, name) is None for name in _PROBES):
+            raise ValueError(f"set at least one of {', '.join(_PROBES)}")
         return self
+
+    @property
+    def on_streams(self) -> list[str]:
+        """The stream probes it sets (they need a streamed load)."""
+        return [name for name in _STREAM_PROBES if getattr(self, name) is not None]
+
+
+_STREAM_PROBES = ("ttft_p95_ms", "completion_rate_min")
+_PROBES = ("error_rate", "p95_ms", "misrouted_rate", "token_inflation", *_STREAM_PROBES)
 
 
 class Target(BaseModel):
@@ -140,6 +157,11 @@ class Load(BaseModel):
         "questions uncached: every phase has the same mix, so tokens compare like with like",
     )
     max_in_flight: int = Field(64, ge=1, le=256)
+    stream: bool = Field(
+        False,
+        description="send every turn to the declared streaming endpoint "
+        "([tool.harness.system.http.stream]) and time its events: TTFT, completion",
+    )
 
     @property
     def unique(self) -> bool:
@@ -169,6 +191,15 @@ class Experiment(BaseModel):
     load: Load = Field(default_factory=Load)
     phases: Phases = Field(default_factory=Phases)
     short: Phases = Field(default_factory=_short_default)
+
+    @model_validator(mode="after")
+    def _stream_probes_need_streams(self) -> Experiment:
+        probes = self.hypothesis.on_streams
+        if probes and not self.load.stream:
+            raise ValueError(
+                f"hypothesis: {', '.join(probes)} judge streams; set load: {{stream: true}} or drop them"
+            )
+        return self
 
     @field_validator("resilience_off")
     @classmethod

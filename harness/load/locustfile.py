@@ -276,7 +276,7 @@ def _streamed(response: Any, sample: Sample, started: float) -> Any:
     outcome = _read_stream(response, reader, started)
     # The context the request event gets is Locust's merged copy of ours: put it there.
     response.request_meta["context"]["harness_outcome"] = outcome
-    sample.record_stream(reader.timing)
+    sample.record_stream(reader.timing, reader.completed)
     # stream=True times only the headers: Locust's own figure is the whole stream's too.
     response.request_meta["response_time"] = outcome.latency_ms
     return outcome

@@ -67,6 +67,13 @@ class PhaseStats(_Section):
     p95_ms: float | None = None
     p99_ms: float | None = None
     max_ms: float | None = None
+    # Streamed load only (None otherwise): time to the first event, and the share of streams that
+    # reached their final event (not cut, no error event, not given up on by the client).
+    streamed: int = 0
+    completed: int = 0
+    ttft_p50_ms: float | None = None
+    ttft_p95_ms: float | None = None
+    completion_rate: float | None = None
 
     def rounded(self) -> PhaseStats:
         """A copy with its ratios and times to 4 decimals, as the report shows them."""

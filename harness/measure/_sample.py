@@ -92,6 +92,7 @@ class Sample:
     first_content_ms: float | None = None
     gaps_ms: list[float] | None = None
     chunks: int | None = None
+    completed: bool | None = None  # the stream reached its final event (or done line)
 
     def record(self, outcome: Outcome, ms: float, label: tuple[str | None, bool] | None = None) -> Sample:
         """Fill in what came back; `label` is the scenario's (expected route, escalated)."""
@@ -108,10 +109,12 @@ class Sample:
                 self.misrouted = outcome.route != label[0] or outcome.escalated != label[1]
         return self
 
-    def record_stream(self, timing: Any) -> Sample:
-        """A streamed request's times (a `harness.sut.StreamTiming`)."""
+    def record_stream(self, timing: Any, completed: bool | None = None) -> Sample:
+        """A streamed request's times (a `harness.sut.StreamTiming`), and whether it completed:
+        its final event came (False: cut, an error event, or the client's timeout)."""
         self.ttft_ms, self.first_content_ms = timing.ttft_ms, timing.first_content_ms
         self.gaps_ms, self.chunks = list(timing.gaps_ms), timing.chunks
+        self.completed = completed
         return self
 
     @property

@@ -16,7 +16,16 @@ from ._summary import ChaosExperiment, ChaosSection, PhaseCheck
 
 __all__ = ["find_chaos", "read_chaos"]
 
-_PROBES = ("error_rate", "p95_ms", "misrouted_rate", "escalated_rate", "degraded_rate", "token_inflation")
+_PROBES = (
+    "error_rate",
+    "p95_ms",
+    "misrouted_rate",
+    "escalated_rate",
+    "degraded_rate",
+    "token_inflation",
+    "ttft_p95_ms",
+    "completion_rate_min",  # a lower limit, on `completion_rate`
+)
 _PHASES = ("before", "during", "after")
 _PHASE_FIELDS = (
     "sent",
@@ -30,6 +39,8 @@ _PHASE_FIELDS = (
     "degraded_rate",
     "cache_hits",
     "token_inflation",
+    "ttft_p95_ms",  # streamed load only
+    "completion_rate",  # streamed load only
     "lost",  # not a figure of a phase (lost is the whole run's): null, kept for harness.summary/1
 )
 
@@ -49,9 +60,13 @@ def _checks(hypothesis: dict[str, int | float], phases: Phases) -> list[PhaseChe
             limit = hypothesis.get(probe)
             if limit is None or (probe == "token_inflation" and phase == "before"):
                 continue  # inflation is relative to the steady state: it has no "before"
-            value = getattr(stats, probe)
             # A phase that never ran (an aborted run has no "during") holds nothing.
-            held = bool(stats.sent) and (value is None or value <= limit)
+            if probe == "completion_rate_min":
+                value = stats.completion_rate
+                held = bool(stats.sent) and value is not None and value >= limit
+            else:
+                value = getattr(stats, probe)
+                held = bool(stats.sent) and (value is None or value <= limit)
             out.append(PhaseCheck(phase=phase, probe=probe, value=value, limit=float(limit), held=held))
     return out
 

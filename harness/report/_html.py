@@ -112,6 +112,8 @@ _PROBES = {
     "escalated_rate": "escalated",
     "degraded_rate": "degraded",
     "token_inflation": "tokens",
+    "ttft_p95_ms": "TTFT P95",
+    "completion_rate_min": "streams completed",
 }
 
 
@@ -120,7 +122,7 @@ def _probe(value: float | None, probe: str) -> str:
     name = _PROBES.get(probe, probe)
     if value is None:
         return f"{name} –"
-    if probe == "p95_ms":
+    if probe in ("p95_ms", "ttft_p95_ms"):
         return f"{name} {value:,.0f} ms"
     if probe == "token_inflation":
         return f"{name} ×{value:.2f}"

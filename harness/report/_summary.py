@@ -225,7 +225,7 @@ class SlaSection(BaseModel):
 class PhaseCheck(BaseModel):
     model_config = _MODEL
     phase: Literal["before", "during", "after"]
-    probe: str  # error_rate, p95_ms, misrouted_rate, token_inflation
+    probe: str  # error_rate, p95_ms, ..., ttft_p95_ms; completion_rate_min is a lower limit
     value: float | None
     limit: float
     held: bool

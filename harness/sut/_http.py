@@ -14,6 +14,7 @@ reply is classified once, the same way everywhere:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Iterable
@@ -26,6 +27,7 @@ from pydantic import ValidationError
 
 from ._declaration import HttpSpec
 from ._model import Outcome, Turn
+from ._stream import StreamReader, stream_request
 
 __all__ = ["HTTPContract", "HTTPSystem", "HttpRequest", "dig"]
 
@@ -184,6 +186,35 @@ class HTTPSystem:
         except httpx.HTTPError as exc:
             return self.contract.no_response(exc, (time.perf_counter() - started) * 1000)
         return self.contract.read(resp.status_code, resp.content, (time.perf_counter() - started) * 1000)
+
+    async def ask_stream(self, turn: Turn) -> tuple[Outcome, StreamReader]:
+        """The turn to the declared streaming endpoint, each SSE line timed as it arrives by a
+        `StreamReader` (as the load tier's locustfile does). The whole stream is bounded by the
+        client's read timeout: a stall past it is cut, an outcome with no response."""
+        req = stream_request(self.contract, turn)
+        started = time.perf_counter()
+        reader = StreamReader(self.contract, started)
+        bound = self._client.timeout.read or self.contract.spec.timeout_s
+
+        def elapsed() -> float:
+            return (time.perf_counter() - started) * 1000
+
+        try:
+            async with (
+                asyncio.timeout(bound),
+                self._client.stream(
+                    req.method, self.base_url + req.path, json=req.json, headers=req.headers
+                ) as resp,
+            ):
+                if not 200 <= resp.status_code < 300:
+                    return self.contract.read(resp.status_code, await resp.aread(), elapsed()), reader
+                async for line in resp.aiter_lines():
+                    reader.line(line)
+        except TimeoutError:
+            return self.contract.no_response(f"the stream did not end within {bound:g} s", elapsed()), reader
+        except httpx.HTTPError as exc:  # refused, reset, cut mid-stream
+            return self.contract.no_response(exc, elapsed()), reader
+        return reader.outcome(resp.status_code, elapsed()), reader
 
     async def aclose(self) -> None:
         if self._own:

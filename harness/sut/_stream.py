@@ -163,6 +163,11 @@ class StreamReader:
         t.chunks += 1
         self.text.append(piece)
 
+    @property
+    def completed(self) -> bool:
+        """The stream reached its final event (or done line): not cut, no error event."""
+        return isinstance(self.ended, dict)
+
     def _error(self, message: str, *, retriable: bool) -> Outcome:
         return Outcome(status="error", error=message, retriable=retriable, http_status=200)
 

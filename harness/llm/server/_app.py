@@ -32,7 +32,7 @@ from ._latency import Delay
 from ._messages import CLOSE, Close, Reply, Request, Response, StreamResponse
 from ._replies import DUMMY_REQUEST, ApiError, call_for, dumps, error_reply, from_httpx, json_response
 from ._sse import Event, malformed_events, stream_events, truncate
-from ._state import ServerState
+from ._state import ServerState, Stats
 
 __all__ = ["App", "control_reachable"]
 
@@ -116,7 +116,7 @@ class App:
         index = state.next_index()
         thought = self._think(req)
         route = state.route(req.agent, thought) if state.plan.needs_route else None
-        fired = state.plan.pick(model=req.model, agent=req.agent, route=route)
+        fired = state.plan.pick(model=req.model, agent=req.agent, route=route, stream=req.stream)
         kind = fired.rule.kind if fired else None
         if fired is not None:
             state.stats.faults[fired.rule.kind] += 1
@@ -127,7 +127,7 @@ class App:
             return self._hang(fired)
         body = completion_body(build_reply(req, thought, fired), call_for(req.body, index))
         if req.stream:
-            return self._stream(req, body, kind)
+            return self._stream(req, body, fired)
         payload = dumps(body)
         if kind == "malformed":
             return Response(200, payload[: len(payload) // 2])
@@ -147,13 +147,16 @@ class App:
             log.exception("the brain failed for agent %r", req.agent)
             raise ApiError(500, f"mock LLM brain failed: {exc!r}", error_code="brain_error") from None
 
-    def _stream(self, req: ChatRequest, body: dict[str, Any], kind: str | None) -> StreamResponse:
+    def _stream(self, req: ChatRequest, body: dict[str, Any], fired: Fired | None) -> StreamResponse:
+        kind = fired.rule.kind if fired else None
         if kind == "malformed":
             return StreamResponse([e.data for e in malformed_events(body)])
         events = stream_events(body, include_usage=req.include_usage)
         if kind == "truncated":
             events = truncate(events)
         delay = self.state.latency.draw(req.model)
+        if fired is not None and kind == "stall":
+            return StreamResponse(_stalled(events, delay, fired.rule.hang_seconds, self.state.stats))
         if delay.is_zero:
             return StreamResponse([e.data for e in events], truncate=kind == "truncated")
         return StreamResponse(_paced(events, delay), truncate=kind == "truncated")
@@ -173,7 +176,7 @@ async def _later(reply: Response, seconds: float) -> Response:
     return reply
 
 
-async def _paced(events: list[Event], delay: Delay) -> AsyncIterator[bytes]:
+async def _paced(events: list[Event], delay: Delay, *, first: bool = True) -> AsyncIterator[bytes]:
     """Events at model speed: the first after the TTFT, each later one after its tokens.
 
     Each event is due at an absolute time (the previous one's due time plus its own delay), not
@@ -181,15 +184,32 @@ async def _paced(events: list[Event], delay: Delay) -> AsyncIterator[bytes]:
     busy machine, the selector rounds its timeout up to the millisecond), and relative sleeps
     add that to every gap, +1.8-2.9% on 40 ms gaps in benchmarks/stream_fidelity.py. On a
     schedule, one event's lateness is taken back from the next gap, as a model's tokens come
-    when they are made, not when the last one was written."""
+    when they are made, not when the last one was written. `first=False`: no TTFT (a stream
+    resumed mid-answer)."""
     loop = asyncio.get_running_loop()
-    due = loop.time() + delay.ttft_s
-    await asyncio.sleep(delay.ttft_s)
+    ttft = delay.ttft_s if first else 0.0
+    due = loop.time() + ttft
+    await asyncio.sleep(ttft)
     for event in events:
         if event.tokens:
             due += delay.chunk_s(event.tokens)
             await asyncio.sleep(max(0.0, due - loop.time()))
         yield event.data
+
+
+async def _stalled(events: list[Event], delay: Delay, seconds: float, stats: Stats) -> AsyncIterator[bytes]:
+    """The first half of the content at model speed, then `seconds` of silence (the connection
+    held open, counted as hanging), then the rest: the client's own timeout decides."""
+    head = truncate(events)
+    async for data in _paced(head, delay):
+        yield data
+    stats.hanging += 1
+    try:
+        await asyncio.sleep(seconds)
+    finally:
+        stats.hanging -= 1
+    async for data in _paced(events[len(head) :], delay, first=False):
+        yield data
 
 
 def control_reachable(control_host: str, local: str) -> bool:

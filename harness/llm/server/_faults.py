@@ -11,6 +11,9 @@ Kinds (`LLM_FAULT_KINDS`):
   adds a Retry-After header).
 - `hang`: hold the connection and answer nothing until the client gives up, at most
   `seconds` (default and maximum `HANG_MAX_S`), then close it.
+- `stall`: a *stream* stops after about half its content, holds the connection `seconds`
+  (default and maximum `HANG_MAX_S`), then sends the rest: a model that goes quiet mid-answer.
+  Only streamed calls meet it (a plain call is neither eligible nor hit).
 - `malformed`: HTTP 200, `application/json`, a body cut mid-JSON (a stream: an event whose
   data is not JSON).
 - `truncated`: a stream stops mid-content and the connection drops; a plain response
@@ -46,6 +49,7 @@ __all__ = ["HANG_MAX_S", "LLM_FAULT_KINDS", "FaultPlan", "FaultRule", "Fired", "
 FaultKind = Literal[
     "status",
     "hang",
+    "stall",
     "malformed",
     "truncated",
     "empty",
@@ -61,11 +65,11 @@ HANG_MAX_S = 120.0
 SchemaVariant = Literal["missing_answer", "blank_answer", "wrong_type", "excess_discount"]
 
 # Fields that only make sense for one kind, so a typo'd kind does not silently drop them.
-_KIND_OF_FIELD = {
-    "status": "status",
-    "retry_after": "status",
-    "seconds": "hang",
-    "variant": "schema_violation",
+_KIND_OF_FIELD: dict[str, tuple[str, ...]] = {
+    "status": ("status",),
+    "retry_after": ("status",),
+    "seconds": ("hang", "stall"),
+    "variant": ("schema_violation",),
 }
 
 
@@ -107,12 +111,17 @@ class FaultRule(BaseModel):
 
     @model_validator(mode="after")
     def _fields_fit_kind(self) -> FaultRule:
-        for name, kind in _KIND_OF_FIELD.items():
-            if getattr(self, name) is not None and self.kind != kind:
-                raise ValueError(f"{name!r} only applies to kind {kind!r}, not {self.kind!r}")
+        for name, kinds in _KIND_OF_FIELD.items():
+            if getattr(self, name) is not None and self.kind not in kinds:
+                fits = " or ".join(map(repr, kinds))
+                raise ValueError(f"{name!r} only applies to kind {fits}, not {self.kind!r}")
         return self
 
-    def applies(self, *, model: str, agent: str | None, route: str | None, router: str | None) -> bool:
+    def applies(
+        self, *, model: str, agent: str | None, route: str | None, router: str | None, stream: bool = False
+    ) -> bool:
+        if self.kind == "stall" and not stream:
+            return False  # a plain reply has no middle to stall in
         # The router's reply names a route; the others' replies are answers. With no router
         # declared, every agent's reply can be either.
         if self.kind == "invalid_route" and router is not None and agent != router:
@@ -152,10 +161,10 @@ class FaultPlan:
         # Reading the router's label costs a parse: done only when a rule needs it.
         self.needs_route = any(rule.target.route is not None for rule in self.rules)
 
-    def pick(self, *, model: str, agent: str | None, route: str | None) -> Fired | None:
+    def pick(self, *, model: str, agent: str | None, route: str | None, stream: bool = False) -> Fired | None:
         chosen: Fired | None = None
         for index, rule in enumerate(self.rules):
-            if not rule.applies(model=model, agent=agent, route=route, router=self.router):
+            if not rule.applies(model=model, agent=agent, route=route, router=self.router, stream=stream):
                 continue
             self.eligible[index] += 1
             rng = self._rngs[index]

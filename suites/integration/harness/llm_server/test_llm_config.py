@@ -87,8 +87,8 @@ def test_json_config_loads(tmp_path: Path) -> None:
         (
             "c.toml",
             "[[faults]]\nkind = 'slow'\nprobability = 1\n",
-            "c.toml: faults[0].kind: Input should be 'status', 'hang', 'malformed', 'truncated', 'empty', "
-            "'invalid_route', 'schema_violation' or 'hallucinated_tool'",
+            "c.toml: faults[0].kind: Input should be 'status', 'hang', 'stall', 'malformed', 'truncated', "
+            "'empty', 'invalid_route', 'schema_violation' or 'hallucinated_tool'",
         ),
         (
             "d.toml",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from collections.abc import AsyncIterator, Callable
@@ -58,7 +59,7 @@ async def test_429_is_a_rate_limit_error(faulty: Any) -> None:
 
 
 async def test_probability_zero_never_fires(faulty: Any, make_server: Any) -> None:
-    for kind in ("status", "hang", "malformed", "truncated", "empty", "hallucinated_tool"):
+    for kind in ("status", "hang", "stall", "malformed", "truncated", "empty", "hallucinated_tool"):
         server, client = faulty({"kind": kind, "probability": 0})
         for _ in range(5):
             assert (await ask(client, "supervisor", "my invoice")).choices[0].message.content == (
@@ -135,6 +136,44 @@ async def test_truncated_stream_stops_mid_answer(faulty: Any, client: openai.Asy
         async for chunk in await ask(faulty_client, "billing_support", "invoice", stream=True):
             received += (chunk.choices[0].delta.content or "") if chunk.choices else ""
     assert received and full.startswith(received) and len(received) < len(full)
+
+
+async def test_stall_pauses_a_stream_mid_answer_then_finishes_it(
+    faulty: Any, client: openai.AsyncOpenAI
+) -> None:
+    full = (await ask(client, "billing_support", "invoice")).choices[0].message.content
+    server, faulty_client = faulty({"kind": "stall", "probability": 1, "seconds": 0.4})
+    received, arrivals = "", []
+    async for chunk in await ask(faulty_client, "billing_support", "invoice", stream=True):
+        piece = (chunk.choices[0].delta.content or "") if chunk.choices else ""
+        if piece:
+            received += piece
+            arrivals.append(time.perf_counter())
+    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
+    assert received == full  # the whole answer, late
+    assert len([g for g in gaps if g >= 0.4]) == 1  # one stall, mid-answer (content on both sides)
+    async with httpx.AsyncClient() as http:
+        state = (await http.get(server.url + "/_control/faults")).json()
+    assert state["counts"] == [{"eligible": 1, "fired": 1}]
+
+
+async def test_stall_meets_only_streamed_calls(faulty: Any) -> None:
+    server, client = faulty({"kind": "stall", "probability": 1, "seconds": 5})
+    started = time.perf_counter()
+    await ask(client, "billing_support", "invoice")  # plain: answered at once
+    assert time.perf_counter() - started < 2
+    async with httpx.AsyncClient() as http:
+        state = (await http.get(server.url + "/_control/faults")).json()
+    assert state["counts"] == [{"eligible": 0, "fired": 0}]
+
+
+async def test_a_stall_longer_than_the_client_waits_is_cut_by_its_timeout(faulty: Any) -> None:
+    _, client = faulty({"kind": "stall", "probability": 1, "seconds": 5})
+    started = time.perf_counter()
+    with pytest.raises((httpx.ReadTimeout, openai.APITimeoutError)):
+        async for _ in await ask(client, "billing_support", "invoice", stream=True, timeout=0.3):
+            pass
+    assert time.perf_counter() - started < 3
 
 
 async def test_empty_content(faulty: Any) -> None:

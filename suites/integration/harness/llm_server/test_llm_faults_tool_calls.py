@@ -97,6 +97,10 @@ def test_without_a_fault_the_brain_hands_off_and_the_worker_calls_its_tool(serve
 def test_every_fault_kind_fires_on_tool_calling_traffic(serve: Any, kind: str) -> None:
     server = serve(kind)
     body = SUPERVISOR if kind == "invalid_route" else WORKER  # invalid_route is the router's fault
+    if kind == "stall":  # a stream's fault: a plain tool call is neither eligible nor hit
+        assert _calls(_post(server, body)) == [("lookup_invoice", {"invoice_id": "INV-1002"})]
+        assert httpx.get(f"{server.url}/_control/stats", timeout=5).json()["faults"] == {}
+        return
     if kind == "hang":
         with pytest.raises(httpx.ReadTimeout):
             _post(server, body, timeout=0.5)
