@@ -19,8 +19,8 @@ KNOWN = {
 # Half the *connections* are reset, and ChatOpenAI retries a reset call twice on a new one. A
 # pooled connection that drew "no reset" carries every later call untouched, so the outcome rides
 # on how many connections the run opens: held here (1 and 6 resets in two runs), failed in two
-# CI runs under load (a question fails when one call meets three resets in a row). Either is true of this system; what must hold
-# is that the fault fired and nothing worse than answered-or-failed came of it.
+# CI runs under load (a question fails when one call meets three resets in a row). Either is true
+# of this system; what must hold is that the fault fired and nothing worse than failing came of it.
 CHANCY = {"net-reset-peer": {"held", "failed"}}
 
 
