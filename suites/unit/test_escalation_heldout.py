@@ -26,6 +26,8 @@ FRESH = DATA / "escalation_heldout_fresh.jsonl"
 BLIND = DATA / "escalation_heldout_blind.jsonl"
 BLIND2 = DATA / "escalation_heldout_blind2.jsonl"
 BLIND3 = DATA / "escalation_heldout_blind3.jsonl"
+BLIND4 = DATA / "escalation_heldout_blind4.jsonl"
+BLIND5 = DATA / "escalation_heldout_blind5.jsonl"
 BAR = 0.95
 
 
@@ -54,8 +56,8 @@ def test_precision_and_recall_on_the_heldout_set_are_at_least_95_percent() -> No
 
 @pytest.mark.parametrize(
     ("path", "least"),
-    [(HELDOUT, 120), (FRESH, 40), (BLIND, 120), (BLIND2, 200), (BLIND3, 240)],
-    ids=["heldout", "fresh", "blind", "blind2", "blind3"],
+    [(HELDOUT, 120), (FRESH, 40), (BLIND, 120), (BLIND2, 200), (BLIND3, 240), (BLIND4, 200), (BLIND5, 200)],
+    ids=["heldout", "fresh", "blind", "blind2", "blind3", "blind4", "blind5"],
 )
 def test_each_set_is_bilingual_balanced_and_well_formed(path: Path, least: int) -> None:
     rows = _rows(path)
