@@ -36,7 +36,14 @@ __all__ = ["escalation_by_rule", "is_complex", "model_for", "sanitise_query"]
 #   (refund, reimbursement, chargeback, charge reversal, "my last payment back", "devolución del
 #   importe / del cobro", "que me devuelvan la plata / lo que pagué").
 #   Leaving in other words escalates too ("I want out", "we no longer need your service", "how do I
-#   stop paying for this", "me quiero salir del plan", "no pienso pagar ni un mes más").
+#   stop paying for this", "me quiero salir del plan", "no pienso pagar ni un mes más"), and so do:
+#   not wanting or needing the thing any more ("won't need the insurance after June, how do I end
+#   it"), a formal notice ("notice of non-renewal", "no renovaremos", "la resolución del contrato"),
+#   ending a paid tier by name ("end premium"), a publication one subscribes to ("dejar el periódico"),
+#   someone else's account ("my late father's account"), stopping money going out ("stop taking
+#   money out of my account", "dejen de sacarme plata", "stop the direct debit"), and undoing a named
+#   charge by pronoun ("charged me for a renewal I never authorised. Reverse it", "anuladla",
+#   "¿me pueden devolver eso?"). A cooling-off period ("desistimiento") is a policy question.
 # - A question about the refund or cancellation *policy* escalates too ("can I leave whenever I
 #   want?", "¿hay permanencia?"): a rule cannot tell curiosity from intent, and a missed cancellation
 #   costs more than a minute of a human's time.
@@ -50,6 +57,11 @@ __all__ = ["escalation_by_rule", "is_complex", "model_for", "sanitise_query"]
 #   received ("I got my refund, thanks", "ya se reflejó"), or not asked for ("I'm not asking for a
 #   refund"), or an ending only considered ("I was going to close my account but..."), asks for
 #   nothing. A merchant refunding their own customers is using a tool: technical.
+# - Also asks for nothing: an ending stated negatively with any ending verb ("I am NOT closing my
+#   account", "¡no me cierren la cuenta!"), money already back ("already got the money back", "ya me
+#   lo devolvieron", "the reimbursement is showing"), a payment status the app shows ("payment
+#   cancelled"), and a licence deactivated on one device to move it to another; cancelling a
+#   callback or a delivery ("el reparto del periódico esas dos semanas") is cancelling something else.
 _TRIGGER = r"(?:cancel\w*|refund\w*|re?embols\w*|unsubscribe\w*|baja|devolucion\w*)"
 _NOT_A_REQUEST = [
     r"(?:don t|dont|do not|no quiero|no queremos|instead of|rather than|en vez de|en lugar de)"
