@@ -36,7 +36,14 @@ __all__ = ["escalation_by_rule", "is_complex", "model_for", "sanitise_query"]
 #   (refund, reimbursement, chargeback, charge reversal, "my last payment back", "devolución del
 #   importe / del cobro", "que me devuelvan la plata / lo que pagué").
 #   Leaving in other words escalates too ("I want out", "we no longer need your service", "how do I
-#   stop paying for this", "me quiero salir del plan", "no pienso pagar ni un mes más").
+#   stop paying for this", "me quiero salir del plan", "no pienso pagar ni un mes más"), and so do:
+#   not wanting or needing the thing any more ("won't need the insurance after June, how do I end
+#   it"), a formal notice ("notice of non-renewal", "no renovaremos", "la resolución del contrato"),
+#   ending a paid tier by name ("end premium"), a publication one subscribes to ("dejar el periódico"),
+#   someone else's account ("my late father's account"), stopping money going out ("stop taking
+#   money out of my account", "dejen de sacarme plata", "stop the direct debit"), and undoing a named
+#   charge by pronoun ("charged me for a renewal I never authorised. Reverse it", "anuladla",
+#   "¿me pueden devolver eso?"). A cooling-off period ("desistimiento") is a policy question.
 # - A question about the refund or cancellation *policy* escalates too ("can I leave whenever I
 #   want?", "¿hay permanencia?"): a rule cannot tell curiosity from intent, and a missed cancellation
 #   costs more than a minute of a human's time.
@@ -50,6 +57,11 @@ __all__ = ["escalation_by_rule", "is_complex", "model_for", "sanitise_query"]
 #   received ("I got my refund, thanks", "ya se reflejó"), or not asked for ("I'm not asking for a
 #   refund"), or an ending only considered ("I was going to close my account but..."), asks for
 #   nothing. A merchant refunding their own customers is using a tool: technical.
+# - Also asks for nothing: an ending stated negatively with any ending verb ("I am NOT closing my
+#   account", "¡no me cierren la cuenta!"), money already back ("already got the money back", "ya me
+#   lo devolvieron", "the reimbursement is showing"), a payment status the app shows ("payment
+#   cancelled"), and a licence deactivated on one device to move it to another; cancelling a
+#   callback or a delivery ("el reparto del periódico esas dos semanas") is cancelling something else.
 _TRIGGER = r"(?:cancel\w*|refund\w*|re?embols\w*|unsubscribe\w*|baja|devolucion\w*)"
 _NOT_A_REQUEST = [
     r"(?:don t|dont|do not|no quiero|no queremos|instead of|rather than|en vez de|en lugar de)"
@@ -94,15 +106,44 @@ _NOT_A_REQUEST = [
     r"(?<!no )(?<!no me )(?<!no nos )(?:ya )?(?:me |nos )?(?:llego|llegaron|entro|cayo) (?:el |mi |la |los )?"
     + _TRIGGER,
     _TRIGGER + r" (?:ya )?(?:se )?(?:reflejo|acredito|aplico|llego|entro)",
+    r"(?:reimburs\w*|" + _TRIGGER + r") (?:(?!(?:not|t|never|yet|still)\b)\w+ ){0,4}(?:showing|shows"
+    r"|showed|appeared|appears)",
+    # money back already: "I've already got the money back", "ya me devolvieron la plata"
+    r"(?<!not )(?<!never )(?<!t )(?:already )?(?:got|gotten|received) (?:my |the |our |all my |all the )?"
+    r"(?:money|payment|cash|funds) back",
+    r"(?<!no )(?<!nunca )(?:ya )?(?:me|nos) (?:lo |la |los |las )?(?:devolvieron|regresaron"
+    r"|reintegraron|reembolsaron|abonaron"
+    r"|acreditaron|devolvio|reintegro)\b",
+    r"(?<!no )(?<!nunca )(?:me|nos) (?:hicieron|hizo|dieron|dio) (?:el |un |la |dos )?" + _TRIGGER,
+    # an ending stated negatively: "I am NOT closing my account", "no me cierren la cuenta"
+    r"(?:i m|im|i am|we re|we are|am|are) not (?:\w+ )?(?:closing|cancel\w*|leaving|deleting"
+    r"|terminating|ending)"
+    r"|(?:don t|dont|do not|never) (?:want to |wanna |need to )?(?:close|delete|terminate|end"
+    r"|deactivate|remove)",
+    r"no (?:quiero|queremos|deseo|pienso|voy a|vamos a) (?:\w+ )?(?:cerrar|borrar|eliminar|terminar|finalizar"
+    r"|cancelar|desactivar)|no (?:me |nos |le )?(?:cierren|cierres|cierre|borren|eliminen|desactiven"
+    r"|cancelen)",
+    # a payment status shown by the app: "payment cancelled", "pago cancelado"
+    r"(?:payments?|pagos?|transactions?|transaccion\w*|purchases?|compras?|checkout) (?:was |is |got "
+    r"|fue |ha sido )?"
+    r"(?:cancelled|canceled|cancelado|cancelada)",
+    # a licence moved between devices: "deactivate the licence on my old laptop"
+    r"(?:deactivat\w*|desactiv\w*|unlink\w*|desvincul\w*|release|liberar) (?:the |my |a |la |el |mi |una )?"
+    r"(?:licen[cs]es?|licencias?|seats?|activations?) (?:on|from|in|of|en|de"
+    r"|del) (?:\w+ ){0,2}(?:laptop|computer"
+    r"|pc|device|mac|machine|tablet|ordenador|computadora|portatil|laptop|dispositivo|equipo|maquina)",
+    # a UI control named with a verb: "el botón de 'emitir reembolso'"
+    r"(?:boton|botones|button|opcion|option|enlace|link) (?:de |para |to )?\w+ " + _TRIGGER,
+    _TRIGGER + r" (?:al|a los|a las) (?:comprador(?:es)?|clientes?)",
 ]
 # Money, as customers name it ("$29" folds to "29").
 _MONEY = (
     r"(?:money|payments?|charges?|fees?|cash|funds|euros?|dollars?|pesos?|bucks|pounds|quid|amount"
-    r"|difference|\d+)"
+    r"|difference|deposits?|cents?|penny|pennies|dime|\d+)"
 )
 _DINERO = (
     r"(?:dinero|plata|lana|pasta|guita|importe|cobr\w*|cargos?|pagos?|pagad\w*|cuotas?|mensualidad\w*"
-    r"|euros|pesos|dolares|\d+)"
+    r"|euros|pesos|dolares|depositos?|fianza|centavos?|centimos?|\d+)"
 )
 # Wants money back: escalates wherever it appears.
 _MONEY_BACK = [
@@ -130,12 +171,34 @@ _MONEY_BACK = [
     r"(?:want|wants|get|have|need|like|give me|give us|send|return|put) (?:my|the|our|it|this|that)"
     r" (?:\w+ ){0,2}" + _MONEY + r" back",
     r"(?:give|pay|send) (?:me|us) back (?:\w+ ){0,3}" + _MONEY + r"|get back (?:\w+ ){0,2}" + _MONEY,
-    r"(?:return|refund|reverse|give back) (?:my|our|one of the|one of my|both|all the|the extra)"
+    r"(?:return|refund|reverse|give back) (?:my|our|the|one of the|one of my|both|all the|the extra)"
     r" (?:\w+ ){0,2}" + _MONEY,
     r"back what (?:i|we) (?:paid|spent)|(?:refund|return|give back) what (?:i|we) (?:paid|spent)",
     r"(?:devuelv\w*|devolv\w*|reintegr\w*) (?:\w+ ){0,2}lo (?:que (?:\w+ )?)?"
     r"(?:pague|pagamos|pagado|pagada|cobra\w*)",
     r"anul\w* (?:\w+ ){0,2}(?:cargos?|cobros?)",
+    # every cent: "I want every cent back" (determiners the pattern above does not take)
+    r"(?:want|get|need) (?:every|each|all|all my|all the|all of my) (?:\w+ ){0,1}" + _MONEY + r" back",
+    # back onto the card: "put one of them back on my card"
+    r"(?:put|pay|give|credit|transfer|return)\w* (?:(?:it|them|that|this|one|one of them|those"
+    r"|the \w+) )?back"
+    r" (?:on|onto|to|into) (?:my|our|the) (?:\w+ )?(?:card|bank|balance|wallet)",
+    # a charge named, then undone by pronoun: "charged 89.99 ... Reverse it", "me cobraron ... Anuladla",
+    # "me cobraron la publicación, ¿me pueden devolver eso?", "que me devuelvan lo de esas semanas"
+    r"(?:charg|billed|debit|cobr|carg|pag)\w*(?: \w+){0,15}? (?:(?:reverse|undo|revert|void) (?:it|that"
+    r"|this|them)"
+    r"|(?:put|give|pay|credit) (?:it|them|that|one of them|one) back"
+    r"|(?:anul|revert|reviert|deshac|cancel)\w*(?:ad|en|a|e|ar)(?:lo|la|los|las)"
+    r"|(?:me |nos )(?:lo|la|los|las) (?:devuelv|devolv|reintegr|regres|reembols|abon|anul)\w*"
+    r"|(?:devuelv|devolv|reintegr|regres)\w*(?:me|nos)(?:lo|la|los|las)"
+    r"|(?:devuelv|devolv|reintegr|regres)\w* (?:eso|esto|aquello|lo de (?:\w+ ){0,3}?(?:semanas?|meses"
+    r"|mes|dias?"
+    r"|periodo|ano)))\b",
+    r"(?:reverse|undo|revert) (?:it|that|this|them)",
+    # Spain's vosotros and subjunctive forms: "exijo que me abonéis ese importe"
+    r"(?:me|nos) (?:abon|acredit)(?:en|eis|es|ad|ar|ara|aran)\b",
+    # gets the money back some other way: "¿cómo recupero mi dinero?", "recover what I paid"
+    r"recuper\w* (?:\w+ ){0,2}?" + _DINERO + r"|(?:recover|recoup|claw back) (?:\w+ ){0,2}" + _MONEY,
 ]
 # Closes the account: an ending verb, at most four filler words, then the thing the customer has.
 _ENDING = (
@@ -144,24 +207,30 @@ _ENDING = (
     r"|desuscrib\w*|desinscrib\w*|suprim\w*|discontinu\w*|exit|exiting|finaliz\w*|terminacion|rescision"
     r"|quit\w*|salir(?:me|nos)? del?|me salgo del?|me voy del?|irme del?|irnos del?"
     r"|unsubscribe\w*|cerr\w*|cierr\w*|elimin\w*|borr(?:ar|en|a|e|ad)|anul\w*|rescind\w*|termin(?:ar|en|e)"
-    r"|desactiv\w*|de baja|la baja|baja de|baja del)"
+    r"|desactiv\w*|de baja|la baja|baja de|baja del"
+    # backs out: "walk away from the policy", "echarme atrás del seguro"
+    r"|walk away from|back out of|pull out of|echar(?:me|nos|se)? atras|me echo atras|nos echamos atras)"
 )
 _FILLER = (
     r"(?:my|the|our|this|that|your|these|all|whole|entire|current|premium|pro|paid|annual|monthly"
     r"|yearly|family|business|team|from|of|with|mi|mis|la|el|los|las|de|del|su|sus|tu|nuestra|nuestro"
     r"|enterprise|company|corporate|personal|work|old|free|trial|basic|standard|plus|and|seats?|itself"
-    r"|seller|shop|store|mobile|phone|cell|home|car|gym|digital|online|dating|y|del"
+    r"|seller|shop|store|mobile|phone|cell|home|car|gym|digital|online|dating|y|del|late|deceased"
+    # a possessive: "my late father's account" (folded "father s"), not "it's", "that's"
+    r"|(?!(?:it|that|there|what|here|let|he|she|who|where|how)\b)\w+ s"
     r"|esta|este|toda|todo|anual|mensual|completa|premium|\d+)"
 )
 _ACCOUNT = (
     r"(?:accounts?|acct|subscriptions?|plans?|memberships?|contracts?|agreements?|licen[cs]es?|service"
     r"|profile|cuentas?|suscripcion\w*|planes|plan|contratos?|servicios?|membresias?|lineas?|abono"
-    r"|acuerdo|licencias?|perfil|streaming|insurance|policy|broadband|internet|fibra|movil|seguro|poliza)"
+    r"|acuerdo|licencias?|perfil|streaming|insurance|policy|broadband|internet|fibra|movil|seguro|poliza"
+    # a publication one subscribes to: "cancel the newspaper", "dejar el periódico digital"
+    r"|newspaper|magazine|periodico|revista)"
     # "account settings", "profile picture": a part of the account, not the account
     r"(?! (?:(?:al|a|a la|a los|a las|de|del|de los|de las|to|to the|for|for the|on) )?(?:picture|photo|pic"
     r"|settings|page|name|details|info|information|password|email|emails|number|statement|balance|foto"
     r"|configuracion|contrasena|datos|newsletter|boletin\w*|correos?|ofertas|notificacion\w*|alerts?"
-    r"|alertas|sms|promo\w*|marketing))"
+    r"|alertas|sms|promo\w*|marketing|delivery|deliveries|reparto|entregas?|address|direccion))"
 )
 _CLOSE_ACCOUNT = [
     rf"{_ENDING} (?:{_FILLER} ){{0,4}}{_ACCOUNT}",
@@ -198,6 +267,42 @@ _CLOSE_ACCOUNT = [
     r"|service|vendor))|me (?:voy|paso|cambio) (?:a|con) (?:la competencia|otra (?:empresa|compania"
     r"|plataforma)|otro (?:proveedor|servicio))",
     r"cierren todo|cancelen todo|close (?:it all|everything)(?: down| out)?",
+    # does not want it any more: "I don't want this subscription anymore", "won't need the home insurance"
+    rf"(?:don t|dont|do not|no longer) (?:want|need|use) (?:{_FILLER} ){{0,3}}{_ACCOUNT} (?:any ?more"
+    rf"|any longer)",
+    rf"(?:won t|wont|will not|will no longer|not going to) (?:need|use|want|be needing|be using)"
+    rf" (?:{_FILLER} ){{0,3}}{_ACCOUNT}",
+    rf"no (?:voy a|vamos a) (?:necesitar|usar|querer) (?:mas )?(?:{_FILLER} ){{0,3}}{_ACCOUNT}"
+    rf"|ya no (?:necesito|necesitamos|quiero|queremos) (?:{_FILLER} ){{0,3}}{_ACCOUNT}",
+    # ends it by pronoun once the account is named: "the home insurance ... what do I do to end it",
+    # "el seguro de hogar ... para finalizarlo"
+    rf"{_ACCOUNT}(?: \w+){{0,12}}? (?:(?:end|terminate|discontinue) (?:it|them)"
+    r"|(?:finaliz|finalic|termin|rescind|cancel|cerr|cierr|anul)(?:ar|er|ir|en|e|a|ad)(?:me|nos"
+    r"|se)?(?:lo|la|los|las))\b",
+    # a paid tier ended by name: "how do I end premium", "desactivar el premium"
+    r"(?:end|stop|terminate|deactivate|get rid of|desactiv\w*|quit(?:ar|en|o)|termin(?:ar|en|o)|finaliz\w*)"
+    r" (?:my |the |el |mi |su |this |este )?(?:premium|gold|platinum|plus|pro|vip)\b"
+    r"(?! (?:features?|content|badge|support|button|version|funciones|contenido|boton))",
+    # leaves in other words: "dejar el periódico digital", not "dejar la cuenta abierta"
+    rf"(?:dejar|dejo|dejamos|dejaria|dejariamos) (?:{_FILLER} ){{0,3}}{_ACCOUNT}"
+    r"(?! (?:abiert\w*|activ\w*|como|igual|tal|a nombre|en pausa|pausad\w*|congelad\w*|sin|para|a mi"
+    r"|a su)\b)",
+    # formal notice: "notice of non-renewal", "no renovaremos la licencia", "la resolución del contrato"
+    r"non ?renewal|notice of (?:termination|cancellation)|(?:give|giving|serve|serving|hereby give) (?:you )?"
+    r"(?:formal |written )?notice(?! of (?:a |an )?(?:change|address|move|price))",
+    r"no (?:lo |la |los |las )?renov(?:ar|are|aremos|aria|ariamos|amos)\b"
+    r"|no (?:queremos|deseamos|deseo|vamos a|pensamos) renov\w*",
+    r"resolucion (?:del?|de la) (?:\w+ ){0,2}(?:contratos?|poliza|acuerdo|suscripcion)",
+    # the cooling-off period is a policy question: "cooling off period", "periodo de desistimiento"
+    r"cooling ?off|desistimiento|right of withdrawal",
+    # stops the money going out: "stop taking money out of my account", "dejen de sacarme plata"
+    r"stop (?:taking|debiting|withdrawing|pulling|deducting|collecting|draining) (?:\w+ ){0,2}?" + _MONEY,
+    r"(?:dejen|deje|dejar|dejo|dejamos|paren|pare|parar) de (?:(?:cobr|sac|descont|debit|carg"
+    r"|quit)\w*(?:me|nos)\b"
+    r"|(?:cobr|sac|descont|debit|carg|quit)\w* (?:\w+ ){0,2}?" + _DINERO + r")",
+    r"(?:stop|cancel\w*|end) (?:the |my |our )?(?:monthly )?(?:direct debit|standing order"
+    r"|recurring payments?)"
+    r"|(?:cancelar|anular|quitar) (?:la )?domiciliacion",
 ]
 # Leaves in so many words, as a whole clause: "I want out", "I'm out", "me quiero ir", "me piro".
 _LEAVE_CLAUSE = re.compile(
@@ -205,6 +310,12 @@ _LEAVE_CLAUSE = re.compile(
     r"|(?:yo )?(?:me|nos) (?:quiero|queremos|voy|vamos) (?:a )?(?:ir|salir|marchar)"
     r"(?: de (?:aqui|ustedes|su \w+|este servicio|esta empresa|la plataforma))?"
     r"|me (?:piro|largo|las piro)(?: de aqui)?)$"
+)
+# The same, closing a longer clause: "... this price hike is the last straw I'm leaving", "... y me largo"
+_LEAVE_END = re.compile(
+    r"(?<!when )(?<!if )(?<!before )(?<!after )(?<!while )(?<!cuando )(?<!si )(?<!no )(?<!que )"
+    r"\b(?:(?:i m|im|i am|we re|we are) (?:leaving|out of here|outta here)"
+    r"|(?:me|nos) (?:largo|largamos|piro|piramos|las piro))$"
 )
 # An ending only considered: "I was going to close my account but it's fixed", "iba a cancelar".
 _CONSIDERED = (
@@ -216,10 +327,10 @@ _BARE_CLOSING = [r"cancel\w*", r"unsubscribe\w*", r"desuscrib\w*", r"de baja", r
 _OTHER_THINGS = [
     r"orders?|items?|purchases?|meetings?|appointments?|calls?|sessions?|demos?|webinars?|events?",
     r"bookings?|reservations?|flights?|trips?|deliver(?:y|ies)|shipments?|shipping|transfers?",
-    r"invites?|invitations?|print\w*|jobs?|downloads?|uploads?|sync\w*|noise|emails?|newsletters?",
+    r"callbacks?|invites?|invitations?|print\w*|jobs?|downloads?|uploads?|sync\w*|noise|emails?|newsletters?",
     r"notifications?|alerts?|api|webhooks?|endpoints?|reports?|schedul\w*|exports?",
     r"pedidos?|articulos?|compras?|reunion\w*|citas?|llamadas?|videollamadas?|sesion\w*|eventos?",
-    r"reservas?|vuelos?|viajes?|envios?|entregas?|transferencias?|invitacion\w*|impresion\w*",
+    r"reservas?|repartos?|vuelos?|viajes?|envios?|entregas?|transferencias?|invitacion\w*|impresion\w*",
     r"descargas?|subidas?|sincroniz\w*|ruido|correos?|boletin\w*|notificacion\w*|publicidad|alertas?",
     r"informes?|reportes?|programad\w*|exportacion\w*",
     r"passwords?|contrasenas?|resets?|upgrades?|updates?|actualizacion\w*|install\w*|instalacion\w*",
@@ -284,7 +395,9 @@ def escalation_by_rule(query: str, customer_tier: str) -> EscalationReason | Non
 def wants_to_leave_or_money_back(query: str) -> bool:
     """Rule 2: the customer wants to close the account or subscription, or wants money back."""
     clauses = [_NOT_A_REQUEST_RE.sub(" ", _respell(fold(c))) for c in _CLAUSE_RE.split(query)]
-    if _ESCALATE_RE.search(" ".join(clauses)) or any(_LEAVE_CLAUSE.search(c.strip()) for c in clauses):
+    if _ESCALATE_RE.search(" ".join(clauses)) or any(
+        _LEAVE_CLAUSE.search(c.strip()) or _LEAVE_END.search(c.strip()) for c in clauses
+    ):
         return True
     return any(_BARE_CLOSING_RE.search(c) and not _OTHER_THINGS_RE.search(c) for c in clauses)
 
