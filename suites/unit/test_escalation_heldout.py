@@ -2,8 +2,9 @@
 
 `data/escalation_heldout.jsonl` is kept apart from the scenarios the rule was built on
 (`support_desk/data/customer_queries.jsonl`); its labels follow the policy in the docstring of
-`support_desk/_policy.py`. `data/escalation_heldout_fresh.jsonl` was written after the rule was
-final and is only checked for shape here: its figures are printed by `benchmarks/escalation_rules.py`.
+`support_desk/_policy.py`. The blind sets were each written by someone who saw neither the rule
+nor the other sets; every set the rule has been tuned to is held at the bar, the newest only
+checked for shape (its untouched figures are printed by `benchmarks/escalation_rules.py`).
 """
 
 from __future__ import annotations
@@ -39,8 +40,14 @@ def _fires(query: str) -> bool:
     return escalation_by_rule(query, "standard") == EscalationReason.CANCELLATION
 
 
-def test_precision_and_recall_on_the_heldout_set_are_at_least_95_percent() -> None:
-    rows = _rows(HELDOUT)
+# Every set the rule has been tuned to: a change that wins the newest set back must not lose these.
+# The newest blind set (BLIND5) is only shape-checked: its figures are the untouched ones.
+TUNED = [HELDOUT, FRESH, BLIND, BLIND2, BLIND3, BLIND4]
+
+
+@pytest.mark.parametrize("path", TUNED, ids=[p.stem.removeprefix("escalation_") for p in TUNED])
+def test_precision_and_recall_on_each_tuned_set_are_at_least_95_percent(path: Path) -> None:
+    rows = _rows(path)
     got = [(row, _fires(row["query"])) for row in rows]
     tp = sum(1 for row, fired in got if fired and row["expect"])
     fp = [row for row, fired in got if fired and not row["expect"]]
