@@ -42,6 +42,26 @@ def _cmd_proxy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_traces(args: argparse.Namespace) -> int:
+    """Receive OTLP/HTTP traces (POST /v1/traces, protobuf or JSON) into a spans.jsonl."""
+    from .traces import OTLPReceiver
+
+    if not 0 <= args.port < 65536:
+        raise ConfigError(f"--port {args.port}: give a port between 0 and 65535")
+    try:
+        receiver = OTLPReceiver(args.out, host=args.host, port=args.port)
+    except OSError as exc:
+        raise ConfigError(
+            f"--host {args.host} --port {args.port}: cannot listen there ({exc.strerror or exc})"
+        ) from None
+    print(f"receiving OTLP/HTTP traces at {receiver.endpoint}/v1/traces into {args.out}", flush=True)
+    try:
+        receiver.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def _cmd_stack(args: argparse.Namespace) -> int:
     """Start (detached) or stop the mock LLM server, the proxy and the declared system, or remove
     every fault from a running stack (clean)."""
@@ -145,6 +165,11 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         "run the mock LLM server (OpenAI-compatible)",
         command,
     )
+    trc = _add(sub, "traces", _cmd_traces, help="receive OTLP/HTTP traces into a spans.jsonl")
+    trc.add_argument("action", choices=["receive"])
+    trc.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    trc.add_argument("--port", type=int, default=4318, help="port (default 4318, OTLP/HTTP's)")
+    trc.add_argument("--out", required=True, help="the spans.jsonl to append each span to")
     prx = _add(sub, "proxy", _cmd_proxy, help="run the Toxiproxy-compatible proxy server")
     prx.add_argument("--host", default="127.0.0.1", help="API bind address (default 127.0.0.1)")
     prx.add_argument("--port", type=int, default=8474, help="API port (default 8474)")

@@ -180,6 +180,20 @@ def graph_coverage(harness_declaration: SystemDeclaration) -> Iterator[PathCover
 
 
 @pytest.fixture(scope="session")
+def graph_coverage_http(harness_declaration: SystemDeclaration) -> Iterator[PathCoverage]:
+    """(session) Path coverage of the declared graph over HTTP: record each request's path (its
+    reply's `path`, or `trace.path()` from the spans it exported when it reports none); written
+    where the release report reads it (reports/integration/graph_coverage_http.json)."""
+    from harness._tier_runs import graph_coverage_of, reports_dir
+
+    coverage = graph_coverage_of(harness_declaration)
+    yield coverage
+    if coverage.requests:
+        folder = reports_dir(harness_declaration.root) / "integration"
+        coverage.write(folder / "graph_coverage_http.json")
+
+
+@pytest.fixture(scope="session")
 def harness_stack(worker_id: str) -> Iterator[Stack]:
     """The running stack; `.service_url`, `.llm_url` (worker_id is pytest-xdist's fixture)."""
     from harness.stack import Stack

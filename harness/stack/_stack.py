@@ -50,6 +50,8 @@ class StackRecord(TypedFile):
     audit_log: str | None
     pids: dict[str, int | None]
     owner_pid: int
+    spans: str | None = None  # the spans.jsonl the stack's OTLP receiver appends to
+    otlp_url: str | None = None
 
 
 def read_record(path: str | Path) -> StackRecord:
@@ -88,6 +90,7 @@ class Stack:
         self.with_proxy = proxy
         self.proxy_api_port = free_port(control_host) if proxy else 0
         self.proxy_port = free_port(control_host) if proxy else 0
+        self.otlp_port = free_port(control_host) if self.traced else 0
         self.llm_args = [*self.declaration.mock_llm_args(), *(llm_args or [])]
         self.system_env = dict(system_env or {})
         self.processes: list[ManagedProcess] = []
@@ -120,6 +123,33 @@ class Stack:
         return self.declaration.serve is not None
 
     @property
+    def traced(self) -> bool:
+        """Whether the declared system exports spans, and the stack receives them."""
+        serve = self.declaration.serve
+        return serve is not None and serve.traces
+
+    @property
+    def otlp_url(self) -> str:
+        return f"http://{self._control}:{self.otlp_port}"
+
+    @property
+    def spans(self) -> Path | None:
+        """The spans.jsonl the stack's receiver appends the system's spans to."""
+        return self.dir / "spans.jsonl" if self.traced else None
+
+    def otel_env(self) -> dict[str, str]:
+        """The standard variables every OTel SDK reads: where to export, quickly, and as whom."""
+        if not self.traced:
+            return {}
+        return {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": self.otlp_url,
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "OTEL_SERVICE_NAME": self.declaration.name,
+            "OTEL_BSP_SCHEDULE_DELAY": "200",  # ms: spans reach the receiver soon after the reply
+            "OTEL_TRACES_SAMPLER": "parentbased_always_on",
+        }
+
+    @property
     def audit_log(self) -> Path | None:
         """Where the system writes the harness audit log, if its declaration says it does."""
         serve = self.declaration.serve
@@ -140,7 +170,7 @@ class Stack:
             argv,
             log_path=self.dir / "service.log",
             health_url=f"{self.service_url}{serve.health}",
-            env={**env, **self.system_env},
+            env={**env, **self.otel_env(), **self.system_env},
             detached=self.detached,
             cwd=self.declaration.root,  # where its own modules are, wherever the harness runs from
         )
@@ -179,6 +209,18 @@ class Stack:
                     f"{self.proxy_api_url}/version",
                 )
             )
+        if self.traced and self.spans is not None:
+            receive = [
+                "traces",
+                "receive",
+                "--host",
+                h,
+                "--port",
+                str(self.otlp_port),
+                "--out",
+                str(self.spans),
+            ]
+            parts.append(self._part("OTLP receiver", receive, "otlp.log", f"{self.otlp_url}/health"))
         if self.with_system:
             parts.append(self._system_part())
         return parts
@@ -206,11 +248,14 @@ class Stack:
     def start(self) -> Stack:
         self._refuse_a_running_one()
         self._warn_exposed()
+        if self.spans is not None:  # another run's spans: not this stack's
+            self.spans.unlink(missing_ok=True)
         for attr, what, host in (
             ("llm_port", "mock LLM server", self.control_host),
             ("service_port", self.declaration.name, self.host),
             ("proxy_api_port", "proxy", self.control_host),
             ("proxy_port", "proxy listener", self.control_host),
+            ("otlp_port", "OTLP receiver", self.control_host),
         ):
             port = getattr(self, attr)
             # Picked by us, then taken by someone else since: pick again, the caller never
@@ -279,6 +324,8 @@ class Stack:
             audit_log=str(self.audit_log) if self.audit_log else None,
             pids={p.name: p.pid for p in self.processes},
             owner_pid=os.getpid(),
+            spans=str(self.spans) if self.spans else None,
+            otlp_url=self.otlp_url if self.traced else None,
         )
 
     def _record(self) -> None:

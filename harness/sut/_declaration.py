@@ -106,6 +106,11 @@ class ServeSpec(BaseModel):
     health: str = Field("/health", pattern=r"^/")
     llm_base_url_env: str | None = None
     startup_timeout_s: float = Field(60.0, gt=0)
+    traces: bool = Field(
+        False,
+        description="the system exports OpenTelemetry spans over OTLP/HTTP when given the standard "
+        "OTEL_EXPORTER_OTLP_ENDPOINT: the stack then receives them (reports/.../spans.jsonl)",
+    )
 
     @field_validator("command", "env")
     @classmethod

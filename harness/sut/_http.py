@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import ValidationError
 
+from ..traces import TRACEPARENT, parse_traceparent, trace_id_for, traceparent
 from ._declaration import HttpSpec
 from ._model import Outcome, Turn
 from ._stream import StreamReader, stream_request
@@ -40,6 +41,13 @@ class HttpRequest:
     path: str
     json: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def trace_id(self) -> str | None:
+        """The trace this request starts (its `traceparent`), for the spans a system exports."""
+        value = next((v for k, v in self.headers.items() if k.lower() == TRACEPARENT), None)
+        parsed = parse_traceparent(value)
+        return parsed[0] if parsed else None
 
 
 def _fill(template: Any, values: dict[str, Any]) -> Any:
@@ -87,6 +95,10 @@ class HTTPContract:
             headers[self.spec.request_id_header] = turn.request_id
         if turn.no_cache:  # the contract for repeated trials: answer afresh, not from a cache
             headers["Cache-Control"] = "no-cache"
+        if TRACEPARENT not in {k.lower() for k in headers}:
+            # W3C trace context: a system that propagates it puts its spans under this trace
+            # id, derived from the request id, so every record of the request names its trace.
+            headers[TRACEPARENT] = traceparent(trace_id_for(turn.request_id))
         return HttpRequest(self.spec.method, self.spec.path, _fill(self.spec.body, values), headers)
 
     def read(self, status: int, body: bytes | str, latency_ms: float = 0.0) -> Outcome:
@@ -146,6 +158,13 @@ class HTTPContract:
         return Outcome(status="error", error=text[:_MAX_DETAIL], retriable=True, latency_ms=latency_ms or 0.0)
 
 
+def _traced(outcome: Outcome, req: HttpRequest) -> Outcome:
+    """The outcome with the trace the request started, unless the system named its own."""
+    if outcome.trace_id or req.trace_id is None:
+        return outcome
+    return outcome.model_copy(update={"trace_id": req.trace_id})
+
+
 class HTTPSystem:
     """A system behind HTTP. `HTTPSystem("http://127.0.0.1:8000/ask")` posts `{"query": ...}` there;
     `HTTPSystem(base_url, spec)` speaks a declared contract (`[tool.harness.system.http]`)."""
@@ -184,8 +203,12 @@ class HTTPSystem:
                 req.method, self.base_url + req.path, json=req.json, headers=req.headers
             )
         except httpx.HTTPError as exc:
-            return self.contract.no_response(exc, (time.perf_counter() - started) * 1000)
-        return self.contract.read(resp.status_code, resp.content, (time.perf_counter() - started) * 1000)
+            outcome = self.contract.no_response(exc, (time.perf_counter() - started) * 1000)
+        else:
+            outcome = self.contract.read(
+                resp.status_code, resp.content, (time.perf_counter() - started) * 1000
+            )
+        return _traced(outcome, req)
 
     async def ask_stream(self, turn: Turn) -> tuple[Outcome, StreamReader]:
         """The turn to the declared streaming endpoint, each SSE line timed as it arrives by a
@@ -207,14 +230,18 @@ class HTTPSystem:
                 ) as resp,
             ):
                 if not 200 <= resp.status_code < 300:
-                    return self.contract.read(resp.status_code, await resp.aread(), elapsed()), reader
+                    return _traced(
+                        self.contract.read(resp.status_code, await resp.aread(), elapsed()), req
+                    ), reader
                 async for line in resp.aiter_lines():
                     reader.line(line)
         except TimeoutError:
-            return self.contract.no_response(f"the stream did not end within {bound:g} s", elapsed()), reader
+            return _traced(
+                self.contract.no_response(f"the stream did not end within {bound:g} s", elapsed()), req
+            ), reader
         except httpx.HTTPError as exc:  # refused, reset, cut mid-stream
-            return self.contract.no_response(exc, elapsed()), reader
-        return reader.outcome(resp.status_code, elapsed()), reader
+            return _traced(self.contract.no_response(exc, elapsed()), req), reader
+        return _traced(reader.outcome(resp.status_code, elapsed()), req), reader
 
     async def aclose(self) -> None:
         if self._own:

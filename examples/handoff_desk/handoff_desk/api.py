@@ -6,12 +6,15 @@ python -m handoff_desk.api --port 8100
 from __future__ import annotations
 
 import argparse
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
 from . import build_graph
+from ._tracing import instrument
 
 __all__ = ["Question", "answer", "app"]
 
@@ -34,8 +37,19 @@ def answer(state: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-app = FastAPI(title="handoff desk")
 _graph: Any = None
+_tracer_provider: Any = None
+
+
+@asynccontextmanager
+async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
+    yield
+    if _tracer_provider is not None:  # the last batch of spans, before the process ends
+        _tracer_provider.shutdown()
+
+
+app = FastAPI(title="handoff desk", lifespan=_lifespan)
+_tracer_provider = instrument(app)
 
 
 @app.post("/ask")
