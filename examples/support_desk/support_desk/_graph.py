@@ -12,6 +12,7 @@ are checked on the entry edge rather than in a node of their own: a LangGraph su
 about 0.8 ms of CPU, and most requests would pay for one that does nothing.
 Edges are coroutines: LangGraph runs a sync edge function in a thread pool, a thread handoff
 per edge per request.
+Each node's run is an `invoke_agent <node>` span (`_tracing.py`), named as the graph names it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, Send
 
+from . import _tracing
 from ._handoff import UPDATE_ID, HandoffFaults, receive
 from ._nodes import Nodes
 from ._policy import escalation_by_rule
@@ -107,7 +109,8 @@ def build_graph(nodes: Nodes, handoff: HandoffFaults | None = None) -> Any:
         (Route.ESCALATE.value, nodes.escalate_to_human),
     ):
         idempotent = nodes.settings.resilience.idempotency
-        action: Any = _with_handoff(name, fn, handoff, idempotent) if handoff else fn
+        traced = _traced(name, fn)
+        action: Any = _with_handoff(name, traced, handoff, idempotent) if handoff else traced
         graph.add_node(name, action)
     graph.add_conditional_edges(START, _entry(nodes), ["supervisor", Route.ESCALATE.value, "cached_answer"])
     graph.add_conditional_edges("cached_answer", _after_cached_answer, [END, Route.ESCALATE.value])
@@ -119,6 +122,22 @@ def build_graph(nodes: Nodes, handoff: HandoffFaults | None = None) -> Any:
         graph.add_conditional_edges(name, _after_specialist, [Route.ESCALATE.value, END])
     graph.add_edge(Route.ESCALATE.value, END)
     return graph.compile()
+
+
+def _traced(
+    name: str, fn: Callable[[Any], Awaitable[dict[str, Any]]]
+) -> Callable[[Any], Awaitable[dict[str, Any]]]:
+    # The span covers the node's own work, not the handoff after it: a delayed or lost handoff
+    # shows as time between agent spans, not inside one. LangGraph runs each node in a task that
+    # copies the context, so the span nests under the request's and its LLM calls' under it.
+    async def node(state: Any) -> dict[str, Any]:
+        with _tracing.agent_span(name) as span:
+            update = await fn(state)
+            _tracing.agent_outcome(span, update)
+            return update
+
+    node.__name__ = name
+    return node
 
 
 def _with_handoff(

@@ -21,6 +21,9 @@ guards between the endpoint and this call need not know a stream exists; asyncio
 variable into every task LangGraph starts for the request, and into no other request's. A stream
 that ends before `[DONE]` is a dropped connection (transient: retried), an event that is not
 JSON a malformed reply.
+
+Each call is a `chat <model>` span (GenAI conventions, `_tracing.py`): the model asked and the
+one that answered, the token counts and the finish reason; a failed call is an error span.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from __future__ import annotations
 import functools
 import json
 import ssl
+import urllib.parse
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -35,6 +39,7 @@ from typing import Any, Literal, Protocol
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from . import _tracing
 from ._errors import (
     LLMConnectionError,
     LLMError,
@@ -61,6 +66,7 @@ class Completion:
     tokens_in: int
     tokens_out: int
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    finish_reason: str | None = None  # "stop", "length", ... when the server says
 
 
 # What we read of a `chat.completion`, checked; every other field may be there or not (servers
@@ -88,6 +94,7 @@ class _Message(BaseModel):
 class _Choice(BaseModel):
     model_config = _LENIENT
     message: _Message
+    finish_reason: str | None = None
 
 
 class _Usage(BaseModel):
@@ -141,6 +148,7 @@ class LLMClient:
             self._transport = AiohttpTransport(ssl_context=_tls_context())
         self._url = base_url.rstrip("/") + "/chat/completions"
         self._auth = f"Bearer {api_key}"
+        self._server = _server_of(self._url)  # for the spans' `server.*`
 
     async def aclose(self) -> None:
         await self._transport.aclose()
@@ -153,6 +161,21 @@ class LLMClient:
         messages: list[dict[str, str]],
         temperature: float,
         timeout: float,
+    ) -> Completion:
+        """One call, in a span of its own (each retry is another call, so another span)."""
+        with _tracing.llm_span(model, temperature=temperature, server=self._server) as span:
+            done = await self._complete(agent, model, messages, temperature, timeout)
+            _tracing.llm_outcome(
+                span,
+                model=done.model,
+                tokens_in=done.tokens_in,
+                tokens_out=done.tokens_out,
+                finish_reason=done.finish_reason,
+            )
+            return done
+
+    async def _complete(
+        self, agent: str, model: str, messages: list[dict[str, str]], temperature: float, timeout: float
     ) -> Completion:
         request: dict[str, Any] = {"model": model, "messages": messages, "temperature": temperature}
         sink = STREAM_TO.get()
@@ -192,6 +215,15 @@ class LLMClient:
         return events.completion()
 
 
+def _server_of(url: str) -> tuple[str, int | None]:
+    where = urllib.parse.urlsplit(url)
+    try:
+        port = where.port
+    except ValueError:  # not a number: the call will say so, the span just leaves it out
+        port = None
+    return where.hostname or "", port
+
+
 def _dumps(request: dict[str, Any]) -> bytes:
     return json.dumps(request, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -205,6 +237,7 @@ class _StreamedCompletion:
         self.pieces: list[str] = []
         self.usage = _Usage()
         self.done = False
+        self.finish_reason: str | None = None
 
     def line(self, raw: bytes) -> None:
         if not raw.startswith(b"data:") or self.done:
@@ -226,7 +259,11 @@ class _StreamedCompletion:
         if isinstance(chunk.get("usage"), dict):
             self.usage = _Usage.model_validate(chunk["usage"])
         for choice in chunk.get("choices") or ():
-            delta = choice.get("delta") if isinstance(choice, dict) else None
+            if not isinstance(choice, dict):
+                continue
+            if isinstance(choice.get("finish_reason"), str):
+                self.finish_reason = choice["finish_reason"]
+            delta = choice.get("delta")
             piece = delta.get("content") if isinstance(delta, dict) else None
             if isinstance(piece, str) and piece:
                 self.pieces.append(piece)
@@ -240,7 +277,10 @@ class _StreamedCompletion:
                 model=self.model,
             )
         text = "".join(self.pieces)
-        return Completion(text, self.model, self.usage.prompt_tokens, self.usage.completion_tokens)
+        usage = self.usage
+        return Completion(
+            text, self.model, usage.prompt_tokens, usage.completion_tokens, finish_reason=self.finish_reason
+        )
 
     def _malformed(self, why: str) -> LLMMalformedResponseError:
         return LLMMalformedResponseError(
@@ -268,7 +308,8 @@ def _to_completion(body: bytes, *, agent: str, model: str) -> Completion:
             agent=agent,
             model=model,
         )
-    message, usage = reply.choices[0].message, reply.usage or _Usage()
+    choice, usage = reply.choices[0], reply.usage or _Usage()
+    message = choice.message
     return Completion(
         text=message.content or "",
         model=reply.model or model,
@@ -279,6 +320,7 @@ def _to_completion(body: bytes, *, agent: str, model: str) -> Completion:
             for c in (message.tool_calls or [])
             if c.function is not None
         ],
+        finish_reason=choice.finish_reason,
     )
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from harness.pii import redact
 
+from . import _tracing
 from ._cache import ResponseCache
 from ._clock import Clock, SystemClock
 from ._errors import DeadlineExceededError
@@ -97,7 +98,9 @@ class SupportSystem:
         clean = sanitise_query(query, max_chars=self.settings.max_query_chars)
         if self.settings.redact_llm_input:
             clean = redact(clean)
-        trace_id = trace_id or _new_trace_id()
+        # Inside a traced request (the service's span, or a host's): that trace's id, so logs,
+        # the audit log, the reply and the spans share one.
+        trace_id = trace_id or _tracing.current_trace_id() or _new_trace_id()
         started = time.perf_counter()
         deadline_s = self.settings.timeouts.request_deadline_s
         state = initial_state(
