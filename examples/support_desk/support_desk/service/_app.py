@@ -7,6 +7,9 @@ every request but the operational ones (`/health`, `/metrics`, `/_control/...`) 
 audit line with the status it got: `AuditMiddleware` writes it as the response ends, with what the
 handler noted (`audit_fields`). The same middleware bounds the read: a body over
 `max_body_bytes` gets 413, one not whole within `read_timeout_s` of its headers 408.
+Each audited request is a SERVER span under the `traceparent` it came with, whose trace id is
+the request's `trace_id` (`_tracing.py`); spans are exported only if OTEL_EXPORTER_OTLP_ENDPOINT
+is set.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ import asyncio
 import logging
 import math
 import os
-import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, Literal
@@ -32,12 +34,13 @@ from harness import InputValidationError
 from harness.measure import AuditLog, AuditMiddleware, audit_fields
 from harness.sut import bypassing_cache
 
-from .. import HandoffRule, SupportResult, SupportSystem, load_settings
+from .. import HandoffRule, SupportResult, SupportSystem, _tracing, load_settings
 from .._logging import log_event
 from .._policy import sanitise_query
 from ._metrics import ServiceMetrics
 from ._settings import ServiceSettings
 from ._stream import stream_answer
+from ._tracing import RequestSpans, request_trace_id
 
 __all__ = ["ChatRequest", "create_app", "served_system"]
 
@@ -105,6 +108,7 @@ def _note(noted: dict[str, Any], result: SupportResult) -> None:
 
 RETRIABLE = (408, 429, 503)  # "try again": the request may succeed as it is, later
 OPERATIONAL = ("/health", "/metrics", "/_control/handoff")  # probes and chaos control: not audited
+ROUTES = ("/v1/chat", "/v1/chat/stream")  # what names a request's span (`POST /v1/chat`)
 
 
 def _error(
@@ -162,6 +166,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _tracing.install()  # only if OTEL_EXPORTER_OTLP_ENDPOINT is set
         state["system"] = system or served_system()
         try:
             yield
@@ -169,6 +174,7 @@ def create_app(
             audit.close()
             if system is None:
                 await state["system"].aclose()
+            _tracing.shutdown()  # last: the spans of requests that just ended are exported
 
     app = FastAPI(title="harness reference service", lifespan=lifespan)
     app.add_middleware(
@@ -178,6 +184,8 @@ def create_app(
         max_body_bytes=cfg.max_body_bytes,
         read_timeout_s=cfg.read_timeout_s,
     )
+    # Added last, so outermost: the span covers the audit middleware's own 408 and 413 too.
+    app.add_middleware(RequestSpans, routes=ROUTES, skip=OPERATIONAL)
     metrics = ServiceMetrics()
     limiter = AsyncLimiter(cfg.burst, cfg.burst / cfg.requests_per_second)
     app.state.metrics = metrics
@@ -207,7 +215,8 @@ def create_app(
     @app.post("/v1/chat")
     async def chat(body: ChatRequest, request: Request) -> Response:
         noted = audit_fields(request.scope)  # the line AuditMiddleware writes once this is sent
-        noted["query_chars"] = len(body.query)
+        trace_id = request_trace_id(request.scope)
+        noted.update(query_chars=len(body.query), trace_id=trace_id)
         if not limiter.has_capacity():
             metrics.rejected("rate_limited")
             return _error(429, "rate limit exceeded; retry later", retry_after=1 / cfg.requests_per_second)
@@ -218,7 +227,7 @@ def create_app(
             async with asyncio.timeout(budget):  # no extra task, unlike wait_for
                 with bypassing_cache(_no_cache(request)):
                     result = await sys_.ainvoke(
-                        body.query, user_id=body.user_id, customer_tier=body.customer_tier
+                        body.query, user_id=body.user_id, customer_tier=body.customer_tier, trace_id=trace_id
                     )
         except InputValidationError as exc:
             metrics.rejected("invalid_input")
@@ -226,7 +235,9 @@ def create_app(
         except Exception as exc:  # with fallbacks off, a failure is a retriable 503, never a hang
             metrics.rejected("error")
             code = getattr(exc, "code", "error")
-            log_event("request_failed", level=logging.ERROR, agent="service", error_code=code)
+            log_event(
+                "request_failed", level=logging.ERROR, trace_id=trace_id, agent="service", error_code=code
+            )
             noted["error"] = type(exc).__name__
             return _error(503, f"the system could not answer: {type(exc).__name__}", retry_after=1)
         metrics.observe(result)
@@ -249,7 +260,7 @@ def create_app(
         except InputValidationError as exc:
             metrics.rejected("invalid_input")
             return _error(422, str(exc))
-        trace_id = uuid.uuid4().hex
+        trace_id = request_trace_id(request.scope)
 
         def reply(result: SupportResult) -> dict[str, Any]:
             metrics.observe(result)
@@ -260,7 +271,11 @@ def create_app(
             metrics.rejected("error")
             name = "DeadlineExceeded" if isinstance(exc, TimeoutError) else type(exc).__name__
             log_event(
-                "request_failed", level=logging.ERROR, agent="service", error_code=getattr(exc, "code", name)
+                "request_failed",
+                level=logging.ERROR,
+                trace_id=trace_id,
+                agent="service",
+                error_code=getattr(exc, "code", name),
             )
             noted.update(error=name, trace_id=trace_id)
             return {"error": f"the system could not answer: {name}", "retriable": True}
