@@ -56,6 +56,7 @@ FORMATS: tuple[str, ...] = (
     "harness.llm.cassette._model:Cassette",
     "harness.trials._record:TrialsRecord",
     "harness.mutate._record:MutationRecord",
+    "harness.traces._summary:TracesRecord",
 )
 #: Where the generated schemas are committed: docs/schemas/ of this repository.
 SCHEMAS_DIR = Path(__file__).resolve().parents[1] / "docs" / "schemas"

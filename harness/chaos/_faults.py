@@ -41,6 +41,7 @@ class Targets:
     audit_log: str | None = None
     declaration: SystemDeclaration = field(default_factory=lambda: load_declaration(), compare=False)
     journal: str | None = None  # an attached stack's faults.json: faults are journaled (_journaled.py)
+    spans: str | None = None  # the stack's spans.jsonl, for a system declared `traces = true`
 
     def __post_init__(self) -> None:
         for name in ("service_url", "llm_url", "proxy_api_url"):

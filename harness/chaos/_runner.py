@@ -30,6 +30,7 @@ from ..measure import (
     reconcile,
 )
 from ..sut import HTTPSystem, Turn
+from ..traces import Sent, TracesRun, collect_traces, summarise, trace_id_for
 from ._exercised import fault_fired, not_exercised
 from ._faults import Targets, injector_for, latency_config, leftovers, rollback_action
 from ._kinds import fault_json
@@ -244,6 +245,31 @@ def _requests(run: _Run, audit_offset: int) -> ChaosRequests:
     return ChaosRequests(**dict(rec), skipped=run.load.skipped)
 
 
+def _traces(run: _Run, label: str) -> TracesRun | None:
+    """What the spans of the requests sent during the fault say (a traced system only)."""
+    if not run.targets.spans:
+        return None
+    sent = {
+        trace_id_for(x.id): Sent(
+            request_id=x.id,
+            ok=x.kind == "answered",
+            escalated=bool(x.escalated),
+            latency_ms=x.ms,
+            error=x.error,
+        )
+        for x in run.samples("during")
+    }
+    agents = run.targets.declaration.vocabulary.agents or ()
+    traces = collect_traces(run.targets.spans, sent, agents=agents, timeout_s=3.0, settle_s=0.4)
+    ours = [trace_id_for(x.id) for x in run.load.samples]  # before and after the fault too
+    return summarise(traces, sent, source=f"chaos {run.exp.name} (resilience {label})", also_ours=ours)
+
+
+def _first_failure(traces: TracesRun | None) -> str | None:
+    views = traces.views if traces else []
+    return next((v.first_failure for v in views if v.shown_as == "failed" and v.first_failure), None)
+
+
 def _result(
     run: _Run,
     verdict: str,
@@ -264,6 +290,7 @@ def _result(
         short = not_exercised(fired) or run.count_error
         if short:  # a fault that did not fire proves nothing, whatever the figures say
             verdict, problems = "not_exercised", [short, *problems]
+    traces = _traces(run, label)
     try:
         left = leftovers(run.targets, baseline)
     except ChaosError as exc:
@@ -294,6 +321,8 @@ def _result(
             },
             "rollback": {"actions": exp.all_rollbacks(), "errors": run.rollback_errors, "leftovers": left},
             "fired": fired,
+            "first_failure": _first_failure(traces),
+            "traces": traces,
         }
     )
 

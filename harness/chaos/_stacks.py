@@ -61,6 +61,7 @@ def targets_of(stack: Stack) -> Targets:
         proxy_api_url=stack.proxy_api_url,
         audit_log=str(stack.audit_log) if stack.audit_log else None,
         declaration=stack.declaration,
+        spans=str(stack.spans) if stack.spans else None,
     )
 
 
@@ -84,4 +85,5 @@ def attach(stack_json: str | Path, declaration: SystemDeclaration | None = None)
         audit_log=record.audit_log,
         declaration=declaration or load_declaration(),
         journal=str(journal_path(stack_json)),  # a killed run's faults stay known (_journaled.py)
+        spans=record.spans,
     )

@@ -72,6 +72,8 @@ def analyse(
     audit_path: Path | None,
     scenarios: Path | None = None,
     agent_costs: dict[str, float] | None = None,
+    spans: Path | None = None,
+    agent_names: tuple[str, ...] = (),
 ) -> Analysis:
     """Everything from `folder/raw` (client samples) and `audit_path`; writes sla.json and CSVs."""
     client = read_samples(folder / "raw")
@@ -93,6 +95,10 @@ def analyse(
         "stages": per_stage(client, profile.stage_table()) if profile.stages else None,
         "mix": _mix_section(profile, scenarios),
     }
+    if spans is not None:
+        from ._traces import write_traces
+
+        write_traces(client, spans, agent_names, folder, reports)
     frames = {"samples": client, "server_requests": audit, "server_agents": agents, "timeseries": series}
     if extra["stages"]:
         frames["stages"] = pd.DataFrame(extra["stages"]["stages"])

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .._exceptions import ChaosError, HarnessError
 from .._files import TypedFile
+from ..traces import TracesRun
 from ._reconcile import Reconciliation
 
 __all__ = [
@@ -174,6 +175,10 @@ class ExperimentResult(_Section):
     timeline_s: Timeline
     rollback: RollbackRecord
     fired: FaultFired | None = None  # None: not counted (never injected, or nothing to count by)
+    # A traced system (`traces = true`): what the spans of the requests sent during the fault say,
+    # and where the first failed one failed first ("agent billing, span 'chat gpt-4o': ...").
+    first_failure: str | None = None
+    traces: TracesRun | None = None
 
 
 class StackUsed(_Section):

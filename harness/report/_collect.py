@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .._exceptions import HarnessError
+from ..measure import ChaosReport
 from ..sut import load_declaration
+from ..traces import TracesRecord, TracesRun
 from ._chaos import find_chaos, read_chaos
 from ._coverage import read_coverage, read_graph
 from ._gate import GateSettings, evaluate, verdict
@@ -164,6 +166,17 @@ def _trials(reports: Path, notes: list[str]) -> TrialsSection | None:
     )
 
 
+def _traces(reports: Path, notes: list[str]) -> list[TracesRun]:
+    """A traced system's runs: reports/traces.json (load), and each chaos experiment's."""
+    record = _optional(reports / "traces.json", TracesRecord.read, "traces", notes)
+    runs: list[TracesRun] = list(record.runs) if record is not None else []
+    for path in find_chaos(reports):
+        chaos = _optional(path, ChaosReport.read, "chaos", [])  # unreadable: read_chaos says so
+        for e in chaos.experiments if chaos is not None else []:
+            runs += [e.traces] if e.traces is not None and e.traces.requests else []
+    return runs
+
+
 def _mutation(reports: Path, notes: list[str]) -> MutationSection | None:
     """reports/mutation.json (`harness mutate`), when there is one: it is not a tier of every run."""
     from ..mutate._record import MutationRecord  # only a report with a mutation run pays for it
@@ -235,6 +248,7 @@ def build_summary(
         chaos=section_chaos,
         trials=_trials(reports, notes),
         mutation=_mutation(reports, notes),
+        traces=_traces(reports, notes),
         mast=tag(observations),
         notes=notes,
     )

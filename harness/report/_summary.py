@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .._exceptions import HarnessError, ReportError
 from .._files import TypedFile
+from ..traces import TracesRun
 
 # fmt: off
 __all__ = [
@@ -388,6 +389,7 @@ class Summary(TypedFile):
     chaos: ChaosSection | None = None
     trials: TrialsSection | None = None  # a `harness trials` run, when there was one
     mutation: MutationSection | None = None  # a `harness mutate` run, when there was one
+    traces: list[TracesRun] = Field(default_factory=list)  # a traced system's load and chaos runs
     mast: list[MastTag] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)  # inputs missing or unreadable, one line each
 

@@ -16,21 +16,29 @@ from ._derive import Failure, Trace, group_traces, is_llm, tokens_of
 from ._model import Span, SpanEvent, read_spans
 from ._otlp import OTLPError, decode
 from ._receiver import OTLPReceiver
+from ._summary import AgentFigures, Sent, SpanRow, TracesRecord, TracesRun, TraceView, summarise
 
 __all__ = [
     "TRACEPARENT",
+    "AgentFigures",
     "Failure",
     "OTLPError",
     "OTLPReceiver",
+    "Sent",
     "Span",
     "SpanEvent",
+    "SpanRow",
     "Trace",
+    "TraceView",
+    "TracesRecord",
+    "TracesRun",
     "collect_traces",
     "decode",
     "group_traces",
     "is_llm",
     "parse_traceparent",
     "read_spans",
+    "summarise",
     "tokens_of",
     "trace_id_for",
     "traceparent",

@@ -18,7 +18,7 @@ from typing import Any
 
 from ._model import Span
 
-__all__ = ["Failure", "Trace", "group_traces", "is_llm", "tokens_of"]
+__all__ = ["Failure", "Trace", "group_traces", "is_llm", "model_of", "tokens_of"]
 
 _LLM_OPERATIONS = {"chat", "text_completion", "generate_content"}
 

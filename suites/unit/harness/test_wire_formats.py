@@ -29,6 +29,7 @@ from harness.report import GateSettings, Summary, build_summary
 from harness.report._pyramid import PyramidRecord
 from harness.stack import StackRecord
 from harness.stack._faults_journal import FaultJournal, Undo, new_entry
+from harness.traces import Sent, Span, TracesRecord, group_traces, summarise
 from harness.trials import OverallTrials, TrialsRecord
 from harness.trials._record import scenario_row, summarise_counts
 from suites.fixtures.example_load import write_example_load
@@ -80,7 +81,21 @@ def examples(tmp_path_factory: pytest.TempPathFactory) -> dict[type[TypedFile], 
         Summary: build_summary(folder, gate),
         TrialsRecord: _trials_record(),
         MutationRecord: _mutation_record(),
+        TracesRecord: _traces_record(),
     }
+
+
+def _traces_record() -> TracesRecord:
+    spans = [
+        Span(trace_id="a" * 32, span_id="1" * 16, name="POST /ask", start_ns=0, end_ns=9_000_000),
+        Span(
+            trace_id="a" * 32, span_id="2" * 16, parent_span_id="1" * 16, name="invoke_agent billing",
+            start_ns=1_000_000, end_ns=8_000_000, status="error", status_message="LLM 500",
+            attributes={"gen_ai.agent.name": "billing"},
+        ),
+    ]  # fmt: skip
+    sent = {"a" * 32: Sent(request_id="r-1", ok=False, latency_ms=9.5)}
+    return TracesRecord(runs=[summarise(group_traces(spans), sent, source="load")])
 
 
 def _trials_record() -> TrialsRecord:

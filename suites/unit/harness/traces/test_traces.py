@@ -261,3 +261,35 @@ def test_collect_waits_for_the_traces_asked_for(tmp_path: Path) -> None:
     assert list(got) == ["a" * 32]
     missing = collect_traces(out, ["b" * 32], timeout_s=0.3, settle_s=0.1)
     assert "b" * 32 not in missing
+
+
+# --- traces.json ------------------------------------------------------------------------------
+
+
+def test_the_summary_shows_the_failed_request_first_and_counts_per_agent() -> None:
+    from harness.traces import Sent, TracesRecord, summarise
+
+    ok = _desk_trace()
+    broken = [
+        s.model_copy(update={"trace_id": "b" * 32})
+        if s.span_id[0] != "9"
+        else s.model_copy(update={"trace_id": "b" * 32, "status": "error", "status_message": "HTTP 500"})
+        for s in ok
+    ]
+    traces = group_traces([*ok, *broken], agents=["supervisor", "tech"])
+    sent = {"a" * 32: Sent(request_id="r-1", latency_ms=120.0), "b" * 32: Sent(request_id="r-2", ok=False)}
+    run = summarise(traces, {**sent, "c" * 32: Sent(request_id="r-3")}, source="test")
+    assert (run.requests, run.traced, run.other_traces) == (3, 2, 0)
+    assert [(v.shown_as, v.request_id) for v in run.views] == [("failed", "r-2"), ("slowest", "r-1")]
+    assert run.views[0].first_failure == "agent tech, span 'ChatOpenAI': HTTP 500"
+    roles = [(r.name, r.role) for r in run.views[0].rows]
+    assert ("LangGraph", "other") not in roles and ("ChatOpenAI", "llm") in roles  # glue spans left out
+    tech = next(a for a in run.agents if a.agent == "tech")
+    assert (tech.visits, tech.llm_calls, tech.tokens_in, tech.errors, tech.failures_began_here) == (
+        2,
+        2,
+        100,
+        1,
+        1,
+    )
+    assert TracesRecord.parse(TracesRecord(runs=[run]).dumps()).runs[0] == run

@@ -1,0 +1,42 @@
+"""A load run's traces: the spans its requests left (a system declared `traces = true`, on a
+stack of the run's own), matched to the samples by the trace id each request's traceparent
+carried, summarised into `traces.json` for the release report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from ..traces import Sent, TracesRecord, TracesRun, collect_traces, summarise, trace_id_for
+
+__all__ = ["write_traces"]
+
+
+def _sent(client: pd.DataFrame) -> dict[str, Sent]:
+    out = {}
+    for row in client.itertuples(index=False):
+        ms = getattr(row, "ms", None)
+        out[trace_id_for(str(row.id))] = Sent(
+            request_id=str(row.id),
+            ok=bool(getattr(row, "ok", False)),
+            escalated=bool(getattr(row, "escalated", False) is True),
+            latency_ms=None if ms is None or pd.isna(ms) else float(ms),
+            error=None if pd.isna(getattr(row, "error", None)) else str(row.error),
+        )
+    return out
+
+
+def write_traces(
+    client: pd.DataFrame, spans: Path, agents: Iterable[str], folder: Path, reports: Path
+) -> TracesRun:
+    """Summarise the run's traces into `folder/traces.json` and `reports/traces.json`. The stack
+    has stopped by now (its system flushed its last spans as it shut down): nothing to wait for."""
+    sent = _sent(client)
+    traces = collect_traces(spans, sent, agents=agents, timeout_s=1.0, settle_s=0.0)
+    run = summarise(traces, sent, source=f"load {folder.name}")
+    record = TracesRecord(runs=[run])
+    record.write(folder / "traces.json")
+    record.write(reports / "traces.json")
+    return run
