@@ -256,6 +256,7 @@ def _traces(run: _Run, label: str) -> TracesRun | None:
             escalated=bool(x.escalated),
             latency_ms=x.ms,
             error=x.error,
+            status=x.status,
         )
         for x in run.samples("during")
     }

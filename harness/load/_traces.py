@@ -24,6 +24,7 @@ def _sent(client: pd.DataFrame) -> dict[str, Sent]:
             escalated=bool(getattr(row, "escalated", False) is True),
             latency_ms=None if ms is None or pd.isna(ms) else float(ms),
             error=None if pd.isna(getattr(row, "error", None)) else str(row.error),
+            status=None if pd.isna(getattr(row, "status", None)) else int(row.status),
         )
     return out
 

@@ -19,7 +19,7 @@ from ..traces import TracesRecord, TracesRun
 from ._chaos import find_chaos, read_chaos
 from ._coverage import read_coverage, read_graph
 from ._gate import GateSettings, evaluate, verdict
-from ._mast import Observation, tag, tag_chaos, tag_sla, tag_tests
+from ._mast import Observation, tag, tag_chaos, tag_sla, tag_tests, tag_traces
 from ._pyramid import read_pyramid
 from ._scrub import scrub_obj
 from ._sla import find_sla, read_sla, relative_to
@@ -236,6 +236,8 @@ def build_summary(
         observations += tag_sla(section_sla, labelled, reasons, contained)
     if section_chaos is not None:
         observations += tag_chaos(section_chaos)
+    traces = _traces(reports, notes)
+    observations += tag_traces(traces)
     summary = Summary(
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         system=_system(),
@@ -248,7 +250,7 @@ def build_summary(
         chaos=section_chaos,
         trials=_trials(reports, notes),
         mutation=_mutation(reports, notes),
-        traces=_traces(reports, notes),
+        traces=traces,
         mast=tag(observations),
         notes=notes,
     )

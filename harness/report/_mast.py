@@ -15,6 +15,9 @@ one, and lists every tag with its evidence. The mapping (also in docs/summary-sc
     duplicated handoff, token budget or inflation breached  FM-1.3 step repetition
     empty or truncated answer not caught                    FM-3.1 premature termination
     hallucinated tool call not caught                       FM-2.6 reasoning-action mismatch
+    spans: one agent visited 3+ times in a request          FM-1.3 step repetition
+    spans: an LLM output stopped at its token limit         FM-3.1 premature termination
+    spans: the system's span disagrees with the reply's status  FM-2.4 information withholding
     failed test: by keywords of its name and message        see TEST_RULES (first match)
 
 "Contained" means the system noticed and handed the query to a human: shown, not a breach.
@@ -28,9 +31,20 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..traces import TracesRun
 from ._summary import ChaosSection, Evidence, FailedTest, MastTag, SlaSection
 
-__all__ = ["CATEGORIES", "MODES", "TEST_RULES", "Observation", "tag", "tag_chaos", "tag_sla", "tag_tests"]
+__all__ = [
+    "CATEGORIES",
+    "MODES",
+    "TEST_RULES",
+    "Observation",
+    "tag",
+    "tag_chaos",
+    "tag_sla",
+    "tag_tests",
+    "tag_traces",
+]
 
 CATEGORIES = {
     "FC1": "Specification and system design",
@@ -187,6 +201,20 @@ def tag_chaos(chaos: ChaosSection) -> list[Observation]:
             detail = f"{e.title} ({e.fault}): {'; '.join(e.violations) or 'hypothesis failed'}"
             out.append(Observation(tuple(dict.fromkeys(modes)), f"chaos:{e.name}", detail))
     return out
+
+
+#: What a run's spans show -> modes (`harness.traces` findings).
+_TRACE_MODES = {"loop": ("FM-1.3",), "truncated": ("FM-3.1",), "status_mismatch": ("FM-2.4",)}
+
+
+def tag_traces(runs: Iterable[TracesRun]) -> list[Observation]:
+    """Loops between agents, LLM outputs cut at their token limit, and replies whose status the
+    system's own spans contradict: seen only in the spans, for any traced system."""
+    return [
+        Observation(_TRACE_MODES[f.kind], f"traces:{run.source}", f"{f.count} x {f.kind}: {f.example}")
+        for run in runs
+        for f in run.findings
+    ]
 
 
 def tag(observations: Iterable[Observation]) -> list[MastTag]:

@@ -20,7 +20,16 @@ from .._files import Figure, TypedFile
 from ._derive import Trace, is_llm, model_of, tokens_of
 from ._model import Span
 
-__all__ = ["AgentFigures", "Sent", "SpanRow", "TraceView", "TracesRecord", "TracesRun", "summarise"]
+__all__ = [
+    "AgentFigures",
+    "Finding",
+    "Sent",
+    "SpanRow",
+    "TraceView",
+    "TracesRecord",
+    "TracesRun",
+    "summarise",
+]
 
 _VIEWS_PER_KIND = 2
 _ROWS_PER_VIEW = 40
@@ -34,6 +43,7 @@ class Sent(BaseModel):
     escalated: bool = False
     latency_ms: float | None = None
     error: str | None = None
+    status: int | None = None  # the HTTP status the client got (None: no response)
 
 
 class AgentFigures(BaseModel):
@@ -74,6 +84,15 @@ class TraceView(BaseModel):
     rows_left_out: int = 0
 
 
+class Finding(BaseModel):
+    """Something the spans show that the replies do not: a loop between agents, an LLM output
+    cut at its token limit, a status the system's own span disagrees with."""
+
+    kind: Literal["loop", "truncated", "status_mismatch"]
+    count: int
+    example: str
+
+
 class TracesRun(BaseModel):
     source: str  # which run: "load", "chaos <experiment>", ...
     requests: int  # sent with a traceparent
@@ -81,6 +100,7 @@ class TracesRun(BaseModel):
     other_traces: int = 0  # traces that no request of this run started
     agents: list[AgentFigures] = Field(default_factory=list)
     views: list[TraceView] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
 
 
 class TracesRecord(TypedFile):
@@ -202,6 +222,40 @@ def _chosen(traces: dict[str, Trace], sent: dict[str, Sent]) -> list[tuple[str, 
     return picks
 
 
+#: One agent visited this often in one request is a loop: no spec hands a question back and
+#: forth that many times (a supervisor round trip visits it twice).
+LOOP_VISITS = 3
+_TRUNCATED = {"length", "max_tokens", "MAX_TOKENS"}
+
+
+def _finish_reasons(span: Span) -> list[str]:
+    a = span.attributes
+    value = a.get("gen_ai.response.finish_reasons", a.get("llm.finish_reason"))
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
+
+
+def _findings(ours: dict[str, Trace], sent: dict[str, Sent]) -> list[Finding]:
+    loops, cut, mismatched = [], [], []
+    for tid, trace in ours.items():
+        rid = sent[tid].request_id or tid
+        visits = Counter(trace.path())
+        name, most = visits.most_common(1)[0] if visits else ("", 0)
+        if most >= LOOP_VISITS:
+            loops.append(f"request {rid}: {name} visited {most} times ({' -> '.join(trace.path())})")
+        cut += [
+            f"request {rid}: {s.name} ({trace.agent_of(s) or 'no agent'}) stopped at its token limit"
+            for _, s in trace.llm_calls()
+            if _TRUNCATED & set(_finish_reasons(s))
+        ]
+        theirs, got = trace.http_status(), sent[tid].status
+        if theirs is not None and got not in (None, 0, theirs):
+            mismatched.append(f"request {rid}: the client got {got}, the system's span says {theirs}")
+    found = (("loop", loops), ("truncated", cut), ("status_mismatch", mismatched))
+    return [Finding(kind=kind, count=len(items), example=items[0]) for kind, items in found if items]
+
+
 def summarise(
     traces: dict[str, Trace], sent: dict[str, Sent], *, source: str, also_ours: Iterable[str] = ()
 ) -> TracesRun:
@@ -215,4 +269,5 @@ def summarise(
         other_traces=len(set(traces) - set(sent) - set(also_ours)),
         agents=_agent_figures(ours.values()),
         views=[view(traces[t], kind, sent[t]) for t, kind in _chosen(traces, sent)],
+        findings=_findings(ours, sent),
     )

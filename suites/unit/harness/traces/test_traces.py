@@ -293,3 +293,28 @@ def test_the_summary_shows_the_failed_request_first_and_counts_per_agent() -> No
         1,
     )
     assert TracesRecord.parse(TracesRecord(runs=[run]).dumps()).runs[0] == run
+
+
+def test_loops_cut_outputs_and_contradicted_statuses_are_found_and_tagged() -> None:
+    from harness.report._mast import tag_traces
+    from harness.traces import Sent, summarise
+
+    hops = [span("POST /ask", "1", None, 0, 100, attributes={"http.response.status_code": 500})]
+    hops += [span("supervisor", f"{n + 2}", "1", 10 * n, 10 * n + 5) for n in range(3)]
+    cut = {"gen_ai.operation.name": "chat", "gen_ai.response.finish_reasons": ["length"]}
+    hops.append(span("chat m", "9", "2", 1, 4, attributes=cut))
+    traces = group_traces(hops, agents=["supervisor"])
+    run = summarise(traces, {"a" * 32: Sent(request_id="r-1", status=200)}, source="load x")
+    kinds = {f.kind: f for f in run.findings}
+    assert set(kinds) == {"loop", "truncated", "status_mismatch"}
+    assert (
+        kinds["loop"].example
+        == "request r-1: supervisor visited 3 times (supervisor -> supervisor -> supervisor)"
+    )
+    assert "the client got 200, the system's span says 500" in kinds["status_mismatch"].example
+    assert [o.modes for o in tag_traces([run])] == [("FM-1.3",), ("FM-3.1",), ("FM-2.4",)]
+    # the same request, healthy: two visits, a normal stop, the status both saw
+    calm = [hops[0].model_copy(update={"attributes": {"http.response.status_code": 200}}), *hops[1:3]]
+    calm.append(hops[-1].model_copy(update={"attributes": {"gen_ai.operation.name": "chat"}}))
+    quiet = summarise(group_traces(calm, agents=["supervisor"]), {"a" * 32: Sent(status=200)}, source="x")
+    assert quiet.findings == [] and tag_traces([quiet]) == []
