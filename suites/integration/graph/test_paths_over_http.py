@@ -1,5 +1,7 @@
 """Graph path coverage over real HTTP: the stack (mock LLM server + reference service), faults set
-through the mock server's control API. Every edge, reason and fallback, or the run fails."""
+through the mock server's control API. Every edge, reason and fallback, or the run fails. The
+stack receives the service's OpenTelemetry spans: each reply's `path` must be the path its spans
+show (`harness.traces`), faults and fallbacks included, and its tokens what its LLM spans count."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import httpx
 
 from harness._pathcov import PathCoverage
 from harness.stack import Stack
+from harness.traces import collect_traces, trace_id_for, traceparent
 from support_desk import EDGES, EscalationReason, Fallback
 
 REPORTS = Path(__file__).resolve().parents[3] / "reports" / "integration"
@@ -111,11 +114,14 @@ def test_every_edge_reason_and_fallback_is_exercised_over_http(stack: Stack, llm
     coverage = PathCoverage(
         EDGES, reason=[r.value for r in EscalationReason], fallback=[f.value for f in Fallback]
     )
-    failures = []
+    failures, replies = [], {}
     with httpx.Client(base_url=stack.service_url, timeout=30) as client:
         for i, case in enumerate(CASES):
-            ask: Callable[[], httpx.Response] = lambda case=case, i=i: client.post(  # noqa: E731
-                "/v1/chat", json={"query": case.query, "user_id": f"u{i}", "customer_tier": case.tier}
+            header = {"traceparent": traceparent(trace_id_for(f"path-{i}"))}
+            ask: Callable[[], httpx.Response] = lambda case=case, i=i, header=header: client.post(  # noqa: E731
+                "/v1/chat",
+                json={"query": case.query, "user_id": f"u{i}", "customer_tier": case.tier},
+                headers=header,
             )
             if case.warmup:
                 assert ask().status_code == 200
@@ -131,6 +137,7 @@ def test_every_edge_reason_and_fallback_is_exercised_over_http(stack: Stack, llm
                 failures.append(f"{case.name}: HTTP {resp.status_code} {resp.text[:200]}")
                 continue
             doc = resp.json()
+            replies[trace_id_for(f"path-{i}")] = (case.name, doc)
             coverage.record(doc["path"], reason=doc["escalation_reason"], fallback=doc["fallback"])
             wrong = {k: (doc[k], v) for k, v in case.expect.items() if doc[k] != v}
             if wrong:
@@ -138,5 +145,32 @@ def test_every_edge_reason_and_fallback_is_exercised_over_http(stack: Stack, llm
             if elapsed > 1.5 + 2.0:
                 failures.append(f"{case.name}: took {elapsed:.2f} s, past the deadline plus grace")
     coverage.write(REPORTS / "graph_coverage_http.json")
+    failures += _spans_disagree(stack, replies)
     assert not failures, "\n".join(failures)
     assert coverage.complete, coverage.summary()
+
+
+def _spans_disagree(stack: Stack, replies: dict[str, tuple[str, dict[str, Any]]]) -> list[str]:
+    """Where a reply and its spans tell two stories (a warm-up ask shares its case's trace id:
+    its spans are a second request span of that trace, so only the last request is compared)."""
+    assert stack.spans is not None
+    agents = stack.declaration.vocabulary.agents or []
+    traces = collect_traces(stack.spans, replies, agents=agents)
+    out = []
+    for trace_id, (name, doc) in replies.items():
+        trace = traces.get(trace_id)
+        if trace is None:
+            out.append(f"{name}: no spans for trace {trace_id}")
+            continue
+        last = max(trace.roots, key=lambda s: s.start_ns)
+        path = [a for a, s in trace.visits() if s.start_ns >= last.start_ns]
+        if path != doc["path"]:
+            out.append(f"{name}: the reply's path {doc['path']} but its spans show {path}")
+        tokens = sum(
+            int(s.attributes.get("gen_ai.usage.input_tokens", 0))
+            for _, s in trace.llm_calls()
+            if s.start_ns >= last.start_ns
+        )
+        if tokens != doc["tokens"]["in"]:
+            out.append(f"{name}: the reply counts {doc['tokens']['in']} input tokens, its spans {tokens}")
+    return out
