@@ -263,7 +263,8 @@ def _traces(run: _Run, label: str) -> TracesRun | None:
     agents = run.targets.declaration.vocabulary.agents or ()
     traces = collect_traces(run.targets.spans, sent, agents=agents, timeout_s=3.0, settle_s=0.4)
     ours = [trace_id_for(x.id) for x in run.load.samples]  # before and after the fault too
-    return summarise(traces, sent, source=f"chaos {run.exp.name} (resilience {label})", also_ours=ours)
+    source, prices = f"chaos {run.exp.name} (resilience {label})", run.targets.declaration.price_table()
+    return summarise(traces, sent, source=source, also_ours=ours, prices=prices)
 
 
 def _first_failure(traces: TracesRun | None) -> str | None:

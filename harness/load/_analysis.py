@@ -74,6 +74,7 @@ def analyse(
     agent_costs: dict[str, float] | None = None,
     spans: Path | None = None,
     agent_names: tuple[str, ...] = (),
+    prices: dict[str, tuple[float, float]] | None = None,
 ) -> Analysis:
     """Everything from `folder/raw` (client samples) and `audit_path`; writes sla.json and CSVs."""
     client = read_samples(folder / "raw")
@@ -98,7 +99,7 @@ def analyse(
     if spans is not None:
         from ._traces import write_traces
 
-        write_traces(client, spans, agent_names, folder, reports)
+        write_traces(client, spans, agent_names, folder, reports, prices)
     frames = {"samples": client, "server_requests": audit, "server_agents": agents, "timeseries": series}
     if extra["stages"]:
         frames["stages"] = pd.DataFrame(extra["stages"]["stages"])

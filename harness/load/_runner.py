@@ -138,7 +138,7 @@ class _Run:
             folder=self.folder, reports=o.reports, run=self.header(), profile=o.profile, sla=o.sla,
             audit_path=self.target.audit_log, scenarios=o.scenarios_file, agent_costs=self.agent_costs(),
             spans=self.target.stack.spans if self.target.stack else None,
-            agent_names=tuple(o.declaration.vocabulary.agents or ()),
+            agent_names=tuple(o.declaration.vocabulary.agents or ()), prices=o.declaration.price_table(),
         )  # fmt: skip
 
 

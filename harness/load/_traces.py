@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..traces import Sent, TracesRecord, TracesRun, collect_traces, summarise, trace_id_for
+from ..traces import Prices, Sent, TracesRecord, TracesRun, collect_traces, summarise, trace_id_for
 
 __all__ = ["write_traces"]
 
@@ -30,13 +30,18 @@ def _sent(client: pd.DataFrame) -> dict[str, Sent]:
 
 
 def write_traces(
-    client: pd.DataFrame, spans: Path, agents: Iterable[str], folder: Path, reports: Path
+    client: pd.DataFrame,
+    spans: Path,
+    agents: Iterable[str],
+    folder: Path,
+    reports: Path,
+    prices: Prices | None = None,
 ) -> TracesRun:
     """Summarise the run's traces into `folder/traces.json` and `reports/traces.json`. The stack
     has stopped by now (its system flushed its last spans as it shut down): nothing to wait for."""
     sent = _sent(client)
     traces = collect_traces(spans, sent, agents=agents, timeout_s=1.0, settle_s=0.0)
-    run = summarise(traces, sent, source=f"load {folder.name}")
+    run = summarise(traces, sent, source=f"load {folder.name}", prices=prices)
     record = TracesRecord(runs=[run])
     record.write(folder / "traces.json")
     record.write(reports / "traces.json")

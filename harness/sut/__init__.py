@@ -9,6 +9,7 @@ from ._adapters import CallableSystem, GraphSystem
 from ._declaration import (
     Hooks,
     HttpSpec,
+    ModelPrice,
     ReplyFields,
     ServeSpec,
     SystemDeclaration,
@@ -28,6 +29,7 @@ __all__ = [
     "HttpRequest",
     "HttpSpec",
     "Kind",
+    "ModelPrice",
     "Outcome",
     "ReplyFields",
     "ServeSpec",

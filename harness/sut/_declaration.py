@@ -165,6 +165,14 @@ class Vocabulary(BaseModel):
     )
 
 
+class ModelPrice(BaseModel):
+    """What one model costs, in USD per million tokens."""
+
+    model_config = _STRICT
+    input_per_mtok: float = Field(ge=0)
+    output_per_mtok: float = Field(ge=0)
+
+
 class SystemDeclaration(HarnessSettings):
     model_config = SettingsConfigDict(
         env_prefix="HARNESS_SYSTEM_",
@@ -195,10 +203,18 @@ class SystemDeclaration(HarnessSettings):
     chaos_env: dict[str, str] = Field(
         default_factory=dict, description="env for chaos-tuned stacks: small timeouts, so faults show fast"
     )
+    prices: dict[str, ModelPrice] = Field(
+        default_factory=dict,
+        description="model -> USD per million tokens: the cost of the LLM spans of a traced system",
+    )
     coverage: list[str] = Field(default_factory=list)
     suites: str = "suites"
     root: Path = Field(Path("."), exclude=True, description="the folder of the declaring pyproject")
     source: Path | None = Field(None, exclude=True, description="the declaring pyproject.toml")
+
+    def price_table(self) -> dict[str, tuple[float, float]]:
+        """model -> (USD per Mtok in, out), for `harness.traces.summarise`."""
+        return {m: (p.input_per_mtok, p.output_per_mtok) for m, p in self.prices.items()}
 
     def resolve(self, relative: str) -> Path:
         """A path of this declaration, relative to the pyproject that declared it."""

@@ -12,7 +12,7 @@ and errors, the first failure), for any system instrumented with OpenTelemetry.
 
 from ._collect import collect_traces
 from ._context import TRACEPARENT, parse_traceparent, trace_id_for, traceparent
-from ._derive import Failure, Trace, group_traces, is_llm, tokens_of
+from ._derive import Failure, Prices, Trace, cost_of, group_traces, is_llm, tokens_of
 from ._model import Span, SpanEvent, read_spans
 from ._otlp import OTLPError, decode
 from ._receiver import OTLPReceiver
@@ -24,6 +24,7 @@ __all__ = [
     "Failure",
     "OTLPError",
     "OTLPReceiver",
+    "Prices",
     "Sent",
     "Span",
     "SpanEvent",
@@ -33,6 +34,7 @@ __all__ = [
     "TracesRecord",
     "TracesRun",
     "collect_traces",
+    "cost_of",
     "decode",
     "group_traces",
     "is_llm",

@@ -12,13 +12,13 @@ the nearest agent span above it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ._model import Span
 
-__all__ = ["Failure", "Trace", "group_traces", "is_llm", "model_of", "tokens_of"]
+__all__ = ["Failure", "Prices", "Trace", "cost_of", "group_traces", "is_llm", "model_of", "tokens_of"]
 
 _LLM_OPERATIONS = {"chat", "text_completion", "generate_content"}
 
@@ -47,6 +47,28 @@ def model_of(span: Span) -> str | None:
     a = span.attributes
     value = a.get("gen_ai.response.model") or a.get("gen_ai.request.model") or a.get("llm.model_name")
     return None if value is None else str(value)
+
+
+#: model -> (USD per million input tokens, per million output tokens)
+Prices = Mapping[str, tuple[float, float]]
+
+
+def cost_of(span: Span, prices: Prices) -> float | None:
+    """USD of one LLM span: the cost it reports (OpenInference's `llm.cost.total`), else its
+    tokens at its model's price (a dated snapshot priced like its family), else None."""
+    reported = span.attributes.get("llm.cost.total")
+    if isinstance(reported, int | float):
+        return float(reported)
+    model, (tin, tout) = model_of(span), tokens_of(span)
+    if model is None or (tin is None and tout is None):
+        return None
+    price = prices.get(model)
+    if price is None:
+        family = sorted((n for n in prices if model.startswith(n + "-")), key=len, reverse=True)
+        price = prices[family[0]] if family else None
+    if price is None:
+        return None
+    return ((tin or 0) * price[0] + (tout or 0) * price[1]) / 1_000_000
 
 
 @dataclass(frozen=True)

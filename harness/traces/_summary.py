@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from .._exceptions import HarnessError
 from .._files import Figure, TypedFile
-from ._derive import Trace, is_llm, model_of, tokens_of
+from ._derive import Prices, Trace, cost_of, is_llm, model_of, tokens_of
 from ._model import Span
 
 __all__ = [
@@ -54,6 +54,7 @@ class AgentFigures(BaseModel):
     llm_calls: int = 0
     tokens_in: int | None = None
     tokens_out: int | None = None
+    cost_usd: Figure = None  # its LLM spans at the declared prices (None: none priced)
     errors: int = 0  # error spans within the agent's own spans
     failures_began_here: int = 0  # traces whose first failure is this agent's
 
@@ -101,6 +102,16 @@ class TracesRun(BaseModel):
     agents: list[AgentFigures] = Field(default_factory=list)
     views: list[TraceView] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
+    unpriced_models: list[str] = Field(default_factory=list)  # LLM spans' models with no price
+
+
+def _unpriced(traces: Iterable[Trace], prices: Prices) -> set[str]:
+    return {
+        model
+        for trace in traces
+        for _, span in trace.llm_calls()
+        if (model := model_of(span)) is not None and cost_of(span, prices) is None
+    }
 
 
 class TracesRecord(TypedFile):
@@ -117,13 +128,14 @@ def _nearest_rank(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered), max(1, math.ceil(q * len(ordered) - 1e-9))) - 1]
 
 
-def _agent_figures(traces: Iterable[Trace]) -> list[AgentFigures]:
+def _agent_figures(traces: Iterable[Trace], prices: Prices) -> list[AgentFigures]:
     visits: dict[str, list[float]] = defaultdict(list)
     calls: Counter[str] = Counter()
     tin: dict[str, list[int]] = defaultdict(list)
     tout: dict[str, list[int]] = defaultdict(list)
     errors: Counter[str] = Counter()
     began: Counter[str] = Counter()
+    cost: dict[str, list[float]] = defaultdict(list)
     for trace in traces:
         for name, span in trace.visits():
             visits[name].append(span.duration_ms)
@@ -134,6 +146,8 @@ def _agent_figures(traces: Iterable[Trace]) -> list[AgentFigures]:
             i, o = tokens_of(span)
             tin[agent] += [i] if i is not None else []
             tout[agent] += [o] if o is not None else []
+            usd = cost_of(span, prices)
+            cost[agent] += [usd] if usd is not None else []
         errors.update(a for s in trace.spans if s.failed and (a := trace.agent_of(s)) is not None)
         failure = trace.first_failure()
         if failure is not None and failure.agent is not None:
@@ -147,6 +161,7 @@ def _agent_figures(traces: Iterable[Trace]) -> list[AgentFigures]:
             llm_calls=calls[name],
             tokens_in=sum(tin[name]) if tin[name] else None,
             tokens_out=sum(tout[name]) if tout[name] else None,
+            cost_usd=round(sum(cost[name]), 6) if cost[name] else None,
             errors=errors[name],
             failures_began_here=began[name],
         )
@@ -257,7 +272,12 @@ def _findings(ours: dict[str, Trace], sent: dict[str, Sent]) -> list[Finding]:
 
 
 def summarise(
-    traces: dict[str, Trace], sent: dict[str, Sent], *, source: str, also_ours: Iterable[str] = ()
+    traces: dict[str, Trace],
+    sent: dict[str, Sent],
+    *,
+    source: str,
+    also_ours: Iterable[str] = (),
+    prices: Prices | None = None,
 ) -> TracesRun:
     """The run's figures from the traces of `sent` (the requests summarised, by trace id);
     `also_ours`: the trace ids of the run's other requests (not counted as someone else's)."""
@@ -267,7 +287,8 @@ def summarise(
         requests=len(sent),
         traced=len(ours),
         other_traces=len(set(traces) - set(sent) - set(also_ours)),
-        agents=_agent_figures(ours.values()),
+        agents=_agent_figures(ours.values(), prices or {}),
+        unpriced_models=sorted(_unpriced(ours.values(), prices or {})),
         views=[view(traces[t], kind, sent[t]) for t, kind in _chosen(traces, sent)],
         findings=_findings(ours, sent),
     )

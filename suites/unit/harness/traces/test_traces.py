@@ -318,3 +318,23 @@ def test_loops_cut_outputs_and_contradicted_statuses_are_found_and_tagged() -> N
     calm.append(hops[-1].model_copy(update={"attributes": {"gen_ai.operation.name": "chat"}}))
     quiet = summarise(group_traces(calm, agents=["supervisor"]), {"a" * 32: Sent(status=200)}, source="x")
     assert quiet.findings == [] and tag_traces([quiet]) == []
+
+
+def test_an_llm_spans_cost_is_what_it_reports_else_its_tokens_at_the_declared_price() -> None:
+    from harness.traces import Sent, cost_of, summarise
+
+    def llm(model: str, **extra: object) -> Span:
+        attrs = {"gen_ai.operation.name": "chat", "gen_ai.response.model": model, **extra}
+        return span("chat", "5", "3", 4, 28, attributes={"gen_ai.usage.input_tokens": 1000, **attrs})
+
+    prices = {"gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.5, 10.0)}
+    cut = {"gen_ai.usage.output_tokens": 500}
+    assert cost_of(llm("gpt-4o-mini", **cut), prices) == pytest.approx((1000 * 0.15 + 500 * 0.6) / 1e6)
+    assert cost_of(llm("gpt-4o-2024-08-06"), prices) == pytest.approx(1000 * 2.5 / 1e6)  # its family's
+    assert cost_of(llm("claude-x"), prices) is None
+    assert cost_of(llm("claude-x", **{"llm.cost.total": 0.25}), prices) == 0.25
+    spans = [span("supervisor", "3", None, 0, 30), llm("gpt-4o-mini", **cut)]
+    run = summarise(group_traces(spans, agents=["supervisor"]), {"a" * 32: Sent()}, source="x", prices=prices)
+    assert run.agents[0].cost_usd == pytest.approx(0.00045) and run.unpriced_models == []
+    unpriced = summarise(group_traces(spans, agents=["supervisor"]), {"a" * 32: Sent()}, source="x")
+    assert unpriced.agents[0].cost_usd is None and unpriced.unpriced_models == ["gpt-4o-mini"]
