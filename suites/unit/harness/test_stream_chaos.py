@@ -121,12 +121,15 @@ def test_the_injector_sends_the_stall_rule() -> None:
     assert rule == {"kind": "stall", "probability": 0.5, "seconds": 5.0}
 
 
-def test_the_reference_catalogue_streams_three_faults() -> None:
-    streamed = {e.name: e.method.fault.kind for e in load_catalogue() if e.load.stream}
+def test_the_reference_catalogue_streams_three_faults_at_the_llm_and_three_at_its_client() -> None:
+    streamed = {e.name: (e.method.family, e.method.fault.kind) for e in load_catalogue() if e.load.stream}
     assert streamed == {
-        "stream-cut": "truncated",
-        "stream-slow-tokens": "slow_tokens",
-        "stream-stall": "stall",
+        "stream-cut": ("llm", "truncated"),
+        "stream-slow-tokens": ("llm", "slow_tokens"),
+        "stream-stall": ("llm", "stall"),
+        "stream-net-cut": ("network", "limit_data"),
+        "stream-net-slow": ("network", "bandwidth"),
+        "stream-net-stall": ("network", "timeout"),
     }
 
 
