@@ -131,13 +131,29 @@ class _Run:
             stream=p.stream,
         )  # fmt: skip
 
+    def spans(self) -> Path | None:
+        """The spans the run's system exported: its own stack's, or those of the stack it
+        attached to (`--host` with the record of `harness stack up`), when it is traced."""
+        assert self.target is not None
+        if self.target.stack is not None:
+            return self.target.stack.spans
+        o = self.options
+        if o.host is None:
+            return None
+        from ..stack import read_record
+        from ..stack._clean import attached_record
+
+        record = attached_record(o.host, o.stack, o.reports)
+        spans = read_record(record).spans if record is not None else None
+        return Path(spans) if spans else None
+
     def analyse(self) -> Analysis:
         o = self.options
         assert self.target is not None
         return analyse(
             folder=self.folder, reports=o.reports, run=self.header(), profile=o.profile, sla=o.sla,
             audit_path=self.target.audit_log, scenarios=o.scenarios_file, agent_costs=self.agent_costs(),
-            spans=self.target.stack.spans if self.target.stack else None,
+            spans=self.spans(),
             agent_names=tuple(o.declaration.vocabulary.agents or ()), prices=o.declaration.price_table(),
         )  # fmt: skip
 

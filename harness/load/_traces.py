@@ -37,10 +37,11 @@ def write_traces(
     reports: Path,
     prices: Prices | None = None,
 ) -> TracesRun:
-    """Summarise the run's traces into `folder/traces.json` and `reports/traces.json`. The stack
-    has stopped by now (its system flushed its last spans as it shut down): nothing to wait for."""
+    """Summarise the run's traces into `folder/traces.json` and `reports/traces.json`. A stack of
+    the run's own has stopped by now (its system flushed its last spans as it shut down); an
+    attached one may still be receiving the last batch: wait for it a little."""
     sent = _sent(client)
-    traces = collect_traces(spans, sent, agents=agents, timeout_s=1.0, settle_s=0.0)
+    traces = collect_traces(spans, sent, agents=agents, timeout_s=5.0, settle_s=0.5)
     run = summarise(traces, sent, source=f"load {folder.name}", prices=prices)
     record = TracesRecord(runs=[run])
     record.write(folder / "traces.json")

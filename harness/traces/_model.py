@@ -63,15 +63,23 @@ class Span(BaseModel):
 
 
 def read_spans(paths: Iterable[str | Path]) -> Iterator[Span]:
-    """Every span in these `spans.jsonl` files; a torn last line (a receiver killed mid-write) is
-    skipped, any other bad line is a one-line error naming the file and line."""
+    """Every span in these files: the receiver's `spans.jsonl` (a `Span` a line), or OTLP/JSON
+    exports a line (`{"resourceSpans": ...}`, as the OpenTelemetry Collector's file exporter
+    writes them). A torn last line (a writer killed mid-write) is skipped, any other bad line is a
+    one-line error naming the file and line."""
+    from ._otlp import decode
+
     for path in paths:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             try:
-                yield Span.model_validate(json.loads(line))
+                doc = json.loads(line)
+                if isinstance(doc, dict) and "resourceSpans" in doc:
+                    yield from decode(line.encode(), "application/json")
+                else:
+                    yield Span.model_validate(doc)
             except (ValueError, ValidationError) as exc:
                 if number == len(lines):
                     continue

@@ -338,3 +338,15 @@ def test_an_llm_spans_cost_is_what_it_reports_else_its_tokens_at_the_declared_pr
     assert run.agents[0].cost_usd == pytest.approx(0.00045) and run.unpriced_models == []
     unpriced = summarise(group_traces(spans, agents=["supervisor"]), {"a" * 32: Sent()}, source="x")
     assert unpriced.agents[0].cost_usd is None and unpriced.unpriced_models == ["gpt-4o-mini"]
+
+
+def test_a_collectors_otlp_json_file_reads_like_the_receivers(tmp_path: Path) -> None:
+    export = {"resourceSpans": [{"scopeSpans": [{"spans": [
+        {"traceId": "ab" * 16, "spanId": "cd" * 8, "name": "invoke_agent triage", "kind": 1,
+         "startTimeUnixNano": "0", "endTimeUnixNano": "5",
+         "attributes": [{"key": "gen_ai.agent.name", "value": {"stringValue": "triage"}}]}]}]}]}  # fmt: skip
+    path = tmp_path / "collector.jsonl"
+    path.write_text(json.dumps(export) + "\n" + span("a", "1", None, 0, 1).model_dump_json() + "\n")
+    spans = list(read_spans([path]))
+    assert [s.name for s in spans] == ["invoke_agent triage", "a"]
+    assert group_traces(spans)["ab" * 16].path() == ["triage"]
