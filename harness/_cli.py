@@ -42,14 +42,29 @@ def _cmd_proxy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _writable(path: Path) -> bool:
+    """Whether `path` can be appended to (or created, with its missing folders), creating nothing."""
+    import os
+
+    if path.exists():
+        return path.is_file() and os.access(path, os.W_OK)
+    folder = path.parent.resolve()
+    while not folder.exists():
+        folder = folder.parent
+    return folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)
+
+
 def _cmd_traces(args: argparse.Namespace) -> int:
     """Receive OTLP/HTTP traces (POST /v1/traces, protobuf or JSON) into a spans.jsonl."""
     from .traces import OTLPReceiver
 
     if not 0 <= args.port < 65536:
         raise ConfigError(f"--port {args.port}: give a port between 0 and 65535")
+    out = Path(args.out)
+    if not _writable(out):
+        raise ConfigError(f"--out {out}: cannot write there; give a file in a folder you can write to")
     try:
-        receiver = OTLPReceiver(args.out, host=args.host, port=args.port)
+        receiver = OTLPReceiver(out, host=args.host, port=args.port)
     except OSError as exc:
         raise ConfigError(
             f"--host {args.host} --port {args.port}: cannot listen there ({exc.strerror or exc})"
@@ -59,6 +74,8 @@ def _cmd_traces(args: argparse.Namespace) -> int:
         receiver.serve_forever()
     except KeyboardInterrupt:
         pass
+    except OSError as exc:  # the file, at the last moment (a folder that cannot be made)
+        raise ConfigError(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
     return 0
 
 

@@ -43,6 +43,11 @@ CASES = [
     (["gate"], None, "reports/summary.json: cannot read it"),
     (["init", "--python", "not a spec"], None, "use 'package.module:attribute'"),
     (["run", "--tiers", "unit,smoke"], None, "--tiers: unknown tier 'smoke'"),
+    (["traces", "receive", "--port", "70000", "--out", "s.jsonl"], None, "--port 70000: give a port"),
+    (["traces", "receive", "--out", "random.json/s.jsonl"], None, "cannot write there"),
+    (["traces", "receive", "--host", "10.9.9.9", "--out", "s.jsonl"], None, "cannot listen there"),
+    (["load"], SERVED + "[tool.harness.system.prices]\nm = { input_per_mtok = -1, output_per_mtok = 1 }\n",
+     "input_per_mtok"),
 ]  # fmt: skip
 
 
