@@ -78,10 +78,11 @@ def service_pid(stack: Stack) -> int:
     return part.pid
 
 
-def arm(declaration: SystemDeclaration, traced: bool, folder: str) -> Stack:
+def arm(declaration: SystemDeclaration, traced: bool, folder: str, extra: dict[str, str]) -> Stack:
     assert declaration.serve is not None
     serve = declaration.serve.model_copy(update={"traces": traced})
     env = REFERENCE_ENV if "support_desk" in " ".join(declaration.serve.command) else {}
+    env = {**env, **extra}
     return Stack(
         folder, proxy=False, llm_args=["--latency", "zero"], system_env=env,
         declaration=declaration.model_copy(update={"serve": serve}),
@@ -127,12 +128,17 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--block", type=int, default=100)
     parser.add_argument("--blocks", type=int, default=6)
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="KEY=VALUE",
+        help="for both arms' system, e.g. OPENINFERENCE_HIDE_INPUTS=true",
+    )  # fmt: skip
     args = parser.parse_args()
+    extra = dict(item.split("=", 1) for item in args.env)
     declaration = load_declaration(args.pyproject)
     scenarios = load_scenarios(declaration.scenarios_path, declaration.vocabulary)
     turns = [s.turn() for s in scenarios if not s.expected.rejected]
-    stacks = {"off": arm(declaration, False, "reports/bench/tracing-off"),
-              "on": arm(declaration, True, "reports/bench/tracing-on")}  # fmt: skip
+    stacks = {"off": arm(declaration, False, "reports/bench/tracing-off", extra),
+              "on": arm(declaration, True, "reports/bench/tracing-on", extra)}  # fmt: skip
     started = time.monotonic()
     try:
         for stack in stacks.values():
@@ -145,8 +151,10 @@ def main() -> None:
         for stack in stacks.values():
             stack.stop()
     n = args.blocks * args.block + args.clients * 4
-    print(f"\n{declaration.name}: {args.blocks} blocks of {args.block} requests per arm, A/B alternating, "
-          f"{args.clients} clients, zero-latency LLM ({time.monotonic() - started:.0f} s)")  # fmt: skip
+    with_env = f" with {' '.join(args.env)}" if args.env else ""
+    took = time.monotonic() - started
+    print(f"\n{declaration.name}{with_env}: {args.blocks} blocks of {args.block} requests per arm, "
+          f"A/B alternating, {args.clients} clients, zero-latency LLM ({took:.0f} s)")  # fmt: skip
     rows = {}
     for name, f in figures.items():
         rows[name] = (statistics.median(f["cpu_ms"]), pct(f["lat"], 0.5), pct(f["lat"], 0.95))
