@@ -72,3 +72,10 @@ def test_the_hypothesis_holds_with_resilience_on_and_fails_without_it(
         assert run.rollback.model_dump() == {"actions": exp.all_rollbacks(), "errors": [], "leftovers": []}
     # Checked again from outside the runner: nothing of the fault is left on either stack.
     assert leftovers(on_targets) == [] and leftovers(off_targets) == []
+    # The reference is traced: the spans of the requests sent during the fault came back, and a
+    # run that failed with errors says where its first failed request failed first.
+    # (A run that failed by hanging may still be finishing its requests when their spans are read.)
+    assert on.traces is not None and on.traces.traced >= 0.95 * on.traces.requests, on.traces
+    traced_off = off.traces is not None and off.traces.traced >= 0.95 * off.traces.requests
+    if traced_off and off.phases.during.error_rate > 0.1:
+        assert off.first_failure, f"resilience off failed with errors, but no span says where: {off.traces}"

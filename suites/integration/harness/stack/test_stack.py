@@ -42,7 +42,8 @@ def test_stack_answers_and_stops_everything_after_a_failure(tmp_path: Path) -> N
         assert resp.status_code == 200 and resp.json()["route"] == "technical_support"
         assert json.loads((tmp_path / "stack" / "stack.json").read_text())["service_url"] == stack.service_url
         raise RuntimeError("boom")
-    assert len(pids) == 3 and wait_dead(pids) == []  # mock LLM, proxy, service
+    # mock LLM, proxy, OTLP receiver (the reference is declared traces = true), service
+    assert len(pids) == 4 and wait_dead(pids) == []
     assert not (tmp_path / "stack" / "stack.json").exists()
     assert "POST" not in (tmp_path / "stack" / "service.log").read_text()  # no access log spam
     assert (tmp_path / "stack" / "audit.jsonl").read_text().count("\n") == 1
