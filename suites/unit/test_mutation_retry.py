@@ -50,3 +50,12 @@ async def test_giving_up_after_two_attempts_says_so_on_the_error() -> None:
     with pytest.raises(TransientLLMError) as info:
         await policy.run(fails)
     assert info.value.__notes__ == ["retry gave up after 2 attempts (retry.attempts=2)"]
+
+
+def test_a_policy_built_without_settings_caps_its_waits_like_the_settings_default() -> None:
+    from support_desk._settings import RetrySettings
+
+    policy = RetryPolicy(jitter=False)
+    assert policy.max_s == RetrySettings().max_s == 10.0
+    # 0.5 s doubling: 0.5, 1, 2, 4, 8, then 16 capped at the 10 s default
+    assert [policy.backoff(n) for n in range(1, 7)] == [0.5, 1.0, 2.0, 4.0, 8.0, 10.0]

@@ -412,12 +412,8 @@ def _key_word(word: str) -> str:
         word = "c" + word[1:]
     if len(word) < 5 or word in _SPELLED:
         return word
-    return next((key for key in _SPELLED if _same_first(key, word) and _one_edit(word, key)), word)
-
-
-def _same_first(key: str, word: str) -> bool:
-    """The first letters agree, or are the c/k people swap ('kancelar')."""
-    return key[0] == word[0] or {key[0], word[0]} == {"c", "k"}
+    # The first letters agree (a "kancel..." is respelled above): a first letter is seldom mistyped.
+    return next((key for key in _SPELLED if key[0] == word[0] and _one_edit(word, key)), word)
 
 
 def _one_edit(a: str, b: str) -> bool:
