@@ -82,9 +82,13 @@ def wilson(c: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
 
 
 def per_scenario(n: float, c: float, k: int = 1, confidence: float = 0.95) -> Estimate:
-    """One scenario's pass^k (k=1: pass@1) and its interval (Wilson's, raised to the k-th power)."""
+    """One scenario's pass^k (k=1: pass@1) and its interval (Wilson's, raised to the k-th power).
+    With few trials the unbiased estimate can fall outside that interval (n = k, one failure: the
+    estimate is 0, the interval's low end is not): the interval is then widened to hold it, so a
+    report never shows a figure outside its own interval (coverage can only rise)."""
     low, high = wilson(c, n, confidence)
-    return Estimate(pass_hat_k(n, c, k), low**k, high**k, confidence, n)
+    value = pass_hat_k(n, c, k)
+    return Estimate(value, min(low**k, value), max(high**k, value), confidence, n)
 
 
 def pooled(counts: Sequence[Counts], k: int = 1, confidence: float = 0.95, *, extra: int = 0) -> Estimate:

@@ -135,3 +135,9 @@ def test_more_trials_is_zero_when_settled_and_none_when_repeats_cannot_settle_it
 def test_a_bad_confidence_is_refused_with_the_fix() -> None:
     with pytest.raises(ValueError, match="between 0 and 1"):
         wilson(1, 2, 1.5)
+
+
+@pytest.mark.parametrize(("n", "c", "k"), [(4, 3, 4), (2, 1, 2), (8, 7, 8), (5, 4, 5), (6, 5, 3), (4, 4, 4)])
+def test_a_scenarios_estimate_is_never_outside_its_own_interval(n: int, c: int, k: int) -> None:
+    estimate = per_scenario(n, c, k)
+    assert estimate.low <= estimate.value <= estimate.high, estimate
