@@ -151,7 +151,10 @@ async def test_stall_pauses_a_stream_mid_answer_then_finishes_it(
             arrivals.append(time.perf_counter())
     gaps = [b - a for a, b in itertools.pairwise(arrivals)]
     assert received == full  # the whole answer, late
-    assert len([g for g in gaps if g >= 0.4]) == 1  # one stall, mid-answer (content on both sides)
+    # One stall, mid-answer (content on both sides). Measured at 0.3 s, not 0.4: the chunks are
+    # paced on a schedule, so a chunk that reached us late shortens the gap after it (CI saw it).
+    assert len([g for g in gaps if g >= 0.3]) == 1, gaps
+    assert sorted(gaps)[-2] < 0.2, gaps  # every other gap is the ordinary pace
     async with httpx.AsyncClient() as http:
         state = (await http.get(server.url + "/_control/faults")).json()
     assert state["counts"] == [{"eligible": 1, "fired": 1}]
