@@ -75,10 +75,13 @@ class OTLPReceiver:
                 if not missing and len(self.spans) == seen:
                     return missing
 
-    def start(self) -> OTLPReceiver:
-        if self.path is not None:
+    def _open(self) -> None:
+        if self.path is not None and self._file is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = self.path.open("a", encoding="utf-8")
+
+    def start(self) -> OTLPReceiver:
+        self._open()
         self._thread = threading.Thread(target=self._server.serve_forever, name="otlp-receiver", daemon=True)
         self._thread.start()
         return self
@@ -93,9 +96,7 @@ class OTLPReceiver:
 
     def serve_forever(self) -> None:
         """Run in this thread (the `harness traces receive` process)."""
-        if self.path is not None and self._file is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = self.path.open("a", encoding="utf-8")
+        self._open()
         self._server.serve_forever()
 
     def __enter__(self) -> OTLPReceiver:

@@ -11,7 +11,6 @@ import httpx
 import pytest
 
 from harness.stack import Stack
-from harness.sut import SystemDeclaration, load_declaration
 
 REPORTS = Path(__file__).resolve().parents[2] / "reports" / "integration"
 
@@ -51,17 +50,9 @@ class LLMControl:
 @pytest.fixture(scope="session")
 def stack(worker_id: str) -> Iterator[Stack]:  # worker_id: pytest-xdist's ("master" without -n)
     folder = REPORTS / f"stack-{worker_id}"
-    kwargs = {"system_env": STACK_ENV, "health_timeout_s": 60, "declaration": traced(load_declaration())}
-    with Stack(folder, llm_args=["--latency", "zero"], **kwargs) as running:  # type: ignore[arg-type]
+    # The reference is declared `traces = true`: this stack receives its spans (test_paths_over_http).
+    with Stack(folder, llm_args=["--latency", "zero"], system_env=STACK_ENV, health_timeout_s=60) as running:
         yield running
-
-
-def traced(declaration: SystemDeclaration) -> SystemDeclaration:
-    """The reference as a team would run it with tracing on: the stack receives its spans, so
-    the paths over HTTP can be checked against what its spans say (test_paths_over_http)."""
-    assert declaration.serve is not None
-    serve = declaration.serve.model_copy(update={"traces": True})
-    return declaration.model_copy(update={"serve": serve})
 
 
 @pytest.fixture
