@@ -30,7 +30,7 @@ from ..measure import (
     reconcile,
 )
 from ..sut import HTTPSystem, Turn
-from ..traces import Sent, TracesRun, collect_traces, summarise, trace_id_for
+from ..traces import Sent, Trace, TracesRun, collect_traces, summarise, trace_id_for
 from ._exercised import fault_fired, not_exercised
 from ._faults import Targets, injector_for, latency_config, leftovers, rollback_action
 from ._kinds import fault_json
@@ -238,16 +238,27 @@ def _phases(run: _Run) -> dict[str, PhaseStats]:
     return with_inflation({p: phase_stats(run.samples(p)) for p in ("before", "during", "after")})
 
 
-def _requests(run: _Run, audit_offset: int) -> ChaosRequests:
+def _requests(run: _Run, audit_offset: int, traces: dict[str, Trace] | None) -> ChaosRequests:
+    """Reconciled against the audit log; a system that keeps none, against its spans."""
     log = Path(run.targets.audit_log) if run.targets.audit_log else None
     audit = read_audit(log, f"hr-{run.run_id}-", audit_offset)
-    rec = reconcile(frame(run.load.samples), audit[0] if audit else None)
+    rec = reconcile(frame(run.load.samples), audit[0] if audit else None, spans=traces)
     return ChaosRequests(**dict(rec), skipped=run.load.skipped)
 
 
-def _traces(run: _Run, label: str) -> TracesRun | None:
-    """What the spans of the requests sent during the fault say (a traced system only)."""
+def _collect(run: _Run) -> dict[str, Trace] | None:
+    """The spans of every request of the run (a traced system only): each arrives a batch delay
+    after its reply."""
     if not run.targets.spans:
+        return None
+    ours = [trace_id_for(x.id) for x in run.load.samples]
+    agents = run.targets.declaration.vocabulary.agents or ()
+    return collect_traces(run.targets.spans, ours, agents=agents, timeout_s=3.0, settle_s=0.4)
+
+
+def _traces(run: _Run, label: str, traces: dict[str, Trace] | None) -> TracesRun | None:
+    """What the spans of the requests sent during the fault say."""
+    if traces is None:
         return None
     sent = {
         trace_id_for(x.id): Sent(
@@ -260,8 +271,6 @@ def _traces(run: _Run, label: str) -> TracesRun | None:
         )
         for x in run.samples("during")
     }
-    agents = run.targets.declaration.vocabulary.agents or ()
-    traces = collect_traces(run.targets.spans, sent, agents=agents, timeout_s=3.0, settle_s=0.4)
     ours = [trace_id_for(x.id) for x in run.load.samples]  # before and after the fault too
     source, prices = f"chaos {run.exp.name} (resilience {label})", run.targets.declaration.price_table()
     return summarise(traces, sent, source=source, also_ours=ours, prices=prices)
@@ -282,7 +291,8 @@ def _result(
     label: str,
 ) -> ExperimentResult:
     exp, h = run.exp, run.exp.hypothesis
-    phases, requests = _phases(run), _requests(run, audit_offset)
+    collected = _collect(run)
+    phases, requests = _phases(run), _requests(run, audit_offset, collected)
     rollback_epoch = None if run.rollback_at is None else run.t0_epoch + run.rollback_at
     recovery = recovery_s(run.samples("after"), rollback_epoch, h) if rollback_epoch is not None else None
     fired = fault_fired(run.counts, exp.method, len(run.samples("during")))
@@ -292,7 +302,7 @@ def _result(
         short = not_exercised(fired) or run.count_error
         if short:  # a fault that did not fire proves nothing, whatever the figures say
             verdict, problems = "not_exercised", [short, *problems]
-    traces = _traces(run, label)
+    traces = _traces(run, label, collected)
     try:
         left = leftovers(run.targets, baseline)
     except ChaosError as exc:

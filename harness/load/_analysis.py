@@ -79,7 +79,12 @@ def analyse(
     """Everything from `folder/raw` (client samples) and `audit_path`; writes sla.json and CSVs."""
     client = read_samples(folder / "raw")
     audit, agents = read_audit(audit_path, f"hr-{run.id}-") or (None, None)
-    rec = reconcile(client, audit)
+    traces = None
+    if spans is not None:
+        from ._traces import collect_run_traces
+
+        traces = collect_run_traces(client, spans, agent_names)
+    rec = reconcile(client, audit, spans=traces)
     steady, window = split_warmup(client, profile.warmup_s)
     # The service's cost counters cover the whole run: with a warm-up left out, per-agent cost
     # comes from the audit log's lines of the measured requests instead.
@@ -96,10 +101,10 @@ def analyse(
         "stages": per_stage(client, profile.stage_table()) if profile.stages else None,
         "mix": _mix_section(profile, scenarios),
     }
-    if spans is not None:
+    if traces is not None:
         from ._traces import write_traces
 
-        write_traces(client, spans, agent_names, folder, reports, prices)
+        write_traces(client, traces, folder, reports, prices)
     frames = {"samples": client, "server_requests": audit, "server_agents": agents, "timeseries": series}
     if extra["stages"]:
         frames["stages"] = pd.DataFrame(extra["stages"]["stages"])

@@ -98,7 +98,7 @@ def _print_summary(doc: SlaReport, path: Path) -> None:
     console.print(
         f"sent {req.sent} = answered {req.answered} + failed {req.failed} (invalid {req.invalid}) "
         f"+ lost {req.lost} "
-        f"(audit checked: {req.audit_checked}) · report {path}",
+        f"(server side: {req.server_record or 'not checked, no audit log or spans'}) · report {path}",
         highlight=False,
     )
 

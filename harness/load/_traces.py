@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..traces import Prices, Sent, TracesRecord, TracesRun, collect_traces, summarise, trace_id_for
+from ..traces import Prices, Sent, Trace, TracesRecord, TracesRun, collect_traces, summarise, trace_id_for
 
-__all__ = ["write_traces"]
+__all__ = ["collect_run_traces", "write_traces"]
 
 
 def _sent(client: pd.DataFrame) -> dict[str, Sent]:
@@ -29,19 +29,23 @@ def _sent(client: pd.DataFrame) -> dict[str, Sent]:
     return out
 
 
+def collect_run_traces(client: pd.DataFrame, spans: Path, agents: Iterable[str]) -> dict[str, Trace]:
+    """The traces of the run's requests. A stack of the run's own has stopped by now (its system
+    flushed its last spans as it shut down); an attached one may still be receiving the last
+    batch: wait for it a little."""
+    ids = (trace_id_for(str(i)) for i in client["id"])
+    return collect_traces(spans, ids, agents=agents, timeout_s=5.0, settle_s=0.5)
+
+
 def write_traces(
     client: pd.DataFrame,
-    spans: Path,
-    agents: Iterable[str],
+    traces: dict[str, Trace],
     folder: Path,
     reports: Path,
     prices: Prices | None = None,
 ) -> TracesRun:
-    """Summarise the run's traces into `folder/traces.json` and `reports/traces.json`. A stack of
-    the run's own has stopped by now (its system flushed its last spans as it shut down); an
-    attached one may still be receiving the last batch: wait for it a little."""
+    """Summarise the run's traces into `folder/traces.json` and `reports/traces.json`."""
     sent = _sent(client)
-    traces = collect_traces(spans, sent, agents=agents, timeout_s=5.0, settle_s=0.5)
     run = summarise(traces, sent, source=f"load {folder.name}", prices=prices)
     record = TracesRecord(runs=[run])
     record.write(folder / "traces.json")

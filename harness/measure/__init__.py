@@ -21,7 +21,7 @@ from ._audit import (
     read_audit,
 )
 from ._chaos_report import ChaosReport, ChaosRequests, ExperimentResult, FaultFired, PhaseStats
-from ._reconcile import Reconciliation, StatusCount, reconcile
+from ._reconcile import Reconciliation, ServerRecord, StatusCount, reconcile, spans_record
 from ._sample import COLUMNS, UNCLEAR, Sample, frame, new_run_id, read_jsonl, read_samples, request_id
 from ._sla_report import Check, RunHeader, SlaReport
 from ._stats import (
@@ -57,6 +57,7 @@ __all__ = [
     "Reconciliation",
     "RunHeader",
     "Sample",
+    "ServerRecord",
     "SlaReport",
     "StatusCount",
     "audit_fields",
@@ -76,5 +77,6 @@ __all__ = [
     "read_samples",
     "reconcile",
     "request_id",
+    "spans_record",
     "two_proportions_greater",
 ]

@@ -18,14 +18,23 @@ exactly one audit line with that same status. Lost, which fails a run, is the su
 - unknown_in_audit:  the service logged an id of this run that the client never recorded
 - duplicate_in_audit: the service logged one id more than once
 
-A client timeout (status 0) is a failure, not a loss, with or without an audit line. Without an
-audit log only `no_outcome` can be checked: `audit_checked` is then false.
+A client timeout (status 0) is a failure, not a loss, with or without an audit line.
+
+A system that keeps no audit log but exports OpenTelemetry traces is reconciled against its spans
+instead (`server_record` "spans", `spans_record`): the root server span of each request's trace
+(the trace id its traceparent carried) stands for its audit line, with the HTTP status that span
+recorded. No span: missing; another status: a mismatch; two root server spans: a duplicate.
+A trace cannot name a request the client never sent (its id is a hash), so `unknown_in_audit`
+stays 0; and when no request's trace came back at all (the system does not propagate the
+traceparent, or exports nothing) spans cannot speak for it. With neither, only `no_outcome` can
+be checked (`server_record` null). The `*_in_audit` fields keep their names for either record.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Self
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -34,7 +43,11 @@ from ._sample import UNCLEAR
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Reconciliation", "StatusCount", "reconcile"]
+    from ..traces import Trace
+
+__all__ = ["Reconciliation", "ServerRecord", "StatusCount", "reconcile", "spans_record"]
+
+ServerRecord = Literal["audit log", "spans"]
 
 _EXAMPLES = 10
 
@@ -62,7 +75,8 @@ class Reconciliation(BaseModel):
     unknown_in_audit: int = 0
     duplicate_in_audit: int = 0
     late_in_audit: int = 0  # answered by the system after the client had given up
-    audit_checked: bool = False
+    audit_checked: bool = False  # the audit log was read (server_record "audit log")
+    server_record: ServerRecord | None = None  # what the server side was checked against
     by_status: dict[str, StatusCount] = Field(default_factory=dict)
     examples: list[str] = Field(default_factory=list)
     # Stored, not computed, so that the file says it; `reconcile` sets it, reading checks it.
@@ -103,8 +117,10 @@ def _client_side(client: pd.DataFrame, rec: Reconciliation) -> None:
         rec.by_status.setdefault(_status_key(status), StatusCount()).client = int(count)
 
 
-def _server_side(client: pd.DataFrame, audit: pd.DataFrame, rec: Reconciliation) -> None:
-    rec.audit_checked = True
+def _server_side(
+    client: pd.DataFrame, audit: pd.DataFrame, rec: Reconciliation, source: ServerRecord
+) -> None:
+    rec.audit_checked, rec.server_record = source == "audit log", source
     counts = audit["request_id"].value_counts()
     rec.duplicate_in_audit = int((counts - 1).clip(lower=0).sum())
     rec.examples += [f"{i}: {n} audit lines" for i, n in counts[counts > 1].head(_EXAMPLES).items()]
@@ -116,8 +132,9 @@ def _server_side(client: pd.DataFrame, audit: pd.DataFrame, rec: Reconciliation)
     missing = answered.index[~in_audit]
     rec.missing_in_audit = len(missing)
     rec.examples += [f"{i}: answered to the client, not in the audit log" for i in missing[:_EXAMPLES]]
-    both = answered[in_audit]
-    differ = both.index[both.to_numpy() != first.loc[both.index].to_numpy()]
+    known = first.dropna()  # a span without an HTTP status says it was seen, not with what
+    both = answered[answered.index.isin(known.index)]
+    differ = both.index[both.to_numpy() != known.loc[both.index].to_numpy()]
     rec.status_mismatch = len(differ)
     rec.examples += [f"{i}: client and audit log disagree on the status" for i in differ[:_EXAMPLES]]
     gave_up = client.loc[client["status"] == 0, "id"]
@@ -127,12 +144,38 @@ def _server_side(client: pd.DataFrame, audit: pd.DataFrame, rec: Reconciliation)
     rec.examples += [f"{i}: in the audit log, never recorded by the client" for i in unknown[:_EXAMPLES]]
 
 
-def reconcile(client: pd.DataFrame, audit: pd.DataFrame | None) -> Reconciliation:
-    """Account for every request of the run; `audit` None when the service's log is not at hand."""
+def spans_record(traces: Mapping[str, Trace], request_ids: Iterable[str]) -> pd.DataFrame | None:
+    """The system's spans as its record of the requests (columns `request_id`, `status`, like an
+    audit log's): a row per root server span of each request's trace, or one with no status for a
+    trace without one; None when not one request's trace came back."""
+    import pandas as pd
+
+    from ..traces import trace_id_for
+
+    rows = []
+    for rid in request_ids:
+        trace = traces.get(trace_id_for(rid))
+        if trace is not None:
+            statuses: list[int | None] = [*trace.http_statuses()] or [None]
+            rows += [{"request_id": rid, "status": s} for s in statuses]
+    if not rows:
+        return None
+    record = pd.DataFrame(rows, columns=["request_id", "status"])
+    record["status"] = pd.to_numeric(record["status"], errors="coerce")
+    return record
+
+
+def reconcile(
+    client: pd.DataFrame, audit: pd.DataFrame | None, spans: Mapping[str, Trace] | None = None
+) -> Reconciliation:
+    """Account for every request of the run against the system's own record: its audit log
+    (`audit`, None when it keeps none), else its traces by trace id (`spans`), else nothing."""
     rec = Reconciliation()
     _client_side(client, rec)
     if audit is not None:
-        _server_side(client, audit, rec)
+        _server_side(client, audit, rec, "audit log")
+    elif spans is not None and (record := spans_record(spans, client["id"].astype(str))) is not None:
+        _server_side(client, record, rec, "spans")
     rec.by_status = dict(sorted(rec.by_status.items()))
     rec.lost = rec.unaccounted()
     return rec

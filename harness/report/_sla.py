@@ -132,6 +132,7 @@ def read_sla(path: Path, reports: Path) -> SlaSection:
         answered=req.answered,
         failed=req.failed,
         lost=req.lost,
+        server_record=req.server_record,
         no_outcome=req.no_outcome,
         latency_count=client.count,
         latency_mean_ms=client.mean,

@@ -197,6 +197,7 @@ class SlaSection(BaseModel):
     answered: int
     failed: int
     lost: int
+    server_record: str | None = None  # what `lost` was reconciled against: "audit log", "spans", none
     no_outcome: int
     latency_count: int
     latency_mean_ms: float | None

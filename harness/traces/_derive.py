@@ -169,14 +169,17 @@ class Trace:
         span = min(failed, key=lambda s: (s.end_ns, -self.depth(s)))
         return Failure(span, self.agent_of(span))
 
+    def http_statuses(self) -> list[int]:
+        """The HTTP status of each root span that has one: one per time the system served the
+        request (two when something in front of it sent it twice)."""
+        found = (
+            _int(s.attributes.get("http.response.status_code", s.attributes.get("http.status_code")))
+            for s in self.roots
+        )
+        return [status for status in found if status is not None]
+
     def http_status(self) -> int | None:
-        for span in self.roots:
-            status = _int(
-                span.attributes.get("http.response.status_code", span.attributes.get("http.status_code"))
-            )
-            if status is not None:
-                return status
-        return None
+        return next(iter(self.http_statuses()), None)
 
 
 def group_traces(spans: Iterable[Span], agents: Iterable[str] = ()) -> dict[str, Trace]:
