@@ -26,8 +26,9 @@ instead (`server_record` "spans", `spans_record`): the root server span of each 
 recorded. No span: missing; another status: a mismatch; two root server spans: a duplicate.
 A trace cannot name a request the client never sent (its id is a hash), so `unknown_in_audit`
 stays 0; and when no request's trace came back at all (the system does not propagate the
-traceparent, or exports nothing) spans cannot speak for it. With neither, only `no_outcome` can
-be checked (`server_record` null). The `*_in_audit` fields keep their names for either record.
+traceparent, or exports nothing) every answered request is missing: a system declared traced
+promised them. With neither record, only `no_outcome` can be checked (`server_record` null).
+The `*_in_audit` fields keep their names for either record.
 """
 
 from __future__ import annotations
@@ -131,12 +132,13 @@ def _server_side(
     in_audit = answered.index.isin(first.index)
     missing = answered.index[~in_audit]
     rec.missing_in_audit = len(missing)
-    rec.examples += [f"{i}: answered to the client, not in the audit log" for i in missing[:_EXAMPLES]]
+    record = "the audit log" if source == "audit log" else "its spans (no trace of it came back)"
+    rec.examples += [f"{i}: answered to the client, not in {record}" for i in missing[:_EXAMPLES]]
     known = first.dropna()  # a span without an HTTP status says it was seen, not with what
     both = answered[answered.index.isin(known.index)]
     differ = both.index[both.to_numpy() != known.loc[both.index].to_numpy()]
     rec.status_mismatch = len(differ)
-    rec.examples += [f"{i}: client and audit log disagree on the status" for i in differ[:_EXAMPLES]]
+    rec.examples += [f"{i}: the client and {source} disagree on the status" for i in differ[:_EXAMPLES]]
     gave_up = client.loc[client["status"] == 0, "id"]
     rec.late_in_audit = int(gave_up.isin(first.index).sum())
     unknown = first.index[~first.index.isin(client["id"])]
@@ -144,10 +146,11 @@ def _server_side(
     rec.examples += [f"{i}: in the audit log, never recorded by the client" for i in unknown[:_EXAMPLES]]
 
 
-def spans_record(traces: Mapping[str, Trace], request_ids: Iterable[str]) -> pd.DataFrame | None:
+def spans_record(traces: Mapping[str, Trace], request_ids: Iterable[str]) -> pd.DataFrame:
     """The system's spans as its record of the requests (columns `request_id`, `status`, like an
     audit log's): a row per root server span of each request's trace, or one with no status for a
-    trace without one; None when not one request's trace came back."""
+    trace without one. Empty when no request's trace came back: the system was declared traced,
+    so every answered request is then missing (it exports nothing, or drops the traceparent)."""
     import pandas as pd
 
     from ..traces import trace_id_for
@@ -158,8 +161,6 @@ def spans_record(traces: Mapping[str, Trace], request_ids: Iterable[str]) -> pd.
         if trace is not None:
             statuses: list[int | None] = [*trace.http_statuses()] or [None]
             rows += [{"request_id": rid, "status": s} for s in statuses]
-    if not rows:
-        return None
     record = pd.DataFrame(rows, columns=["request_id", "status"])
     record["status"] = pd.to_numeric(record["status"], errors="coerce")
     return record
@@ -174,8 +175,8 @@ def reconcile(
     _client_side(client, rec)
     if audit is not None:
         _server_side(client, audit, rec, "audit log")
-    elif spans is not None and (record := spans_record(spans, client["id"].astype(str))) is not None:
-        _server_side(client, record, rec, "spans")
+    elif spans is not None:
+        _server_side(client, spans_record(spans, client["id"].astype(str)), rec, "spans")
     rec.by_status = dict(sorted(rec.by_status.items()))
     rec.lost = rec.unaccounted()
     return rec

@@ -68,8 +68,7 @@ def test_a_client_timeout_the_system_answered_later_is_late_not_lost() -> None:
 def test_a_trace_without_an_http_status_says_the_request_was_seen_but_not_with_what() -> None:
     # An in-process system's spans, or an agent framework's alone: no HTTP server span.
     spans = _traces(_server_span("a", 1, None))
-    record = spans_record(spans, ["a"])
-    assert record is not None and record["status"].isna().all()
+    assert spans_record(spans, ["a"])["status"].isna().all()
     rec = reconcile(_client([("a", 200)]), None, spans=spans)
     assert rec.missing_in_audit == 0 and rec.status_mismatch == 0 and rec.lost == 0
 
@@ -82,14 +81,16 @@ def test_a_nested_server_span_is_not_a_second_serving() -> None:
     assert rec.duplicate_in_audit == 0 and rec.lost == 0
 
 
-def test_spans_of_no_request_sent_cannot_speak_for_the_system() -> None:
-    # It does not propagate the traceparent: its traces have ids of their own.
+def test_a_traced_system_whose_spans_name_no_request_sent_has_every_answer_missing() -> None:
+    # It does not propagate the traceparent: its traces have ids of their own, which cannot be
+    # matched to a request (nor counted as unknown: a trace id does not name a request).
     other = Span(trace_id="1" * 32, span_id="2" * 16, name="POST /ask", start_ns=1, end_ns=2,
                  attributes={"http.response.status_code": 200})  # fmt: skip
     spans = _traces(other)
-    assert spans_record(spans, ["a", "b"]) is None
-    rec = reconcile(_client([("a", 200), ("b", 200)]), None, spans=spans)
-    assert rec.server_record is None and rec.lost == 0 and rec.unknown_in_audit == 0
+    assert spans_record(spans, ["a", "b"]).empty
+    rec = reconcile(_client([("a", 200), ("b", 200), ("c", 0)]), None, spans=spans)
+    assert rec.server_record == "spans" and rec.missing_in_audit == 2 and rec.lost == 2, rec
+    assert rec.unknown_in_audit == 0 and "no trace of it came back" in rec.examples[0]
 
 
 def test_an_audit_log_wins_over_spans() -> None:
