@@ -113,8 +113,21 @@ def _sources(pyproject: Path | None, extra: Path | None) -> list[tuple[str, dict
         source = f"{pyproject} [tool.harness.load]"
         out.append((source, table(read_toml(pyproject, LoadError), "tool.harness.load", source=source)))
     if extra is not None:
-        out.append((str(extra), read_toml(extra, LoadError)))
+        doc = read_toml(extra, LoadError)
+        _only_known_tables(doc, str(extra))
+        out.append((str(extra), doc))
     return out
+
+
+def _only_known_tables(doc: Mapping[str, Any], name: str) -> None:
+    """A profiles file holds [defaults] and [profiles.NAME]: a `[smoke.env]` would be ignored."""
+    for key in doc:
+        if key not in ("defaults", "profiles"):
+            hint = f"[profiles.{key}]" if isinstance(doc[key], Mapping) else "[defaults] or [profiles.NAME]"
+            raise LoadError(
+                f"{name}: unknown table or key {key!r}; a profiles file holds [defaults] and "
+                f"[profiles.NAME] (did you mean {hint}?)"
+            )
 
 
 def available_profiles(

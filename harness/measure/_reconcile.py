@@ -132,7 +132,7 @@ def _server_side(
     in_audit = answered.index.isin(first.index)
     missing = answered.index[~in_audit]
     rec.missing_in_audit = len(missing)
-    record = "the audit log" if source == "audit log" else "its spans (no trace of it came back)"
+    record = "the audit log" if source == "audit log" else "its spans (no trace came back: sampled out?)"
     rec.examples += [f"{i}: answered to the client, not in {record}" for i in missing[:_EXAMPLES]]
     known = first.dropna()  # a span without an HTTP status says it was seen, not with what
     both = answered[answered.index.isin(known.index)]

@@ -30,6 +30,8 @@ CASES = [
     (["load", "--audit-log", "a.jsonl"], SERVED, "--audit-log names a running system's log: give --host"),
     (["load", "--profile", "nosuch"], SERVED, "unknown load profile 'nosuch'"),
     (["load", "--profiles", "random.bin"], SERVED, "random.bin: not valid TOML"),
+    (["load", "--profiles", "typo.toml"], SERVED, "unknown table or key 'smoke'; a profiles file holds "
+     "[defaults] and [profiles.NAME] (did you mean [profiles.smoke]?)"),
     (["load"], BROKEN, "pyproject.toml: not valid TOML"),
     (["chaos"], BROKEN, "pyproject.toml: not valid TOML"),
     (["report"], BROKEN, "pyproject.toml: not valid TOML"),
@@ -63,6 +65,7 @@ def test_a_bad_input_is_one_line_and_exit_2(
     (tmp_path / "random.json").write_bytes(os.urandom(64))
     (tmp_path / "random.bin").write_bytes(b"\x00\xff" + os.urandom(64))
     (tmp_path / "random").mkdir()
+    (tmp_path / "typo.toml").write_text('[smoke.env]\nOTEL_TRACES_SAMPLER = "traceidratio"\n')
     before = sorted(p.name for p in tmp_path.rglob("*"))
     done = subprocess.run(
         [sys.executable, "-m", "harness", *args],
