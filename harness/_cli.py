@@ -69,9 +69,9 @@ def _cmd_traces(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"--host {args.host} --port {args.port}: cannot listen there ({exc.strerror or exc})"
         ) from None
-    print(f"receiving OTLP/HTTP traces at {receiver.endpoint}/v1/traces into {args.out}", flush=True)
+    said = f"receiving OTLP/HTTP traces at {receiver.endpoint}/v1/traces into {args.out}"
     try:
-        receiver.serve_forever()
+        receiver.serve_forever(ready=lambda: print(said, flush=True))
     except KeyboardInterrupt:
         pass
     except OSError as exc:  # the file, at the last moment (a folder that cannot be made)

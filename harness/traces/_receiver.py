@@ -16,7 +16,7 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -94,9 +94,12 @@ class OTLPReceiver:
                 self._file.close()
                 self._file = None
 
-    def serve_forever(self) -> None:
-        """Run in this thread (the `harness traces receive` process)."""
+    def serve_forever(self, ready: Callable[[], None] | None = None) -> None:
+        """Run in this thread (the `harness traces receive` process); `ready` is called once the
+        output file is open, so "receiving" is never said before the file could fail."""
         self._open()
+        if ready is not None:
+            ready()
         self._server.serve_forever()
 
     def __enter__(self) -> OTLPReceiver:

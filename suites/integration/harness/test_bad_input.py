@@ -47,6 +47,7 @@ CASES = [
     (["run", "--tiers", "unit,smoke"], None, "--tiers: unknown tier 'smoke'"),
     (["traces", "receive", "--port", "70000", "--out", "s.jsonl"], None, "--port 70000: give a port"),
     (["traces", "receive", "--out", "random.json/s.jsonl"], None, "cannot write there"),
+    (["traces", "receive", "--out", "random"], None, "--out random: cannot write there"),
     (["traces", "receive", "--host", "10.9.9.9", "--out", "s.jsonl"], None, "cannot listen there"),
     (["load"], SERVED + "[tool.harness.system.prices]\nm = { input_per_mtok = -1, output_per_mtok = 1 }\n",
      "input_per_mtok"),
@@ -78,5 +79,6 @@ def test_a_bad_input_is_one_line_and_exit_2(
     err = done.stderr.strip()
     assert done.returncode == 2, (done.returncode, done.stdout[-500:], err[-1500:])
     assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    assert not done.stdout.strip(), f"a refused command said more: {done.stdout[-500:]}"
     assert said in err, err
     assert sorted(p.name for p in tmp_path.rglob("*")) == before, "a refused command wrote files"
