@@ -5,7 +5,8 @@ Labelled sets, all kept apart from the scenarios the rule was built on
 `suites/unit/data/escalation_heldout.jsonl` (134, the set the rule was improved against),
 `escalation_heldout_fresh.jsonl` (44), `escalation_heldout_blind.jsonl` (120, by a writer who never
 saw the rule or the other sets), `escalation_heldout_blind2.jsonl` (200), `_blind3.jsonl` (240),
-`_blind4.jsonl` (200), `_blind5.jsonl` (200) and `_blind6.jsonl` (200), each by another such writer.
+`_blind4.jsonl` (200), `_blind5.jsonl` (200), `_blind6.jsonl` (200) and `_blind7.jsonl` (200),
+each by another such writer.
 Each set was measured once untouched, then the rule was tuned to it, so only the newest set's first
 figures say how the rule does on phrasing nobody tuned it to (the README's history has them).
 Each line is {"query", "lang", "expect", "why"}; `expect` is true when
@@ -28,7 +29,7 @@ from support_desk import EscalationReason
 from support_desk._policy import escalation_by_rule
 
 DATA = Path(__file__).resolve().parent.parent / "suites" / "unit" / "data"
-SETS = ("", "_fresh", "_blind", "_blind2", "_blind3", "_blind4", "_blind5", "_blind6")
+SETS = ("", "_fresh", "_blind", "_blind2", "_blind3", "_blind4", "_blind5", "_blind6", "_blind7")
 DEFAULT_FILES = [DATA / f"escalation_heldout{s}.jsonl" for s in SETS]
 
 

@@ -31,6 +31,7 @@ BLIND3 = DATA / "escalation_heldout_blind3.jsonl"
 BLIND4 = DATA / "escalation_heldout_blind4.jsonl"
 BLIND5 = DATA / "escalation_heldout_blind5.jsonl"
 BLIND6 = DATA / "escalation_heldout_blind6.jsonl"
+BLIND7 = DATA / "escalation_heldout_blind7.jsonl"
 BAR = 0.95
 
 
@@ -43,8 +44,8 @@ def _fires(query: str) -> bool:
 
 
 # Every set the rule has been tuned to: a change that wins the newest set back must not lose these.
-# The newest blind set (BLIND6) is only shape-checked: its figures are the untouched ones.
-TUNED = [HELDOUT, FRESH, BLIND, BLIND2, BLIND3, BLIND4, BLIND5]
+# The newest blind set (BLIND7) is only shape-checked: its figures are the untouched ones.
+TUNED = [HELDOUT, FRESH, BLIND, BLIND2, BLIND3, BLIND4, BLIND5, BLIND6]
 
 
 @pytest.mark.parametrize("path", TUNED, ids=[p.stem.removeprefix("escalation_") for p in TUNED])
@@ -74,8 +75,9 @@ def test_precision_and_recall_on_each_tuned_set_are_at_least_95_percent(path: Pa
         (BLIND4, 200),
         (BLIND5, 200),
         (BLIND6, 200),
+        (BLIND7, 200),
     ],
-    ids=["heldout", "fresh", "blind", "blind2", "blind3", "blind4", "blind5", "blind6"],
+    ids=["heldout", "fresh", "blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7"],
 )
 def test_each_set_is_bilingual_balanced_and_well_formed(path: Path, least: int) -> None:
     rows = _rows(path)
@@ -90,11 +92,11 @@ def test_each_set_is_bilingual_balanced_and_well_formed(path: Path, least: int) 
 def test_the_sets_are_kept_apart_from_the_scenarios_and_agree_where_they_overlap() -> None:
     # Writers who never saw each other's sets, nor the scenarios, sometimes typed the same everyday
     # query ("how do i stop paying for this"; two wrote the scenarios' "I want to cancel my
-    # subscription."): 27 folded queries in 1,338. At most 1% of a set, and one label each.
+    # subscription."): folded, 27 of the first 1,338. At most 1% of a set, and one label each.
     declaration = load_declaration()
     scenarios = {fold(s.query) for s in load_scenarios(declaration.scenarios_path, declaration.vocabulary)}
     labels: dict[str, set[bool]] = {}
-    for path in [*TUNED, BLIND6]:
+    for path in [*TUNED, BLIND7]:
         rows = _rows(path)
         shared = {fold(r["query"]) for r in rows} & scenarios
         assert len(shared) <= 0.01 * len(rows), f"{path.name} shares with the scenarios: {shared}"

@@ -37,14 +37,16 @@ __all__ = ["escalation_by_rule", "is_complex", "model_for", "sanitise_query"]
 #   (refund, reimbursement, chargeback, charge reversal, "my last payment back", "devolución del
 #   importe / del cobro", "que me devuelvan la plata / lo que pagué").
 #   Leaving in other words escalates too ("I want out", "we no longer need your service", "how do I
-#   stop paying for this", "me quiero salir del plan", "no pienso pagar ni un mes más"), and so do:
-#   not wanting or needing the thing any more ("won't need the insurance after June, how do I end
-#   it"), a formal notice ("notice of non-renewal", "no renovaremos", "la resolución del contrato"),
-#   ending a paid tier by name ("end premium"), a publication one subscribes to ("dejar el periódico"),
+#   stop paying for this", "me quiero salir del plan", "quiero bajarme del plan" but not "bajar del
+#   plan Pro al Básico", "no pienso pagar ni un mes más"), and so do: not wanting or needing the
+#   thing any more ("won't need the insurance after June, how do I end it"), a formal notice ("notice
+#   of non-renewal", "no renovaremos", "la resolución del contrato"), ending a paid tier by name ("end
+#   premium", "downgrade me to nothing"), a publication one subscribes to ("dejar el periódico"),
 #   someone else's account ("my late father's account"), stopping money going out ("stop taking
 #   money out of my account", "dejen de sacarme plata", "stop the direct debit"), and undoing a named
 #   charge by pronoun ("charged me for a renewal I never authorised. Reverse it", "anuladla",
-#   "¿me pueden devolver eso?", "la quiero de vuelta", "¿me devuelven algo?"). A cooling-off period
+#   "¿me pueden devolver eso?", "la quiero de vuelta", "¿me devuelven algo?"), and goods sent back
+#   with the money not come ("I returned the headphones, where is my money?"). A cooling-off period
 #   ("desistimiento", "desistir del contrato") is a policy question.
 # - So do: no longer wanting to be a customer ("I don't want to be a customer anymore", "dejar de
 #   ser cliente", "ya no quiero ser socio"), moving to another provider ("portarme a otro operador"),
@@ -53,8 +55,8 @@ __all__ = ["escalation_by_rule", "is_complex", "model_for", "sanitise_query"]
 #   the coworking hot desk agreement", "shut off the water service", "close mine").
 # - A question about the refund or cancellation *policy* escalates too ("can I leave whenever I
 #   want?", "¿hay permanencia?", "am I locked in for 12 months?", "¿cuánto tengo que avisar?",
-#   "break my lease"): a rule cannot tell curiosity from intent, and a missed cancellation costs
-#   more than a minute of a human's time.
+#   "break my lease", "a fee if I leave the contract early?"): a rule cannot tell curiosity from
+#   intent, and a missed cancellation costs more than a minute of a human's time.
 # - Cancelling something else (an order, an item, a meeting, an appointment, a booking, a transfer,
 #   a print job, a download, a newsletter, a visit, a product in a shop's catalogue; by pronoun, the
 #   thing named in the clause before: "cita con el veterinario, ¿la puedo cancelar?") is not closing
@@ -98,6 +100,15 @@ _REJOIN = (
     r"(?:sign (?:up|back up) again|signing up again|rejoin\w*|re join|resubscrib\w*|re subscribe|reactivat\w*"
     r"|reopen\w*)"
 )
+# Money, as customers name it ("$29" folds to "29").
+_MONEY = (
+    r"(?:money|payments?|charges?|fees?|cash|funds|euros?|dollars?|pesos?|bucks|pounds|quid|amount"
+    r"|difference|deposits?|cents?|penny|pennies|dime|\d+)"
+)
+_DINERO = (
+    r"(?:dinero|plata|lana|pasta|guita|importe|cobr\w*|cargos?|pagos?|pagad\w*|cuotas?|mensualidad\w*"
+    r"|euros|pesos|dolares|depositos?|fianza|centavos?|centimos?|\d+)"
+)
 _NOT_A_REQUEST = [
     r"(?:don t|dont|do not|no quiero|no queremos|instead of|rather than|en vez de|en lugar de)"
     r" (?:want to |need to |want (?:a |an |my |the )?|(?:un |el |la |darme de |dar de ))?" + _TRIGGER,
@@ -130,11 +141,16 @@ _NOT_A_REQUEST = [
     _TRIGGER + r" (?:was|fue|is|es) (?:the |el )?(?:right|correct|correcto|correcta|fine|ok|okay|bien)",
     _TRIGGER + r" que (?:recibi|recibimos|me llego|nos llego|me hicieron|me dieron)",
     r"no (?:me |nos |la |lo )?(?:den|des|de|da|dan|dar|darme) de baja",
-    # a merchant refunding their own customers is using a tool, not asking for money
-    _TRIGGER + r" (?:to )?(?:one of |uno de |a )?(?:a |my |our |the |mis |nuestros |los |un |una )?(?:own )?"
+    # a merchant refunding their own customers is using a tool, not asking for money: "refund a buyer",
+    # "money back to a customer", "give a customer their money back", "le devuelvo el dinero a un cliente"
+    rf"(?:{_TRIGGER}|money back to)"
+    r" (?:to )?(?:one of |uno de |a )?(?:a |my |our |the |mis |nuestros |los |un |una )?(?:own )?"
     r"(?:customers?|clients?|clientes?|buyers?|comprador(?:es)?|shoppers?|students?|alumnos?|players?"
     r"|jugador(?:es)?)",
-    _TRIGGER + r" (?:a |para )(?:mis |nuestros |los |un |una )?(?:clientes?|comprador(?:es)?)",
+    r"(?:give|pay|send) (?:a |the |my |our |one of my )?(?:customers?|clients?|buyers?|shoppers?)"
+    r" (?:their |his |her |the )?money back",
+    rf"(?:{_TRIGGER}|(?:devuelv|devolv|reintegr|regres)\w*(?: (?:\w+ )?{_DINERO})?) (?:a|para|al|a los|a las)"
+    r" (?:mis |nuestros |los |un |una )?(?:clientes?|comprador(?:es)?)",
     # ... or their customers' refunds near it: "the refund status of orders my customers sent back",
     # "a customer of my store opened a chargeback", "my employees get reimbursed through your module"
     rf"{_REFUND_WORD} (?:(?!(?:for|para)\b){_NEAR}){{0,4}}?{_THEIR_PEOPLE}"
@@ -192,17 +208,7 @@ _NOT_A_REQUEST = [
     r"|pc|device|mac|machine|tablet|ordenador|computadora|portatil|laptop|dispositivo|equipo|maquina)",
     # a UI control named with a verb: "el botón de 'emitir reembolso'"
     r"(?:boton|botones|button|opcion|option|enlace|link) (?:de |para |to )?\w+ " + _TRIGGER,
-    _TRIGGER + r" (?:al|a los|a las) (?:comprador(?:es)?|clientes?)",
 ]
-# Money, as customers name it ("$29" folds to "29").
-_MONEY = (
-    r"(?:money|payments?|charges?|fees?|cash|funds|euros?|dollars?|pesos?|bucks|pounds|quid|amount"
-    r"|difference|deposits?|cents?|penny|pennies|dime|\d+)"
-)
-_DINERO = (
-    r"(?:dinero|plata|lana|pasta|guita|importe|cobr\w*|cargos?|pagos?|pagad\w*|cuotas?|mensualidad\w*"
-    r"|euros|pesos|dolares|depositos?|fianza|centavos?|centimos?|\d+)"
-)
 # Wants money back: escalates wherever it appears.
 _MONEY_BACK = [
     r"refund\w*",  # refund, refunds, refunded, refunding
@@ -230,7 +236,8 @@ _MONEY_BACK = [
     r"|those|these|(?:one|some|part|any|all) of (?:the|those|these|my|our|them|it))"
     r" (?:\w+ ){0,2}" + _MONEY + r" back",
     r"(?:give|pay|send) (?:me|us) back (?:\w+ ){0,3}" + _MONEY + r"|get back (?:\w+ ){0,2}" + _MONEY,
-    r"(?:return|refund|reverse|give back) (?:my|our|the|one of the|one of my|both|all the|the extra)"
+    r"(?:return|refund|reverse|give back) (?:my|our|the|that|this|those|these|one of the|one of my|both"
+    r"|all the|the extra)"
     r" (?:\w+ ){0,2}" + _MONEY,
     r"back what (?:i|we) (?:paid|spent)|(?:refund|return|give back) what (?:i|we) (?:paid|spent)",
     r"(?:devuelv\w*|devolv\w*|reintegr\w*) (?:\w+ ){0,2}lo (?:que (?:\w+ )?)?"
@@ -248,7 +255,8 @@ _MONEY_BACK = [
     r"|this|them)"
     r"|(?:put|give|pay|credit) (?:it|them|that|one of them|one) back"
     r"|(?:anul|revert|reviert|deshac|cancel)\w*(?:ad|en|a|e|ar)(?:lo|la|los|las)"
-    r"|(?:me |nos )(?:lo|la|los|las) (?:devuelv|devolv|reintegr|regres|reembols|abon|anul)\w*"
+    r"|(?:me |nos )(?:lo|la|los|las) (?:devuelv|devolv|reintegr|regres|reembols|abon)\w*"
+    r"|(?:lo|la|los|las) (?:anul|deshag|deshac)\w*"
     r"|(?:lo|la|los|las) (?:quiero|queremos|necesito) de vuelta|(?:want|need) (?:it|them|that) back"
     r"|(?:me|nos) (?:devuelven|devuelvan|devolverian|devolveran|reintegran|reembolsan)"
     r" (?:algo|una parte|parte)"
@@ -259,6 +267,10 @@ _MONEY_BACK = [
     r"(?:reverse|undo|revert) (?:it|that|this|them)",
     # Spain's vosotros and subjunctive forms: "exijo que me abonéis ese importe"
     r"(?:me|nos) (?:abon|acredit)(?:en|eis|es|ad|ar|ara|aran)\b",
+    # goods sent back and the money not come: "I returned the headphones ... where is my money?"
+    r"(?:(?:i|we) (?:ve |have |had )?(?:returned|sent back|shipped back|mailed back)|devolvi|devolvimos)"
+    r" (?:\w+ ){0,12}?(?:where s|where is|wheres|still waiting for|still no|haven t (?:got|gotten|received"
+    r"|seen)|no sign of|donde esta|sigo esperando) (?:\w+ ){0,2}?(?:" + _MONEY + "|" + _DINERO + ")",
     # gets the money back some other way: "¿cómo recupero mi dinero?", "recover what I paid"
     r"recuper\w* (?:\w+ ){0,2}?" + _DINERO + r"|(?:recover|recoup|claw back) (?:\w+ ){0,2}" + _MONEY,
 ]
@@ -288,6 +300,7 @@ _ACCOUNT = (
     r"(?:accounts?|acct|subscriptions?|plans?|memberships?|contracts?|agreements?|licen[cs]es?|service"
     r"|profile|cuentas?|suscripcion\w*|planes|plan|contratos?|servicios?|membresias?|lineas?|abono"
     r"|acuerdo|licencias?|perfil|streaming|insurance|policy|broadband|internet|fibra|movil|seguro|poliza"
+    r"|leases?|leasing"
     # a publication one subscribes to: "cancel the newspaper", "dejar el periódico digital"
     r"|newspaper|magazine|periodico|revista)"
     # "account settings", "profile picture": a part of the account, not the account
@@ -313,6 +326,11 @@ _OTHER_THINGS = [
     r"avisos?|mensajes?|messages?|texts?|promos?|ofertas?",
     r"visits?|visitas?|products?|productos?|listings?|anuncios?",
 ]
+# Does not need it any more: "I don't need", "doesn't need", "won't be using".
+_NO_NEED = (
+    r"(?:don t|dont|doesn t|doesnt|do not|does not|no longer|won t|wont|will not|will no longer|not going to)"
+    r" (?:need|want|use|be needing|be using)s?"
+)
 # What kind of account, in the customer's words: "the coworking hot desk agreement", "the water service";
 # not a link word, and not something else one cancels ("the newsletter subscription").
 _UNDOES = (
@@ -330,10 +348,11 @@ _CLOSE_ACCOUNT = [
     rf"(?!{_UNDOES}\b){_ENDING} (?:{_FILLER} ){{0,4}}(?:{_KIND_OF} ){{1,3}}{_ACCOUNT}",
     r"(?:turn off|disable|stop|cancel\w*|desactiv\w*|quit\w*) (?:the |my |la |el )?"
     r"(?:auto ?renew\w*|automatic renewal|renovacion automatica)",
-    r"(?:don t|do not|no quiero|no voy a) (?:want to )?renov\w*|(?:don t|do not) (?:want to )?renew",
+    r"(?:don t|dont|do not) (?:want to )?renew",
     r"no (?:me |nos )?(?:la |lo )?renuev\w*|(?:not|won t|wont|will not) (?:be )?renew\w*",
     # asks how leaving works: "can I leave whenever I want?", "¿hay permanencia mínima?"
     r"(?:can|could|may) (?:i|we) (?:leave|quit|exit|go|walk away) (?:whenever|any ?time|at any time|early)",
+    rf"{_ENDING} (?:\w+ ){{0,4}}?{_ACCOUNT} (?:early|antes de tiempo)",  # "if I leave the X contract early"
     r"minimum commitment|notice period|lock ?in (?:period|contract)|early termination|permanencia"
     r"|break (?:my |our |the |this )?(?:lease|tenancy|contract|agreement)|romper (?:el |mi )?contrato"
     r"|(?:locked|tied) (?:in|into) (?:for|until|a contract|the contract|\d+)"
@@ -343,7 +362,8 @@ _CLOSE_ACCOUNT = [
     r"(?:whole|entire) account|cuenta (?:entera|completa)",
     rf"(?:shut|close|turn) (?:{_FILLER} ){{0,3}}{_ACCOUNT} (?:down|off)",
     # stops paying: "how do I stop paying for this", "stop billing me", "not paying another cent"
-    r"stop (?:billing|charging) (?:me|us)(?! twice| double| two| for the same)",
+    r"stop (?:billing|charging|debiting) (?:me|us|(?:my|our) (?:credit |debit |bank )?(?:card|account))"
+    r"(?! twice| double| two| for the same)",
     r"stop paying (?:for )?(?:this|it|you)",
     r"(?:not|never|won t|wont) (?:paying|pay) (?:you )?(?:another|one more|any more|anymore|a single)",
     r"(?:dejen|deje|dejar|dejo|dejamos) de (?:cobrar\w*|pagar)",
@@ -380,22 +400,32 @@ _CLOSE_ACCOUNT = [
     r"|no (?:quiero|queremos|deseo) (?:seguir )?(?:ser|siendo) (?:\w+ )?(?:cliente|socio|socia|miembro"
     r"|abonado|suscriptor|afiliado)s?",
     # does not want it any more: "I don't want this subscription anymore", "won't need the home insurance"
-    rf"(?:don t|dont|do not|no longer) (?:want|need|use) (?:{_FILLER} ){{0,3}}{_ACCOUNT} (?:any ?more"
-    rf"|any longer)",
+    rf"{_NO_NEED} (?:any |{_FILLER} ){{0,3}}(?:{_KIND_OF} ){{0,3}}{_ACCOUNT} (?:any ?more|any longer|at all)",
     rf"(?:won t|wont|will not|will no longer|not going to) (?:need|use|want|be needing|be using)"
     rf" (?:{_FILLER} ){{0,3}}{_ACCOUNT}",
     rf"no (?:voy a|vamos a) (?:necesitar|usar|querer) (?:mas )?(?:{_FILLER} ){{0,3}}{_ACCOUNT}"
     rf"|ya no (?:necesito|necesitamos|quiero|queremos) (?:{_FILLER} ){{0,3}}{_ACCOUNT}",
+    # ... and asks how to end it: "I don't need the solar panel lease anymore, how do I end it",
+    # "doesn't need the pharmacy delivery membership, can I close it"
+    rf"{_NO_NEED} (?!to\b)(?:\w+ ){{0,4}}?{_ACCOUNT}(?: \w+){{0,12}}? (?:end|stop|close|terminate|discontinue"
+    r"|get rid of|shut down) (?:it|them)",
     # ends it by pronoun once the account is named: "the home insurance ... what do I do to end it",
     # "el seguro de hogar ... para finalizarlo"
     rf"{_ACCOUNT}(?: \w+){{0,12}}? (?:(?:end|terminate|discontinue) (?:it|them)"
     r"|(?:close|cancel|end|delete) (?:mine|ours)"
     r"|(?:finaliz|finalic|termin|rescind|cancel|cerr|cierr|anul)(?:ar|er|ir|en|e|a|ad)(?:me|nos"
     r"|se)?(?:lo|la|los|las))\b",
-    # a paid tier ended by name: "how do I end premium", "desactivar el premium"
-    r"(?:end|stop|terminate|deactivate|get rid of|desactiv\w*|quit(?:ar|en|o)|termin(?:ar|en|o)|finaliz\w*)"
-    r" (?:my |the |el |mi |su |this |este )?(?:premium|gold|platinum|plus|pro|vip)\b"
-    r"(?! (?:features?|content|badge|support|button|version|funciones|contenido|boton))",
+    # a paid tier ended by name: "how do I end premium", "quit the podcast app premium thing",
+    # "desactivar el premium", "downgrade me from Premium to nothing"
+    r"(?:end|stop|terminate|deactivate|get rid of|drop|desactiv\w*|quit(?:ar|en|o)?|termin(?:ar|en|o)"
+    r"|finaliz\w*) (?:my |the |el |mi |su |this |este )?"
+    rf"(?:{_KIND_OF} ){{0,2}}(?:premium|gold|platinum|plus|pro|vip)\b"
+    r"(?! (?:features?|content|badge|support|button|version|price|discount|funciones|contenido|boton|precio))"
+    r"|downgrad\w* (?:\w+ ){0,3}?to nothing",
+    # gets off it, with no lower plan named: "bajarme del plan", not "bajar del plan Pro al Básico"
+    r"(?:bajar(?:me|nos)|(?:me|nos) (?:quiero |queremos |voy a |vamos a )?baj(?:ar|o|amos)) del? "
+    rf"(?:{_FILLER} ){{0,3}}{_ACCOUNT}"
+    r"(?!(?: \w+){0,2} (?:al?|a la|para)\b)",
     # leaves in other words: "dejar el periódico digital", not "dejar la cuenta abierta"
     rf"(?:dejar|dejo|dejamos|dejaria|dejariamos) (?:{_FILLER} ){{0,3}}{_ACCOUNT}"
     r"(?! (?:abiert\w*|activ\w*|como|igual|tal|a nombre|en pausa|pausad\w*|congelad\w*|sin|para|a mi"
@@ -405,7 +435,7 @@ _CLOSE_ACCOUNT = [
     r"|(?:give|giving|serve|serving|send|sending|submit|hereby give) (?:you )?"
     r"(?:formal |written )?notice(?! of (?:a |an )?(?:change|address|move|price))",
     r"no (?:lo |la |los |las )?renov(?:ar|are|aremos|aria|ariamos|amos)\b"
-    r"|no (?:queremos|deseamos|deseo|vamos a|pensamos) renov\w*",
+    r"|no (?:quiero|queremos|deseo|deseamos|voy a|vamos a|pienso|pensamos) (?:volver a )?renov\w*",
     r"resolucion (?:del?|de la) (?:\w+ ){0,2}(?:contratos?|poliza|acuerdo|suscripcion)",
     # the cooling-off period is a policy question: "cooling off period", "periodo de desistimiento"
     r"cooling ?off|desistimiento|desistir|right of withdrawal",
@@ -416,7 +446,7 @@ _CLOSE_ACCOUNT = [
     r"|(?:cobr|sac|descont|debit|carg|quit)\w* (?:\w+ ){0,2}?" + _DINERO + r")",
     r"(?:stop|cancel\w*|end|discontinu\w*) (?:the |my |our )?(?:monthly )?(?:direct debit|standing order"
     r"|(?:recurring|regular|monthly) (?:payments?|donations?|contributions?|pledges?))"
-    r"|(?:cancelar|anular|quitar) (?:la )?domiciliacion",
+    r"|(?:cancel|anul|quit|elimin|suspend|desactiv)\w* (?:la |mi |esa |esta )?domiciliacion\w*",
 ]
 # Leaves in so many words, as a whole clause: "I want out", "I'm out", "me quiero ir", "me piro".
 _LEAVE_CLAUSE = re.compile(
