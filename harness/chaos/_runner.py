@@ -248,10 +248,11 @@ def _requests(run: _Run, audit_offset: int, traces: dict[str, Trace] | None) -> 
 
 def _collect(run: _Run) -> dict[str, Trace] | None:
     """The spans of every request of the run (a traced system only): each arrives a batch delay
-    after its reply."""
+    after its reply. Waited for: those the system answered (one refused or timed out may never
+    have reached it; its spans are read if they came)."""
     if not run.targets.spans:
         return None
-    ours = [trace_id_for(x.id) for x in run.load.samples]
+    ours = [trace_id_for(x.id) for x in run.load.samples if x.status]
     agents = run.targets.declaration.vocabulary.agents or ()
     return collect_traces(run.targets.spans, ours, agents=agents, timeout_s=3.0, settle_s=0.4)
 

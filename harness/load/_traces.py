@@ -32,8 +32,10 @@ def _sent(client: pd.DataFrame) -> dict[str, Sent]:
 def collect_run_traces(client: pd.DataFrame, spans: Path, agents: Iterable[str]) -> dict[str, Trace]:
     """The traces of the run's requests. A stack of the run's own has stopped by now (its system
     flushed its last spans as it shut down); an attached one may still be receiving the last
-    batch: wait for it a little."""
-    ids = (trace_id_for(str(i)) for i in client["id"])
+    batch: wait for it a little, for the requests the system answered (one that timed out may
+    never have reached it)."""
+    answered = client["status"].fillna(0) > 0
+    ids = (trace_id_for(str(i)) for i in client.loc[answered, "id"])
     return collect_traces(spans, ids, agents=agents, timeout_s=5.0, settle_s=0.5)
 
 
