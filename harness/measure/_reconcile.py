@@ -124,7 +124,8 @@ def _server_side(
     rec.audit_checked, rec.server_record = source == "audit log", source
     counts = audit["request_id"].value_counts()
     rec.duplicate_in_audit = int((counts - 1).clip(lower=0).sum())
-    rec.examples += [f"{i}: {n} audit lines" for i, n in counts[counts > 1].head(_EXAMPLES).items()]
+    lines = "audit lines" if source == "audit log" else "root server spans (served more than once)"
+    rec.examples += [f"{i}: {n} {lines}" for i, n in counts[counts > 1].head(_EXAMPLES).items()]
     first = audit.drop_duplicates("request_id").set_index("request_id")["status"]
     for status, count in first.value_counts(dropna=False).items():
         rec.by_status.setdefault(_status_key(status), StatusCount()).server = int(count)
